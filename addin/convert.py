@@ -1,0 +1,218 @@
+"""Excel-shaped values <-> engine values, and the one error channel of the UDFs.
+
+Excel (through xlwings) passes a range as a list of rows (``[[v], [v], …]`` for a column),
+a single cell as a scalar, blanks as ``None``, dates as :class:`datetime.datetime` (or as
+serial numbers when the cell is not date-formatted), errors as strings like ``"#N/A"``.
+
+Inside the engine invalid input raises :class:`ExcelArgError` naming the argument; the
+:func:`udf` decorator alone turns it (or any other exception) into one ``#…`` string, so no
+UDF ever raises into Excel. :func:`udf` also caches results keyed on the (hashable) inputs,
+so a recalculating sheet is served from memory.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import math
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
+
+EXCEL_EPOCH = _dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-day bug)
+
+
+class ExcelArgError(ValueError):
+    """Invalid UDF input. ``str(err)`` is the user message; :func:`udf` prefixes ``#VALUE!``
+    (or ``#N/A`` for too little data, via ``code``)."""
+
+    def __init__(self, message: str, code: str = "#VALUE!"):
+        super().__init__(message)
+        self.code = code
+
+
+def flatten(arg: str, value: Any) -> list[Any]:
+    """A 1-D list from a scalar, a column/row, or a 2-D range with one column or one row."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return [value]
+    rows = list(value)
+    if rows and all(isinstance(r, (list, tuple)) for r in rows):
+        widths = {len(r) for r in rows}
+        if len(rows) == 1:
+            return list(rows[0])
+        if widths == {1}:
+            return [r[0] for r in rows]
+        if widths == {0}:
+            return []
+        raise ExcelArgError(f"{arg}: expected one column or one row, got a "
+                            f"{len(rows)}x{max(widths)} range")
+    if any(isinstance(r, (list, tuple)) for r in rows):
+        raise ExcelArgError(f"{arg}: ragged range (mixed cells and rows)")
+    return rows
+
+
+def is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and v.strip() == "")
+
+
+def to_number(arg: str, v: Any, *, allow_blank: bool = False) -> float | None:
+    """A finite float from a cell; ``None`` for a blank when ``allow_blank``.
+
+    Booleans are rejected (Excel's TRUE is not a price); text and ``#…`` error values are
+    rejected with the argument named."""
+    if is_blank(v):
+        if allow_blank:
+            return None
+        raise ExcelArgError(f"{arg}: blank cell where a number is expected")
+    if isinstance(v, bool):
+        raise ExcelArgError(f"{arg}: TRUE/FALSE where a number is expected")
+    if isinstance(v, (int, float)):
+        x = float(v)
+    elif isinstance(v, str):
+        s = v.strip()
+        if s.startswith("#"):
+            raise ExcelArgError(f"{arg}: contains the Excel error {s}")
+        try:
+            x = float(s.replace(",", ""))
+        except ValueError:
+            raise ExcelArgError(f'{arg}: text "{s[:30]}" where a number is expected') from None
+    else:
+        raise ExcelArgError(f"{arg}: {type(v).__name__} where a number is expected")
+    if not math.isfinite(x):
+        if allow_blank and math.isnan(x):
+            return None
+        raise ExcelArgError(f"{arg}: {x} is not a finite number")
+    return x
+
+
+def to_date(arg: str, v: Any) -> _dt.datetime:
+    """A datetime from an Excel date cell (datetime, date, serial number or ISO text)."""
+    if isinstance(v, _dt.datetime):
+        return v
+    if isinstance(v, _dt.date):
+        return _dt.datetime(v.year, v.month, v.day)
+    if isinstance(v, bool) or v is None:
+        raise ExcelArgError(f"{arg}: {'blank' if v is None else 'TRUE/FALSE'} where a date "
+                            "is expected")
+    if isinstance(v, (int, float)):
+        if not math.isfinite(v) or not 1 <= v < 2958466:  # 9999-12-31
+            raise ExcelArgError(f"{arg}: {v} is not an Excel date serial")
+        return EXCEL_EPOCH + _dt.timedelta(days=float(v))
+    if isinstance(v, str):
+        s = v.strip()
+        if s.startswith("#"):
+            raise ExcelArgError(f"{arg}: contains the Excel error {s}")
+        try:
+            return _dt.datetime.fromisoformat(s)
+        except ValueError:
+            raise ExcelArgError(f'{arg}: text "{s[:30]}" where a date is expected') from None
+    raise ExcelArgError(f"{arg}: {type(v).__name__} where a date is expected")
+
+
+def to_series(dates: Any, values: Any, *, dates_arg: str = "dates",
+              values_arg: str = "values"):
+    """A date-sorted :class:`pandas.Series` from two Excel columns of equal length.
+
+    Rows where the value is blank (or the date and value are both blank) are skipped, as
+    Excel users leave trailing blank rows in a range; a blank date with a value is an error.
+    Duplicate dates are an error naming the date."""
+    import pandas as pd
+
+    ds, vs = flatten(dates_arg, dates), flatten(values_arg, values)
+    if len(ds) != len(vs):
+        raise ExcelArgError(f"{dates_arg} has {len(ds)} cells but {values_arg} has {len(vs)}")
+    idx, out = [], []
+    for i, (d, v) in enumerate(zip(ds, vs), start=1):
+        if is_blank(v) or (isinstance(v, float) and math.isnan(v)):
+            continue
+        idx.append(to_date(f"{dates_arg} (row {i})", d))
+        out.append(to_number(f"{values_arg} (row {i})", v))
+    s = pd.Series(out, index=pd.DatetimeIndex(idx), dtype=float)
+    if s.index.has_duplicates:
+        dup = s.index[s.index.duplicated()][0]
+        raise ExcelArgError(f"{dates_arg}: date {dup:%Y-%m-%d} appears twice")
+    return s.sort_index()
+
+
+def to_table(arg: str, value: Any) -> list[list[Any]]:
+    """A rectangular 2-D list (rows) from a range; a scalar is a 1x1 range."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return [[value]]
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    if len({len(r) for r in rows}) > 1:
+        raise ExcelArgError(f"{arg}: ragged range (rows of different lengths)")
+    return rows
+
+
+def _freeze(v: Any) -> Any:
+    """A hashable key for an Excel-shaped argument (lists become tuples)."""
+    if isinstance(v, (list, tuple)):
+        return tuple(_freeze(x) for x in v)
+    if isinstance(v, float) and math.isnan(v):
+        return ("nan",)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    return v
+
+
+def excel_value(x: Any) -> Any:
+    """One result cell as Excel wants it: NaN/inf -> empty string, numpy scalars -> float."""
+    if x is None:
+        return ""
+    try:
+        import numpy as np
+        if isinstance(x, np.generic):
+            x = x.item()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(x, float) and not math.isfinite(x):
+        return ""
+    return x
+
+
+def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Callable[..., Any]:
+    """Make an engine adapter safe for Excel: never raise, errors become one ``#…`` string,
+    results are cached on the inputs (an LRU of ``cache_size`` entries)."""
+
+    def deco(f: Callable[..., Any]) -> Callable[..., Any]:
+        cache: OrderedDict = OrderedDict()
+
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                key = (_freeze(args), _freeze(kwargs))
+                hash(key)
+            except TypeError:
+                key = None
+            if key is not None and key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+            try:
+                result = f(*args, **kwargs)
+            except ExcelArgError as e:
+                result = f"{e.code}: {e}"
+            except Exception as e:  # never raise into Excel
+                result = f"#VALUE!: {type(e).__name__}: {e}"
+            if key is not None:
+                cache[key] = result
+                if len(cache) > cache_size:
+                    cache.popitem(last=False)
+            return result
+
+        wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco(fn) if fn is not None else deco
+
+
+def check_len(arg: str, n: int, need: int, what: str = "months of prices") -> None:
+    """``#N/A`` when fewer than ``need`` observations are given."""
+    if n < need:
+        raise ExcelArgError(f"need {need} {what}, got {n}", code="#N/A")
+
+
+__all__: Sequence[str] = ["ExcelArgError", "flatten", "is_blank", "to_number", "to_date",
+                          "to_series", "to_table", "excel_value", "udf", "check_len"]
