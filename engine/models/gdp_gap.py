@@ -1,0 +1,147 @@
+"""The real-GDP "deferred demand" gap model (seed ``000_…``: the Actual Real GDP / Real GDP
+Target / Foregone GDP Gap table).
+
+Units: ``Growth``, ``Non Annualized`` and ``Trend Growth`` are in **percent** as published
+(5.9 = +5.9 %), like the ``Macro`` sheet; indices are levels with the base period = 100;
+``Gap`` is in index points (actual − target; negative = output below trend, "foregone").
+
+Method:
+
+* Periods are a chronological, gap-free sequence of years (``"2019"``) and quarters
+  (``"2023Q1"``), e.g. annual figures followed by quarters as in the newsletter.
+* Quarterly growth is published annualized and is de-annualized: ``compound``
+  ``(1+g)^(1/4) − 1`` or ``simple`` ``g/4`` (the newsletter's printed figures use simple).
+  Annual growth is used as is (``Non Annualized`` left blank, as printed).
+* GDP index: 100 at the base period; ``I_t = I_{t-1} × (1 + g_t)`` after it and
+  ``I_{t-1} = I_t / (1 + g_t)`` before it.
+* Trend ("target") growth per period compounds the annual trend rate at the period's own
+  frequency: a year grows by ``trend``, a quarter by ``(1+trend)^(1/4) − 1`` (always compound);
+  the target index is 100 at the base period and compounds those rates.
+* Gap = GDP index − target index.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal, Sequence
+
+import pandas as pd
+
+__all__ = ["parse_period", "gdp_gap", "GDP_GAP_COLUMNS"]
+
+GDP_GAP_COLUMNS = ("Period", "Growth", "Non Annualized", "GDP Index", "Trend Growth",
+                   "Target Index", "Gap")
+
+_RX = [re.compile(r"^(\d{4})$"),
+       re.compile(r"^(\d{4})\s*[-/ ]?\s*Q([1-4])$", re.I),
+       re.compile(r"^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.I)]
+
+
+def parse_period(value: Any, arg: str = "periods") -> tuple[int, int]:
+    """``(year, quarter)`` from ``2019`` / ``"2019"`` (quarter 0 = a whole year) or
+    ``"2023Q1"`` / ``"2023 Q1"`` / ``"Q1 2023"``; ValueError naming ``arg`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        if float(value).is_integer() and 1000 <= value <= 9999:
+            return int(value), 0
+        raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
+    s = str(value).strip()
+    if m := _RX[0].match(s):
+        return int(m.group(1)), 0
+    if m := _RX[1].match(s):
+        return int(m.group(1)), int(m.group(2))
+    if m := _RX[2].match(s):
+        return int(m.group(2)), int(m.group(1))
+    raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
+
+
+def _label(p: tuple[int, int]) -> str:
+    return f"{p[0]}" if p[1] == 0 else f"{p[0]}Q{p[1]}"
+
+
+def _follows(prev: tuple[int, int], cur: tuple[int, int]) -> bool:
+    (py, pq), (cy, cq) = prev, cur
+    if pq == 0:  # after a year: the next year, or the next year's first quarter
+        return cy == py + 1 and cq in (0, 1)
+    if cq == 0:  # a year after a quarter: only after Q4
+        return pq == 4 and cy == py + 1
+    return (cy, cq) == ((py, pq + 1) if pq < 4 else (py + 1, 1))
+
+
+def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,
+            base_period: Any, deannualize: Literal["compound", "simple"] = "compound",
+            ) -> pd.DataFrame:
+    """The GDP gap table: columns :data:`GDP_GAP_COLUMNS`, one row per period.
+
+    ``periods``: years and quarters in order without gaps; ``growth``: real GDP growth in
+    percent as published (annual; quarterly annualized); a blank (None/NaN) is allowed only
+    for the base period, whose own growth is not used; ``trend_growth``: the trend rate in percent per year (e.g. 2.24);
+    ``base_period``: the period whose index is 100; ``deannualize``: ``"compound"`` or
+    ``"simple"`` for quarterly growth. Raises ValueError naming the argument on bad input."""
+    if deannualize not in ("compound", "simple"):
+        raise ValueError(f"deannualize: must be 'compound' or 'simple', got {deannualize!r}")
+    periods, growth = list(periods), list(growth)
+    if len(periods) != len(growth):
+        raise ValueError(f"growth: must have one value per period, got {len(growth)} values "
+                         f"for {len(periods)} periods")
+    if not periods:
+        raise ValueError("periods: need at least one period, got none")
+    try:
+        trend = float(trend_growth)
+    except (TypeError, ValueError):
+        raise ValueError(f"trend_growth: expected a percent per year like 2.24, got "
+                         f"{trend_growth!r}") from None
+    if not math.isfinite(trend) or trend <= -100:
+        raise ValueError(f"trend_growth: expected a percent per year above -100, got {trend}")
+    ps = [parse_period(p, "periods") for p in periods]
+    for a, b in zip(ps, ps[1:]):
+        if not _follows(a, b):
+            raise ValueError(f"periods: must follow each other without gaps, got "
+                             f"{_label(a)} then {_label(b)}")
+    base = parse_period(base_period, "base_period")
+    if base not in ps:
+        raise ValueError(f"base_period: {_label(base)} is not among the periods "
+                         f"({_label(ps[0])} … {_label(ps[-1])})")
+    k = ps.index(base)
+    g: list[float] = []
+    for i, (p, v) in enumerate(zip(ps, growth)):
+        x = math.nan
+        if v is not None and not (isinstance(v, str) and not v.strip()):
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"growth: expected a percent for {_label(p)}, got {v!r}") \
+                    from None
+        if math.isnan(x) and i != k:
+            raise ValueError(f"growth: blank for {_label(p)}; only the base period may be blank")
+        if not math.isnan(x) and x <= -100 * (4 if p[1] else 1):
+            raise ValueError(f"growth: {x} % for {_label(p)} is not a possible growth rate")
+        g.append(x)
+
+    def period_rate(p, annual_pct):  # decimal growth over one period
+        a = annual_pct / 100.0
+        if p[1] == 0:
+            return a
+        return (1 + a) ** 0.25 - 1 if deannualize == "compound" else a / 4
+
+    step = [period_rate(p, x) if not math.isnan(x) else math.nan for p, x in zip(ps, g)]
+    trend_step = [trend / 100.0 if p[1] == 0 else (1 + trend / 100.0) ** 0.25 - 1 for p in ps]
+    idx = [math.nan] * len(ps)
+    tgt = [math.nan] * len(ps)
+    idx[k] = tgt[k] = 100.0
+    for i in range(k + 1, len(ps)):
+        idx[i] = idx[i - 1] * (1 + step[i])
+        tgt[i] = tgt[i - 1] * (1 + trend_step[i])
+    for i in range(k - 1, -1, -1):
+        idx[i] = idx[i + 1] / (1 + step[i + 1])
+        tgt[i] = tgt[i + 1] / (1 + trend_step[i + 1])
+    rows = []
+    for i, p in enumerate(ps):
+        rows.append({"Period": _label(p), "Growth": g[i],
+                     "Non Annualized": step[i] * 100 if p[1] else math.nan,
+                     "GDP Index": idx[i],
+                     "Trend Growth": trend_step[i] * 100 if i != k else math.nan,
+                     "Target Index": tgt[i], "Gap": idx[i] - tgt[i]})
+    return pd.DataFrame(rows, columns=list(GDP_GAP_COLUMNS))

@@ -1,0 +1,89 @@
+"""Income-strategy figures from the ``Income`` sheet (seed ``000_…``: "MBS Income … annualized",
+"Cashflow", "Loss rate").
+
+Input: a DataFrame indexed by month-end dates with columns ``Income``, ``Cashflow``, ``Loss``:
+monthly rates as decimals of the portfolio (0.01 = 1 % of the portfolio in the month). A
+negative ``Loss`` is a gain from recoveries on earlier losses (the newsletter: "a negative loss
+rate is a gain from subsequent recoveries") and is kept negative.
+
+Conventions (docs/performance.md):
+
+* Month (ann.) = month rate × 12 — simple, as the newsletter does (+1.00 % → +12.0 %).
+* YTD = the **sum** of the monthly rates January … as-of month (income and cashflow are flows
+  paid out of the portfolio, not reinvested returns, so they add up; loss rates likewise).
+* YTD (ann.) = YTD × 12 / (number of months in the YTD), again simple.
+* A missing month inside the YTD window blanks the YTD figures with a note (never a silently
+  shorter YTD); a record that starts after January of the as-of year likewise gives a blank
+  YTD with a note, like the performance YTD.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["INCOME_FIGURES", "income_figures"]
+
+INCOME_FIGURES = ("Income", "Cashflow", "Loss")
+COLUMNS = ("Month", "Month (ann.)", "YTD", "YTD (ann.)", "YTD Months", "Note")
+
+
+def _monthly_column(income: pd.DataFrame, col: str) -> pd.Series:
+    s = pd.to_numeric(income[col], errors="coerce").astype(float)
+    per = pd.DatetimeIndex(income.index).to_period("M")
+    if per.has_duplicates:
+        raise ValueError(f"income: must have one row per month, got two in "
+                         f"{per[per.duplicated()][0]}")
+    return pd.Series(s.to_numpy(), index=per).sort_index()
+
+
+def income_figures(income: pd.DataFrame, asof) -> pd.DataFrame:
+    """Month and year-to-date income, cashflow and loss rates (decimals) at the as-of month.
+
+    Returns a DataFrame indexed by ``Income``, ``Cashflow``, ``Loss`` with columns ``Month``
+    (the as-of month's rate), ``Month (ann.)`` (× 12), ``YTD`` (sum of the monthly rates
+    January … as-of month), ``YTD (ann.)`` (YTD × 12 / months), ``YTD Months`` and ``Note``.
+    Loss: positive = loss, negative = net recovery. Raises ValueError naming the argument
+    when a column is absent or the index is not dates."""
+    if not isinstance(income, pd.DataFrame):
+        raise ValueError(f"income: expected a DataFrame, got {type(income).__name__}")
+    lower = {str(c).strip().lower(): c for c in income.columns}
+    missing = [c for c in INCOME_FIGURES if c.lower() not in lower]
+    if missing:
+        raise ValueError(f"income: needs columns {', '.join(INCOME_FIGURES)}; missing "
+                         f"{', '.join(missing)} (got {list(income.columns)})")
+    if not isinstance(income.index, pd.DatetimeIndex):
+        try:
+            income = income.set_axis(pd.DatetimeIndex(income.index))
+        except (TypeError, ValueError):
+            raise ValueError("income: index must be month-end dates") from None
+    try:
+        end = pd.Period(pd.Timestamp(asof), "M")
+    except (TypeError, ValueError):
+        raise ValueError(f"asof: expected a date, got {asof!r}") from None
+    months = pd.period_range(pd.Period(f"{end.year}-01", "M"), end, freq="M")
+    out = []
+    for name in INCOME_FIGURES:
+        s = _monthly_column(income, lower[name.lower()])
+        notes = []
+        m = float(s.get(end, math.nan))
+        if math.isnan(m):
+            notes.append(f"no {name} for {end}")
+        w = s.reindex(months).to_numpy()
+        valid = s.dropna()
+        if valid.empty or valid.index[0] > months[0]:
+            ytd = math.nan
+            first = "no data" if valid.empty else f"starts {valid.index[0]}"
+            notes.append(f"YTD: {first}, after {months[0]}")
+        elif np.isnan(w).any():
+            miss = [str(p) for p, v in zip(months, w) if np.isnan(v)]
+            ytd = math.nan
+            notes.append(f"YTD: missing month {', '.join(miss[:3])}")
+        else:
+            ytd = float(w.sum())
+        n = len(months)
+        out.append({"Month": m, "Month (ann.)": m * 12.0, "YTD": ytd,
+                    "YTD (ann.)": ytd * 12.0 / n, "YTD Months": n, "Note": "; ".join(notes)})
+    return pd.DataFrame(out, index=list(INCOME_FIGURES), columns=list(COLUMNS))
