@@ -67,6 +67,7 @@ class WorkbookData:
     settings: dict[str, object]
     raw_prices: pd.DataFrame = field(default_factory=pd.DataFrame)
     problems: list = field(default_factory=list)  # non-fatal Problems (stale series, …)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows of the History sheet
 
     def by_class(self, asset_class: str) -> list[Instrument]:
         """Instruments of one asset class, in sheet order."""

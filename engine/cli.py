@@ -1,0 +1,178 @@
+"""``gamma``: the command line over the engine.
+
+    gamma demo [--out DIR]                  copy the demo workbook to DIR and refresh it there
+    gamma refresh WORKBOOK [--asof DATE]    refresh every engine sheet in place
+    gamma check WORKBOOK [--asof DATE]      validate the inputs only
+    gamma factsheet WORKBOOK --out DIR      one PDF fact sheet per strategy
+    gamma report WORKBOOK --out FILE.pdf    the Macro Intelligence Report
+
+Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED = 0, 1, 2
+
+
+class Progress:
+    """Elapsed-time progress lines on stderr (quiet when ``quiet``)."""
+
+    def __init__(self, quiet: bool = False):
+        self.t0 = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, msg: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def demo_workbook() -> Path:
+    """The committed demo workbook (``workbooks/demo.xlsx``)."""
+    here = Path(__file__).resolve().parent.parent / "workbooks" / "demo.xlsx"
+    if here.exists():
+        return here
+    from importlib.resources import files
+    return Path(str(files("workbooks") / "demo.xlsx"))
+
+
+def _print_result(res, out=sys.stdout) -> None:
+    print(f"Refreshed {res.path} as of {res.asof:%Y-%m-%d}", file=out)
+    print(f"  sheets written: {', '.join(res.sheets)}", file=out)
+    if res.backup:
+        print(f"  previous version kept as {res.backup}", file=out)
+    for w in res.warnings:
+        print(f"  {w}", file=out)
+    for code, reason in res.failures.items():
+        print(f"  FAILED {code}: {reason}", file=out)
+    print(f"  took {res.seconds.get('total', 0):.1f} s", file=out)
+
+
+def cmd_refresh(args) -> int:
+    from engine.refresh import Refused, refresh
+    try:
+        res = refresh(args.workbook, asof=args.asof, progress=Progress(args.quiet))
+    except Refused as e:
+        print(f"gamma refresh: refused: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    _print_result(res)
+    return res.exit_code
+
+
+def cmd_check(args) -> int:
+    from engine.refresh import Refused, check
+    try:
+        data = check(args.workbook, asof=args.asof)
+    except Refused as e:
+        print(f"gamma check: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    n = len(data.instruments)
+    print(f"{args.workbook}: inputs valid — {n} instruments, as of {data.asof:%Y-%m-%d}")
+    for p in data.problems:
+        print(f"  {p}")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from engine.refresh import Refused, refresh
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    src = demo_workbook()
+    dst = out / "demo.xlsx"
+    shutil.copyfile(src, dst)
+    print(f"Copied the demo workbook {src} -> {dst} (the committed file is never changed)")
+    try:
+        res = refresh(dst, progress=Progress(args.quiet))
+    except Refused as e:
+        print(f"gamma demo: refused: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    _print_result(res)
+    code = res.exit_code
+    if not args.no_pdf:
+        code = max(code, _pdfs(dst, out, Progress(args.quiet)))
+    return code
+
+
+def _pdfs(workbook: Path, out: Path, progress) -> int:
+    try:
+        from engine.reports import factsheets, report  # noqa: F401
+    except ImportError:
+        print("  (client PDFs not available in this version)")
+        return EXIT_OK
+    args = argparse.Namespace(workbook=str(workbook), out=str(out / "factsheets"), asof=None,
+                              quiet=False)
+    c1 = cmd_factsheet(args)
+    args.out = str(out / "Macro Intelligence Report.pdf")
+    c2 = cmd_report(args)
+    return max(c1, c2)
+
+
+def cmd_factsheet(args) -> int:
+    from engine.refresh import Refused, check
+    from engine.reports.factsheets import write_factsheets
+    try:
+        data = check(args.workbook, asof=args.asof)
+    except Refused as e:
+        print(f"gamma factsheet: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    paths = write_factsheets(data, Path(args.out))
+    for p in paths:
+        print(f"  fact sheet: {p}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from engine.refresh import Refused, build_contents, check
+    from engine.reports.report import write_report
+    try:
+        data = check(args.workbook, asof=args.asof)
+    except Refused as e:
+        print(f"gamma report: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    contents, ctx = build_contents(data, Progress(getattr(args, "quiet", False)))
+    tables: dict[str, list] = {}
+    for c in contents:
+        tables.setdefault(c.sheet, []).append(c)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_report(data, tables, out)
+    print(f"  report: {out}")
+    return EXIT_PARTIAL if ctx.failures else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="gamma", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("demo", help="copy the demo workbook to a folder and refresh it there")
+    p.add_argument("--out", default="gamma-demo", help="output folder (default ./gamma-demo)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the fact sheets and report")
+    p.set_defaults(fn=cmd_demo)
+    for name, fn, hlp in (("refresh", cmd_refresh, "refresh every engine sheet in place"),
+                          ("check", cmd_check, "validate the input sheets")):
+        p = sub.add_parser(name, help=hlp)
+        p.add_argument("workbook")
+        p.add_argument("--asof", default=None, help="as-of date (overrides Settings!As Of)")
+        p.set_defaults(fn=fn)
+    p = sub.add_parser("factsheet", help="one PDF fact sheet per strategy")
+    p.add_argument("workbook")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--asof", default=None)
+    p.set_defaults(fn=cmd_factsheet)
+    p = sub.add_parser("report", help="the Macro Intelligence Report (PDF)")
+    p.add_argument("workbook")
+    p.add_argument("--out", required=True, help="output PDF file")
+    p.add_argument("--asof", default=None)
+    p.set_defaults(fn=cmd_report)
+    for sp in sub.choices.values():
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    args = ap.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

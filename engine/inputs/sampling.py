@@ -1,0 +1,62 @@
+"""Daily or monthly levels -> one observation per month, on the instrument's update day.
+
+An instrument that updates at ``MonthEnd`` is sampled at the last observation of each
+calendar month; one that updates on the 15th (or 20th) at the last observation dated on or
+before the 15th (20th) of the month, after the previous month's 15th (20th). The result is
+indexed by the actual observation date. Months with no observation are absent (a gap), never
+filled. With ``asof`` given, a month whose update day (the last weekday on or before its
+anchor) lies after ``asof`` is still in progress and is dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def anchor_day(rule: str) -> int | None:
+    """Day of month of the update rule (``None`` = month end); ValueError for unknown rules."""
+    r = str(rule).strip()
+    if r.casefold() in ("monthend", "month end", "eom", ""):
+        return None
+    try:
+        d = int(float(r))
+    except ValueError:
+        raise ValueError(f"update rule must be MonthEnd, 15 or 20, got {rule!r}") from None
+    if not 1 <= d <= 28:
+        raise ValueError(f"update day must be between 1 and 28, got {rule!r}")
+    return d
+
+
+def monthly(series: pd.Series, rule: str = "MonthEnd",
+            asof: pd.Timestamp | None = None) -> pd.Series:
+    """Sample a level series to one observation per month (see module docstring).
+
+    ``series``: levels indexed by date (any frequency, NaN = no observation).
+    Returns the sampled levels indexed by their actual observation dates."""
+    s = series.dropna()
+    if s.empty:
+        return s.astype(float)
+    s = s.sort_index()
+    day = anchor_day(rule)
+    idx = pd.DatetimeIndex(s.index)
+    bucket = idx.to_period("M")
+    if day is not None:
+        bucket = bucket + (idx.day > day).astype(int)
+    last = ~pd.Index(bucket).duplicated(keep="last")
+    out = s[last]
+    if asof is not None:
+        periods = pd.PeriodIndex(bucket[last])
+        if day is None:
+            anchors = periods.to_timestamp(how="end").normalize()
+        else:
+            anchors = periods.to_timestamp() + pd.Timedelta(days=day - 1)
+        anchors = _last_weekday(pd.DatetimeIndex(anchors))
+        out = out[np.asarray(anchors <= pd.Timestamp(asof))]
+    return out.astype(float)
+
+
+def _last_weekday(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Each date moved back to the last Monday–Friday on or before it."""
+    back = np.where(days.weekday == 5, 1, np.where(days.weekday == 6, 2, 0))
+    return days - pd.to_timedelta(back, unit="D")

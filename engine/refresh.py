@@ -1,0 +1,148 @@
+"""The refresh pipeline: input sheets -> validated data -> builders -> engine sheets, safely.
+
+``refresh(path)`` either replaces the workbook with a refreshed one (keeping the previous
+version as ``NAME.bak.xlsx``) or raises :class:`Refused` and leaves the file byte-identical:
+locked by Excel, invalid inputs, parts a save would drop, or any user cell that would change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from openpyxl import load_workbook
+
+from engine.inputs.data import WorkbookData
+from engine.inputs.problems import InputError
+from engine.inputs.reader import read_workbook
+from engine.tables import builders
+from engine.tables.base import RefreshContext, SheetContent
+from engine.workbook import guard
+from engine.workbook.save import replace_with_backup, temp_path
+from engine.workbook.writer import write_contents
+
+Progress = Callable[[str], None]
+
+
+class Refused(Exception):
+    """Nothing was written. ``problems`` lists why (each names its sheet, cell or part)."""
+
+    def __init__(self, reason: str, problems: list[str] | None = None):
+        self.reason = reason
+        self.problems = problems or []
+        lines = "\n".join(f"  {p}" for p in self.problems[:40])
+        more = f"\n  … and {len(self.problems) - 40} more" if len(self.problems) > 40 else ""
+        super().__init__(f"{reason}" + (f"\n{lines}{more}" if lines else ""))
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    backup: Path | None
+    asof: object
+    sheets: list[str]
+    failures: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 done; 1 done but some instruments failed (DESIGN.md CLI)."""
+        return 1 if self.failures else 0
+
+
+def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
+                   seconds: dict[str, float] | None = None
+                   ) -> tuple[list[SheetContent], RefreshContext]:
+    """Run every registered builder on validated data; returns their sheet contents.
+
+    A builder that raises is recorded as a failure of all instruments it covers (the other
+    builders still run); its sheets are left as they were."""
+    ctx = RefreshContext(data=data, history=data.history, progress=progress)
+    contents: list[SheetContent] = []
+    for name, build in builders():
+        progress(f"building {name}")
+        t0 = time.perf_counter()
+        try:
+            contents += build(ctx)
+        except Exception as e:  # one broken area must not lose the others
+            ctx.failures.setdefault(f"[{name}]", f"{type(e).__name__}: {e}")
+        if seconds is not None:
+            seconds[name] = time.perf_counter() - t0
+    status = ctx.cache.get("data_status")
+    if status is not None and ctx.failures:
+        from engine.tables.data_status import add_failures
+        add_failures(status, ctx.failures)
+    return contents, ctx
+
+
+def check(path: str | Path, asof=None) -> WorkbookData:
+    """Validate only (``gamma check``); raises :class:`Refused` listing every input problem."""
+    path = Path(path)
+    _refuse_unreadable(path)
+    try:
+        return read_workbook(path, asof=asof)
+    except InputError as e:
+        raise Refused("invalid workbook inputs: nothing written",
+                      [str(p) for p in e.problems if p.severity == "error"]) from None
+
+
+def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None) -> RefreshResult:
+    """Refresh every engine sheet of the workbook at ``path`` in place (see module doc)."""
+    path = Path(path)
+    sec: dict[str, float] = {}
+    t0 = time.perf_counter()
+    owner = guard.excel_lock_owner(path)
+    if owner is not None:
+        raise Refused(f"{path.name} is open in Excel (lock file {owner.name}): close it, or "
+                      "use the add-in's Refresh button inside Excel. Nothing written.")
+    progress("checking the workbook")
+    data = check(path, asof)
+    sec["read"] = time.perf_counter() - t0
+    contents, ctx = build_contents(data, progress, sec)
+    progress("writing engine sheets")
+    t1 = time.perf_counter()
+    before = guard.snapshot(path)
+    keep_vba = path.suffix.lower() == ".xlsm"
+    wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
+    areas_before = _areas(wb)
+    areas = write_contents(wb, contents)
+    tmp = temp_path(path)
+    try:
+        wb.save(tmp)
+        wb.close()
+        sec["write"] = time.perf_counter() - t1
+        progress("checking nothing was lost")
+        t2 = time.perf_counter()
+        after = guard.snapshot(tmp)
+        both = {s: list(areas_before.get(s, [])) + list(areas.get(s, []))
+                for s in set(areas_before) | set(areas)}
+        problems = guard.compare(before, after, engine_areas=both)
+        sec["guard"] = time.perf_counter() - t2
+        if problems:
+            raise Refused("the refresh would change or drop content outside the engine's "
+                          "tables: nothing written", problems)
+        bak = replace_with_backup(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    sec["total"] = time.perf_counter() - t0
+    return RefreshResult(path=path, backup=bak, asof=data.asof,
+                         sheets=sorted({c.sheet for c in contents}), failures=ctx.failures,
+                         warnings=[str(p) for p in data.problems], seconds=sec)
+
+
+def _areas(wb) -> dict[str, list[str]]:
+    from engine.workbook.areas import read_areas
+    return read_areas(wb)
+
+
+def _refuse_unreadable(path: Path) -> None:
+    if not path.exists():
+        raise Refused(f"{path}: no such file")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise Refused(f"{path.name}: not an .xlsx or .xlsm workbook")
+    problems = guard.unsupported_parts(path, keep_vba=path.suffix.lower() == ".xlsm")
+    if problems:
+        raise Refused("the workbook holds parts a refresh would drop: nothing written", problems)
