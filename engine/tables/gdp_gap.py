@@ -1,0 +1,80 @@
+"""``GDP Gap`` sheet: the real-GDP "deferred demand" table (seed ``000_…``) from ``Macro``
+(Period, Growth in % as published, Source) and Settings ``Trend Growth`` (% per year),
+``Base Period`` and the optional ``GDP Deannualize`` (compound | simple, default compound)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from engine.models.gdp_gap import gdp_gap
+from engine.tables.base import RefreshContext, SheetContent, Table, register
+from engine.tables.performance import setting
+
+__all__ = ["build", "newsletter_layout"]
+
+FORMATS = {"Growth": "0.00", "Non Annualized": "0.000", "GDP Index": "0.0",
+           "Trend Growth": "0.00", "Target Index": "0.0", "Gap": "0.0"}
+
+_WIDE_ROWS = (("GDP Growth", "Growth"), ("Non Annualized", "Non Annualized"),
+              ("GDP Index", "GDP Index"), ("Hist GDP Growth", "Trend Growth"),
+              ("GDP Index Target", "Target Index"), ("Foregone GDP Gap", "Gap"))
+
+
+def newsletter_layout(table: pd.DataFrame) -> pd.DataFrame:
+    """The newsletter's transposed layout: one row per measure (Code = the newsletter's row
+    label), one column per period."""
+    rows = []
+    for label, col in _WIDE_ROWS:
+        rec = {"Code": label}
+        rec.update(dict(zip(table["Period"], table[col])))
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=["Code", *table["Period"]])
+
+
+@register("gdp_gap", order=70)
+def build(ctx: RefreshContext) -> list[SheetContent]:
+    """Tables ``GDPGap`` (one row per period) and ``GDPGapNewsletter`` (the newsletter's
+    transposed layout) on the ``GDP Gap`` sheet; a problem is reported through ``ctx.fail``
+    under code ``GDP`` and written on the sheet."""
+    d = ctx.data
+    content = SheetContent("GDP Gap")
+    macro = d.macro
+    if macro is None or len(macro) == 0:
+        content.intro.append("No Macro data: GDP gap not built.")
+        return [content]
+    trend = setting(d.settings, "Trend Growth")
+    base = setting(d.settings, "Base Period")
+    method = str(setting(d.settings, "GDP Deannualize", "compound")).strip().lower()
+    cols = {str(c).strip().lower(): c for c in macro.columns}
+    try:
+        if trend is None:
+            raise ValueError("Settings 'Trend Growth' is missing (percent per year, e.g. 2.24)")
+        if base is None:
+            raise ValueError("Settings 'Base Period' is missing (e.g. 2019)")
+        if "period" not in cols or "growth" not in cols:
+            raise ValueError(f"Macro needs Period and Growth columns, got {list(macro.columns)}")
+        if isinstance(base, float) and base.is_integer():
+            base = int(base)
+        t = gdp_gap(macro[cols["period"]].tolist(), macro[cols["growth"]].tolist(),
+                    trend, base, method)
+    except ValueError as e:
+        ctx.fail("GDP", str(e))
+        content.intro.append(f"GDP gap not computed: {e}")
+        return [content]
+    notes = [f"Base {t['Period'][t['GDP Index'] == 100].iloc[0]} = 100; trend growth "
+             f"{float(trend):g} % per year compounded per period (a quarter: "
+             f"(1+trend)^(1/4)-1); quarterly growth published annualized, de-annualized "
+             f"{'(1+g)^(1/4)-1' if method == 'compound' else 'g/4'} ({method}).",
+             "Gap = GDP Index - Target Index (negative: output below trend, deferred demand)."]
+    if "source" in cols:
+        src = sorted({str(s) for s in macro[cols["source"]].dropna() if str(s).strip()})
+        if src:
+            notes.append("Source: " + "; ".join(src))
+    content.intro.append(f"Real GDP vs trend as of {d.asof:%Y-%m-%d}.")
+    content.tables.append(Table("GDPGap", t, FORMATS, title="Real GDP and its trend target",
+                                notes=notes))
+    wide = newsletter_layout(t)
+    content.tables.append(Table("GDPGapNewsletter", wide,
+                                {c: "0.00" for c in wide.columns if c != "Code"},
+                                title="Newsletter layout"))
+    return [content]

@@ -1,0 +1,96 @@
+"""The Performance and GDP Gap sheet builders on a WorkbookData built in the test."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.inputs.data import WorkbookData
+from engine.tables import gdp_gap as gdp_builder
+from engine.tables import performance as perf_builder
+from engine.tables.base import RefreshContext
+
+
+def make_data(asof="1998-12-31", n_months=120, extra_settings=None) -> WorkbookData:
+    idx = pd.date_range(end=asof, periods=n_months, freq="ME")
+    rng = np.random.default_rng(11)
+    mkt = rng.normal(0.009, 0.045, n_months)
+    ret = pd.DataFrame({"MODEL": 0.002 + 0.6 * mkt + rng.normal(0, 0.015, n_months),
+                        "INCOME": rng.normal(0.006, 0.01, n_months),
+                        "MKT": mkt, "TBILL": np.full(n_months, 0.004)}, index=idx)
+    ret.loc[: idx[-31], "INCOME"] = np.nan  # 30 months of record
+    series = pd.DataFrame({
+        "Name": ["MKT", "MODEL", "INCOME"],
+        "Role": ["Benchmark", "Strategy", "Strategy"],
+        "Basis": ["Gross", "Net", "Net"],
+        "Inception": [None, idx[0], idx[-30]],
+        "Benchmark": ["", "MKT", "MKT"],
+        "Description": ["US market total return", "Model equity strategy (hypothetical)",
+                        "High income strategy"]})
+    inc_idx = idx[-30:]
+    income = pd.DataFrame({"Income": rng.uniform(0.008, 0.012, 30),
+                           "Cashflow": rng.uniform(0.01, 0.013, 30),
+                           "Loss": rng.uniform(-0.0005, 0.001, 30)}, index=inc_idx)
+    macro = pd.DataFrame({"Period": ["2019", "2020", "2021", "2022", "2023Q1", "2023Q2",
+                                     "2023Q3"],
+                          "Growth": [None, -2.8, 5.9, 2.1, 2.2, 2.1, 5.2],
+                          "Source": "BEA via newsletter"})
+    settings = {"As Of": pd.Timestamp(asof), "Risk Free": "TBILL", "Trend Growth": 2.24,
+                "Base Period": "2019", "Firm Name": "Test Advisers LLC",
+                "Disclosure": "Test disclosure text.", "Income Strategy": "INCOME"}
+    settings.update(extra_settings or {})
+    return WorkbookData(asof=pd.Timestamp(asof), instruments={}, prices={},
+                        fundamentals=pd.DataFrame(), returns=ret, series=series,
+                        income=income, macro=macro, settings=settings)
+
+
+def test_performance_sheet():
+    ctx = RefreshContext(make_data())
+    [sc] = perf_builder.build(ctx)
+    assert sc.sheet == "Performance"
+    names = [t.name for t in sc.tables]
+    assert names == ["Performance", "PerformanceNewsletter", "IncomeStrategy"]
+    perf = sc.tables[0].df.set_index("Code")
+    assert list(perf.index) == ["MODEL", "INCOME", "MKT"]
+    assert sc.tables[0].formats["YTD"] == "0.00%"
+    m = ctx.data.returns["MODEL"].to_numpy()
+    ex = m[-36:] - 0.004
+    assert perf.loc["MODEL", "Sharpe"] == pytest.approx(ex.mean() / ex.std(ddof=1) * 12 ** 0.5)
+    assert math.isnan(perf.loc["INCOME", "5 Yr (ann.)"])
+    assert "5 Yr (ann.): needs 60 months, has 30" in perf.loc["INCOME", "Note"]
+    assert ctx.failures == {}
+    inc = sc.tables[2].df.set_index("Code")
+    assert inc.loc["Income", "YTD"] == pytest.approx(ctx.data.income["Income"].iloc[-12:].sum())
+
+
+def test_bad_series_row_is_marked_and_others_kept():
+    d = make_data()
+    d.series.loc[1, "Basis"] = "Maybe"
+    ctx = RefreshContext(d)
+    [sc] = perf_builder.build(ctx)
+    perf = sc.tables[0].df.set_index("Code")
+    assert "must be Net or Gross" in perf.loc["MODEL", "Note"]
+    assert not math.isnan(perf.loc["MKT", "YTD"])
+    assert "MODEL" in ctx.failures
+
+
+def test_missing_risk_free_setting_blanks_sharpe_with_note():
+    ctx = RefreshContext(make_data(extra_settings={"Risk Free": "NOPE"}))
+    [sc] = perf_builder.build(ctx)
+    assert sc.tables[0].df["Sharpe"].isna().all()
+    assert any("NOPE" in n for n in sc.tables[0].notes)
+
+
+def test_gdp_gap_sheet():
+    ctx = RefreshContext(make_data())
+    [sc] = gdp_builder.build(ctx)
+    assert sc.sheet == "GDP Gap"
+    t = sc.tables[0].df.set_index("Period")
+    assert t.loc["2023Q3", "Target Index"] == pytest.approx(100 * 1.0224 ** 3.75)
+    wide = sc.tables[1].df.set_index("Code")
+    assert wide.loc["Foregone GDP Gap", "2020"] == pytest.approx(97.2 - 102.24)
+    ctx2 = RefreshContext(make_data(extra_settings={"Base Period": "2010"}))
+    [sc2] = gdp_builder.build(ctx2)
+    assert sc2.tables == [] and "GDP" in ctx2.failures
+    assert "base_period" in ctx2.failures["GDP"]
