@@ -1,0 +1,242 @@
+"""Market phase from a two-regime Markov-switching model (seed ``003_…`` introduction:
+"rational", "irrational" and "hyperrational" markets; the ``Phase`` column of Tables 2, 4, 6, 8;
+input (c) of the composite forecast).
+
+Model. The monthly change ``x_t`` — 100 × log price change for prices (percent), the change in
+the yield in percentage points for yields — follows statsmodels'
+:class:`~statsmodels.tsa.regime_switching.markov_regression.MarkovRegression` with two regimes,
+a regime-dependent mean and a regime-dependent variance (``switching_variance=True``). The
+regime with the larger variance is the *high-volatility* regime; ``prob_high_vol`` is its
+**filtered** probability ``P(s_t = high | x_1 … x_t)`` — never the smoothed one, which would use
+later data.
+
+Walk-forward schedule. Parameters are first estimated once ``min_obs`` (default 60) changes
+exist, then re-estimated every ``refit_every`` (default 12) months, each time with the data up to
+and including the refit date only (the schedule is anchored on the first observation, so
+appending a month never moves earlier refits). For the months from one refit up to the next the
+parameters are frozen and the Hamilton filter runs over the data up to each month. Estimation is
+EM (statsmodels' ``fit(em_iter=…, maxiter=0)`` for the first fit; its EM loop ``_fit_em`` for
+the refits, warm-started from the previous refit's parameters), on changes divided by their
+sample standard deviation (numerical scaling only).
+
+Fallback. If an estimation raises, returns non-finite values, or a degenerate variance (scaled
+σ² < 1e-4), the previous parameters are kept (``fit_ok`` = False on those months); before the
+first successful fit ``prob_high_vol`` is NaN and the composite model treats the regime as
+unknown (probability 0.5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RegimeFit", "model_changes", "fit_regimes", "filter_probabilities",
+           "regime_probabilities", "phase", "phases", "PHASES", "HIGH_VOL_PROB",
+           "EXTREME_SIGMA", "RICH_SIGMA"]
+
+PHASES = ("rational", "irrational", "hyperrational")
+HIGH_VOL_PROB = 0.5    # filtered probability above which the market is in its high-vol regime
+EXTREME_SIGMA = 1.75   # |valuation σ| of an extreme (seed: "valuation extreme in excess of ±1.75")
+RICH_SIGMA = 1.0       # |valuation σ| beyond which valuation is no longer near fair value
+
+
+@dataclass(frozen=True)
+class RegimeFit:
+    """Parameters of one estimation, in scaled units (changes / ``scale``).
+
+    ``params`` follow statsmodels' order ``[p[0->0], p[1->0], const[0], const[1], sigma2[0],
+    sigma2[1]]``; ``high`` is the index (0/1) of the high-volatility regime."""
+
+    params: np.ndarray
+    scale: float
+    high: int
+
+
+def model_changes(prices: pd.Series, quote: str = "Price") -> pd.Series:
+    """The monthly changes the regime model reads: 100 × log change for ``quote="Price"``
+    (percent), first difference in percentage points for ``quote="Yield"``. First row dropped."""
+    if quote not in ("Price", "Yield"):
+        raise ValueError(f"quote must be 'Price' or 'Yield', got {quote!r}")
+    p = pd.to_numeric(prices, errors="coerce").astype(float)
+    if quote == "Price":
+        if (p.dropna() <= 0).any():
+            raise ValueError("prices must be > 0 for quote='Price', got a value <= 0")
+        x = 100.0 * np.log(p).diff()
+    else:
+        x = p.diff()
+    return x.iloc[1:]
+
+
+def _model(x: np.ndarray):
+    from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+
+    return MarkovRegression(x, k_regimes=2, switching_variance=True)
+
+
+def _rescale(prev: RegimeFit, scale: float) -> np.ndarray:
+    p = prev.params.copy()
+    r = prev.scale / scale
+    p[2:4] *= r
+    p[4:6] *= r * r
+    return p
+
+
+def fit_regimes(x: np.ndarray, previous: RegimeFit | None = None) -> RegimeFit | None:
+    """Estimate the two-regime model on the changes ``x`` (1-D, no NaN) by EM.
+
+    ``previous`` warm-starts the estimation. Returns ``None`` when the estimation fails or is
+    degenerate (see the module docstring for the fallback)."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or len(x) < 10 or not np.isfinite(x).all():
+        raise ValueError(f"x must be a 1-D array of >= 10 finite changes, got shape {x.shape}")
+    scale = float(np.std(x, ddof=1))
+    if not np.isfinite(scale) or scale <= 0:
+        return None
+    z = x / scale
+    try:
+        mod = _model(z)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if previous is None:
+                params = mod.fit(em_iter=200, maxiter=0, search_reps=0, disp=False,
+                                 return_params=True, cov_type="none")
+            elif hasattr(mod, "_fit_em"):
+                # The EM loop of MarkovSwitching.fit without its BFGS set-up (which costs a
+                # numerical gradient even at maxiter=0): 3-4x faster for warm refits.
+                params = mod._fit_em(_rescale(previous, scale), transformed=True,
+                                     cov_type="none", maxiter=40, tolerance=1e-6,
+                                     return_params=True)
+            else:  # pragma: no cover - other statsmodels versions
+                params = mod.fit(start_params=_rescale(previous, scale), em_iter=40,
+                                 maxiter=0, search_reps=0, disp=False, return_params=True,
+                                 cov_type="none")
+    except Exception:  # noqa: BLE001 - any estimation failure falls back (documented)
+        return None
+    params = np.asarray(params, dtype=float)
+    if (not np.isfinite(params).all() or params[4:6].min() < 1e-4
+            or not (0 <= params[0] <= 1 and 0 <= params[1] <= 1)):
+        return None
+    return RegimeFit(params=params, scale=scale, high=int(np.argmax(params[4:6])))
+
+
+def filter_probabilities(x: np.ndarray, fit: RegimeFit) -> np.ndarray:
+    """Filtered probability of the high-volatility regime for every element of ``x`` with the
+    parameters of ``fit`` frozen (Hamilton filter, steady-state initialisation). Element t only
+    depends on ``x[:t+1]``."""
+    x = np.asarray(x, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _model(x / fit.scale).filter(fit.params, return_raw=True, cov_type="none")
+    return np.asarray(res.filtered_marginal_probabilities)[fit.high]
+
+
+# In-process memo: a refresh, its track record and the UDFs ask for the same fits.
+_FIT_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 20000
+
+
+def _cached_fit(x: np.ndarray, previous: RegimeFit | None, schedule: tuple) -> RegimeFit | None:
+    key = (hashlib.sha1(x.tobytes()).hexdigest(), schedule)
+    if key in _FIT_CACHE:
+        _FIT_CACHE.move_to_end(key)
+        return _FIT_CACHE[key]
+    fit = fit_regimes(x, previous)
+    _FIT_CACHE[key] = fit
+    if len(_FIT_CACHE) > _CACHE_SIZE:
+        _FIT_CACHE.popitem(last=False)
+    return fit
+
+
+def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every: int = 12,
+                         min_obs: int = 60) -> pd.DataFrame:
+    """Walk-forward filtered probability of the high-volatility regime, per price date.
+
+    ``prices``: monthly levels (yields in percentage points when ``quote="Yield"``), one row
+    per month. Returns a DataFrame on the same index with columns ``change`` (model input, see
+    :func:`model_changes`), ``prob_high_vol`` (0–1, NaN before the first fit), ``refit_date``
+    (date of the data the parameters were estimated with) and ``fit_ok``. Row t uses data dated
+    ≤ t only (refits every ``refit_every`` months; filtered, never smoothed probabilities).
+    """
+    if refit_every < 1:
+        raise ValueError(f"refit_every must be >= 1 month, got {refit_every}")
+    if min_obs < 20:
+        raise ValueError(f"min_obs must be >= 20 changes, got {min_obs}")
+    if not isinstance(prices.index, pd.DatetimeIndex):
+        raise ValueError("prices must be indexed by dates (DatetimeIndex), got "
+                         f"{type(prices.index).__name__}")
+    prices = prices.dropna().sort_index()
+    out = pd.DataFrame(index=prices.index, columns=["change", "prob_high_vol", "refit_date",
+                                                    "fit_ok"])
+    out["change"] = np.nan
+    out["prob_high_vol"] = np.nan
+    out["refit_date"] = pd.NaT
+    out["fit_ok"] = False
+    if len(prices) < 2:
+        return out
+    ch = model_changes(prices, quote)
+    x = ch.to_numpy()
+    out.loc[ch.index, "change"] = x
+    n = len(x)
+    prob = np.full(n, np.nan)
+    refit_at = np.full(n, -1)
+    ok = np.zeros(n, dtype=bool)
+    fit: RegimeFit | None = None
+    fit_end = -1
+    for start in range(min_obs - 1, n, refit_every):
+        end = min(start + refit_every, n)  # months [start, end) use the fit at `start`
+        new = _cached_fit(x[: start + 1], fit, (refit_every, min_obs))
+        if new is not None:
+            fit, fit_end = new, start
+        if fit is None:
+            continue
+        p = filter_probabilities(x[:end], fit)
+        prob[start:end] = p[start:end]
+        refit_at[start:end] = fit_end
+        ok[start:end] = new is not None
+    out.loc[ch.index, "prob_high_vol"] = prob
+    out.loc[ch.index, "fit_ok"] = ok
+    dates = ch.index.to_numpy()
+    rd = np.where(refit_at >= 0, dates[np.clip(refit_at, 0, None)], np.datetime64("NaT"))
+    out.loc[ch.index, "refit_date"] = pd.DatetimeIndex(rd)
+    out["prob_high_vol"] = out["prob_high_vol"].astype(float)
+    out["change"] = out["change"].astype(float)
+    out["fit_ok"] = out["fit_ok"].astype(bool)
+    return out
+
+
+def phase(prob_high_vol: float, sigma: float) -> str:
+    """The seed's market phase from the regime probability and the valuation σ.
+
+    * ``"hyperrational"``: high-volatility regime (``prob_high_vol`` > 0.5) **and** extreme
+      valuation (|σ| ≥ 1.75);
+    * ``"irrational"``: one of the two — high-volatility regime, or valuation away from fair
+      value (|σ| ≥ 1.0);
+    * ``"rational"``: low-volatility regime and |σ| < 1.0.
+
+    A missing σ counts as near fair value; a missing probability as the low-volatility regime;
+    both missing gives ``""``.
+    """
+    p = float(prob_high_vol) if prob_high_vol is not None else np.nan
+    s = float(sigma) if sigma is not None else np.nan
+    if np.isnan(p) and np.isnan(s):
+        return ""
+    high = (not np.isnan(p)) and p > HIGH_VOL_PROB
+    a = abs(s) if not np.isnan(s) else 0.0
+    if high and a >= EXTREME_SIGMA:
+        return "hyperrational"
+    if high or a >= RICH_SIGMA:
+        return "irrational"
+    return "rational"
+
+
+def phases(prob_high_vol: pd.Series, sigma: pd.Series | None = None) -> pd.Series:
+    """:func:`phase` for aligned histories (same index)."""
+    s = sigma.reindex(prob_high_vol.index) if sigma is not None else \
+        pd.Series(np.nan, index=prob_high_vol.index)
+    return pd.Series([phase(p, v) for p, v in zip(prob_high_vol.to_numpy(), s.to_numpy())],
+                     index=prob_high_vol.index, name="phase", dtype=object)

@@ -1,0 +1,122 @@
+"""Markov-switching market phase: filtered (never smoothed) walk-forward probabilities."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.models.regimes import (RegimeFit, filter_probabilities, fit_regimes, phase,
+                                   phases, regime_probabilities)
+
+
+def _two_regime_prices(n=300, seed=1):
+    """Synthetic (labelled) log-price path: calm (sd 2 %) with two turbulent spells (sd 8 %)."""
+    rng = np.random.default_rng(seed)
+    high = np.zeros(n, dtype=bool)
+    high[120:150] = True
+    high[220:240] = True
+    r = np.where(high, rng.normal(-0.5, 8.0, n), rng.normal(0.8, 2.0, n)) / 100
+    idx = pd.date_range("1970-01-31", periods=n + 1, freq="ME")
+    px = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=idx)
+    return px, pd.Series(high, index=idx[1:])
+
+
+def _hamilton(x, params):
+    """Independent two-state Hamilton filter (textbook recursion, steady-state start)."""
+    p00, p10, m0, m1, s0, s1 = params
+    P = np.array([[p00, 1 - p00], [p10, 1 - p10]])  # P[i, j] = P(s_t=j | s_{t-1}=i)
+    pi1 = (1 - p00) / ((1 - p00) + p10)  # stationary P(s=1)
+    prob = np.array([1 - pi1, pi1])
+    out = []
+    for v in x:
+        pred = prob @ P
+        dens = np.array([np.exp(-(v - m0) ** 2 / (2 * s0)) / np.sqrt(2 * np.pi * s0),
+                         np.exp(-(v - m1) ** 2 / (2 * s1)) / np.sqrt(2 * np.pi * s1)])
+        joint = pred * dens
+        prob = joint / joint.sum()
+        out.append(prob.copy())
+    return np.array(out)
+
+
+def test_filter_matches_textbook_recursion():
+    px, _ = _two_regime_prices()
+    x = 100 * np.log(px).diff().dropna().to_numpy()
+    fit = fit_regimes(x)
+    assert fit is not None
+    got = filter_probabilities(x, fit)
+    ref = _hamilton(x / fit.scale, fit.params)[:, fit.high]
+    np.testing.assert_allclose(got, ref, atol=1e-8)  # same recursion, float rounding only
+
+
+def test_filtered_not_smoothed_last_observation():
+    px, _ = _two_regime_prices()
+    x = 100 * np.log(px).diff().dropna().to_numpy()
+    fit = fit_regimes(x)
+    a = filter_probabilities(x, fit)
+    x2 = x.copy()
+    x2[-1] = -40.0  # a crash in the last month
+    b = filter_probabilities(x2, fit)
+    np.testing.assert_array_equal(a[:-1], b[:-1])
+    assert b[-1] > a[-1]
+
+
+def test_walk_forward_probabilities_ignore_later_data():
+    px, _ = _two_regime_prices()
+    full = regime_probabilities(px, refit_every=12)
+    t = px.index[200]
+    cut = regime_probabilities(px.loc[:t], refit_every=12)
+    pd.testing.assert_series_equal(full.loc[:t, "prob_high_vol"], cut["prob_high_vol"])
+    changed = px.copy()
+    changed.loc[changed.index > t] *= 3.0
+    again = regime_probabilities(changed, refit_every=12)
+    pd.testing.assert_series_equal(full.loc[:t, "prob_high_vol"],
+                                   again.loc[:t, "prob_high_vol"])
+    # the refit schedule: first fit at 60 changes, then every 12 months, data <= refit date
+    assert full["refit_date"].dropna().iloc[0] == px.index[60]
+    assert (full["refit_date"].dropna() <= full["refit_date"].dropna().index).all()
+
+
+def test_identifies_the_turbulent_spells():
+    px, high = _two_regime_prices()
+    out = regime_probabilities(px, refit_every=12)
+    p = out["prob_high_vol"].iloc[1:]
+    called = p > 0.5
+    # the spells (months 120-150 and 220-240) are known; walk-forward detection lags a little
+    assert called[high].mean() > 0.7
+    # calm months once a turbulent spell is in the estimation window (before that, the two
+    # regimes of calm-only data are both calm and the label "high" is arbitrary)
+    later = pd.Series(np.arange(len(p)) >= 150, index=p.index)
+    assert called[~high & later].mean() < 0.1
+
+
+def test_yield_changes_and_fallback():
+    idx = pd.date_range("1990-01-31", periods=100, freq="ME")
+    flat = pd.Series(5.0, index=idx)
+    out = regime_probabilities(flat, quote="Yield")
+    assert out["prob_high_vol"].isna().all()        # no variance: no fit, documented fallback
+    assert not out["fit_ok"].any()
+    with pytest.raises(ValueError, match="refit_every"):
+        regime_probabilities(flat, refit_every=0)
+    with pytest.raises(ValueError, match="quote"):
+        regime_probabilities(flat, quote="Level")
+
+
+@pytest.mark.parametrize("p,s,expected", [
+    (0.9, 2.0, "hyperrational"), (0.9, -1.75, "hyperrational"), (0.9, 0.5, "irrational"),
+    (0.1, 1.2, "irrational"), (0.1, -2.5, "irrational"), (0.1, 0.3, "rational"),
+    (0.5, 0.99, "rational"), (np.nan, 0.2, "rational"), (0.7, np.nan, "irrational"),
+    (np.nan, np.nan, ""),
+])
+def test_phase_rule(p, s, expected):
+    assert phase(p, s) == expected
+
+
+def test_phases_vectorized():
+    idx = pd.RangeIndex(3)
+    got = phases(pd.Series([0.9, 0.1, 0.2], index=idx), pd.Series([2.0, 0.0, -1.5], index=idx))
+    assert got.tolist() == ["hyperrational", "rational", "irrational"]
+
+
+def test_fit_regimes_bad_input():
+    with pytest.raises(ValueError, match="x must be"):
+        fit_regimes(np.array([1.0, np.nan] * 10))
+    assert isinstance(fit_regimes(np.random.default_rng(0).normal(size=50)), (RegimeFit, type(None)))
