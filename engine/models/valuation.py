@@ -1,0 +1,402 @@
+"""Fair value and sigma valuation of one instrument, strictly walk-forward (seed Tables 3, 5, 7, 9).
+
+Conventions (``shared/DESIGN.md``):
+
+* Prices are levels (> 0); yields are percentage points as quoted (4.25 = 4.25 %).
+* ``deviation`` = log price − log fair value (yields: yield − fair yield, percentage points).
+  Positive = rich: price above fair value, or yield above fair yield (a *cheap* bond).
+* ``sigma`` = deviation / its standard deviation — the seed's ``Valuation (σ)``.
+* ``valuation_pct`` = P/FV − 1 and ``to_fair_value_pct`` = FV/P − 1, decimals, so
+  ``(1 + valuation_pct)·(1 + to_fair_value_pct) = 1`` exactly. NaN for yields (bond price
+  valuation needs a maturity: :mod:`engine.models.bonds`).
+* ``frequency`` = share of the instrument's own history (under the model in force on that date)
+  at least as extreme as today's deviation, two-sided (``|σ_s| ≥ |σ_t|``), decimal.
+
+Estimation: the fair value at date ``t`` is the fitted value at ``t`` of an OLS regression
+estimated on every valid observation dated ``≤ t`` — refitted on *every* date (expanding
+window), by closed-form least squares on running sums of X'X and X'y (the same numbers as
+``statsmodels.OLS`` on the same rows: see :func:`fit_fair_value` and the tests). Nothing dated
+after ``t`` enters any figure for ``t``. The residual standard deviation behind σ is the OLS
+``sqrt(SSR / (m − k))`` of that same fit (``m`` observations, ``k`` parameters).
+
+Fair-value models (first one whose inputs are present and have ``min_history`` observations
+on date ``t``; otherwise the fallback; the ``model`` column says which one was in force):
+
+========== =========================================================== =====================
+class      primary (uses ``fundamentals``)                              fallback
+========== =========================================================== =====================
+Equity     log P on const + log of each level input (earnings,           log P on const +
+           dividends, …) + log price level if given (cointegrating);     time trend
+           or, with a price level only, log(P / CPI) on const + trend
+Commodity  log(P / CPI) on const + trend (real price long-run trend)     log P on const + trend
+FX         log S − log(P_quote / P_base) on const (PPP; two price       log S on const
+           levels: first = base currency's, second = quote currency's)   (long-run level)
+Yield      y on const + inflation (12-month % change of a price level,  y on const (the
+           or an inflation rate given) + the short rate                  expanding mean)
+========== =========================================================== =====================
+
+The role of a fundamentals column comes from its name (:func:`fundamental_role`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.inputs.data import ASSET_CLASSES, asof
+
+__all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "fundamental_role",
+           "month_end", "month_ids", "VALUATION_COLUMNS"]
+
+VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fair_value_pct",
+                     "frequency")
+QUOTES = ("Price", "Yield")
+_SD_TOL = 1e-10  # a residual std below this (log units or pct points) counts as zero
+
+_PRICE_LEVEL_WORDS = ("CPI", "PPI", "HICP", "RPI", "DEFLATOR", "PRICELEVEL", "PRICE_LEVEL",
+                      "PRICE LEVEL", "PRICEINDEX", "PRICE INDEX")
+_RATE_WORDS = ("RATE", "BILL", "YIELD", "YLD", "SHORT", "FUNDS", "LIBOR", "SOFR", "INFL",
+               "EURIBOR", "DEPO", "REPO")
+_RATE_TOKENS = {"RF", "TB", "TB3M", "TB3MS", "FF", "DGS3MO"}
+
+
+def fundamental_role(name: str, asset_class: str = "Equity") -> str:
+    """Role of a ``Fundamentals`` column in the fair-value model, from its name.
+
+    Returns ``"price_level"`` (CPI, PPI, HICP, RPI, deflator, price level: an index level, used
+    to deflate prices, for PPP and, for yields, turned into 12-month inflation in %),
+    ``"rate"`` (rate, bill, yield, short, funds, libor, infl…, or the tokens RF, TB, FF: in
+    percentage points) or ``"level"`` (anything else: earnings, dividends, … used in logs).
+    A name matching nothing (e.g. ``F1`` for a headerless Excel range) takes the asset class's
+    default: Equity → level, Bond → rate, FX and Commodity → price_level.
+    """
+    u = str(name).upper()
+    tokens = set(re.split(r"[^A-Z0-9]+", u))
+    if any(w in u for w in _PRICE_LEVEL_WORDS):
+        return "price_level"
+    if any(w in u for w in _RATE_WORDS) or tokens & _RATE_TOKENS:
+        return "rate"
+    if re.fullmatch(r"F\d+", u.strip()):
+        return {"Equity": "level", "Bond": "rate"}.get(asset_class, "price_level")
+    return "level"
+
+
+def month_ids(index: pd.DatetimeIndex) -> np.ndarray:
+    """Calendar month number of each date (year·12 + month − 1), for month arithmetic."""
+    idx = pd.DatetimeIndex(index)
+    return np.asarray(idx.year, dtype=np.int64) * 12 + np.asarray(idx.month, dtype=np.int64) - 1
+
+
+def month_end(series: pd.Series) -> pd.Series:
+    """Daily (or any-frequency) levels → the last observation of each calendar month, indexed
+    by its actual date; NaNs dropped, months without data absent. Thin wrapper over the
+    workbook reader's sampler so UDFs and refresh sample identically."""
+    from engine.inputs.sampling import monthly
+
+    return monthly(series, "MonthEnd")
+
+
+# --------------------------------------------------------------------------- validation
+
+def _check_inputs(prices: pd.Series, fundamentals: pd.DataFrame | None, quote: str,
+                  asset_class: str, min_history: int) -> tuple[pd.Series, pd.DataFrame]:
+    if not isinstance(prices, pd.Series):
+        raise ValueError(f"prices must be a pandas Series, got {type(prices).__name__}")
+    if not isinstance(prices.index, pd.DatetimeIndex):
+        raise ValueError("prices must have a DatetimeIndex, got "
+                         f"{type(prices.index).__name__}")
+    if quote not in QUOTES:
+        raise ValueError(f"quote must be one of {QUOTES}, got {quote!r}")
+    if asset_class not in ASSET_CLASSES:
+        raise ValueError(f"asset_class must be one of {ASSET_CLASSES}, got {asset_class!r}")
+    if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)) \
+            or min_history < 6:
+        raise ValueError(f"min_history must be an integer >= 6 (months), got {min_history!r}")
+    if not prices.index.is_monotonic_increasing:
+        raise ValueError("prices: dates must be sorted ascending")
+    ids = month_ids(prices.index)
+    if len(ids) and (np.diff(ids) == 0).any():
+        dup = prices.index[1:][np.diff(ids) == 0][0]
+        raise ValueError(f"prices must hold one observation per month, got two in {dup:%Y-%m}")
+    p = pd.to_numeric(prices, errors="coerce").astype(float)
+    v = p.to_numpy()
+    if np.isinf(v).any():
+        raise ValueError("prices: infinite value")
+    if quote == "Price" and (v[np.isfinite(v)] <= 0).any():
+        bad = p[p <= 0].index[0]
+        raise ValueError(f"prices must be > 0 for quote='Price', got {p[bad]} on {bad:%Y-%m-%d}")
+    if fundamentals is None:
+        f = pd.DataFrame(index=p.index)
+    elif not isinstance(fundamentals, pd.DataFrame):
+        raise ValueError("fundamentals must be a pandas DataFrame or None, got "
+                         f"{type(fundamentals).__name__}")
+    elif fundamentals.empty or fundamentals.index.equals(p.index):
+        f = fundamentals.reindex(p.index)
+    else:
+        if not isinstance(fundamentals.index, pd.DatetimeIndex):
+            raise ValueError("fundamentals must have a DatetimeIndex, got "
+                             f"{type(fundamentals.index).__name__}")
+        f = pd.DataFrame({c: asof(fundamentals[c], p.index) for c in fundamentals.columns},
+                         index=p.index)
+    f = f.apply(pd.to_numeric, errors="coerce").astype(float)
+    return p, f
+
+
+# --------------------------------------------------------------------------- model designs
+
+@dataclass
+class _Design:
+    """One regression ``target − offset = X·beta + e``; fair value = offset + fitted."""
+
+    name: str
+    y: np.ndarray        # target − offset (log units for prices, pct points for yields)
+    offset: np.ndarray   # log price-level ratio (PPP) or log deflator; 0 if none
+    X: np.ndarray        # n × k, NaN where not available
+    columns: list[str]
+
+    @property
+    def valid(self) -> np.ndarray:
+        return np.isfinite(self.y) & np.isfinite(self.offset) & np.isfinite(self.X).all(axis=1)
+
+
+def _years(index: pd.DatetimeIndex) -> np.ndarray:
+    """Time trend in years since 1900-01 (a fixed origin: no dependence on the sample)."""
+    return (month_ids(index) - 1900 * 12) / 12.0
+
+
+def _yoy_pct(level: pd.Series) -> np.ndarray:
+    """12-month % change of a level on a monthly index, matched by calendar month."""
+    ids = month_ids(level.index)
+    pos = {m: i for i, m in enumerate(ids)}
+    v = level.to_numpy()
+    out = np.full(len(v), np.nan)
+    for i, m in enumerate(ids):
+        j = pos.get(m - 12)
+        if j is not None and v[j] > 0 and v[i] > 0:
+            out[i] = (v[i] / v[j] - 1.0) * 100.0
+    return out
+
+
+def _log_pos(x: np.ndarray) -> np.ndarray:
+    out = np.full(len(x), np.nan)
+    ok = np.isfinite(x) & (x > 0)
+    out[ok] = np.log(x[ok])
+    return out
+
+
+def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> list[_Design]:
+    """The primary (fundamentals) design, if the inputs allow one, then the fallback."""
+    n = len(p)
+    one = np.ones(n)
+    zero = np.zeros(n)
+    t = _years(p.index)
+    roles = {c: fundamental_role(c, "Bond" if quote == "Yield" else asset_class)
+             for c in f.columns}
+    levels = [c for c in f.columns if roles[c] == "level"]
+    plevels = [c for c in f.columns if roles[c] == "price_level"]
+    rates = [c for c in f.columns if roles[c] == "rate"]
+    out: list[_Design] = []
+    if quote == "Yield":
+        y = p.to_numpy()
+        cols, xs = [], []
+        for c in plevels:
+            cols.append(f"inflation({c})")
+            xs.append(_yoy_pct(f[c]))
+        for c in rates:
+            cols.append(c)
+            xs.append(f[c].to_numpy())
+        if xs:
+            out.append(_Design("fair yield: inflation/short rate", y, zero,
+                               np.column_stack([one, *xs]), ["const", *cols]))
+        out.append(_Design("fair yield: long-run level", y, zero, one[:, None], ["const"]))
+        return out
+    lp = _log_pos(p.to_numpy())
+    if asset_class == "FX":
+        if len(plevels) >= 2:
+            off = _log_pos(f[plevels[1]].to_numpy()) - _log_pos(f[plevels[0]].to_numpy())
+            out.append(_Design(f"PPP: {plevels[1]}/{plevels[0]}", lp - off, off, one[:, None],
+                               ["const"]))
+        out.append(_Design("long-run level", lp, zero, one[:, None], ["const"]))
+        return out
+    if asset_class in ("Equity", "Bond") and levels:
+        xs = [_log_pos(f[c].to_numpy()) for c in levels]
+        cols = [f"log {c}" for c in levels]
+        if plevels:
+            xs.append(_log_pos(f[plevels[0]].to_numpy()))
+            cols.append(f"log {plevels[0]}")
+        out.append(_Design("cointegration: " + ", ".join(cols), lp, zero,
+                           np.column_stack([one, *xs]), ["const", *cols]))
+    elif plevels:
+        defl = _log_pos(f[plevels[0]].to_numpy())
+        out.append(_Design(f"real trend (deflated by {plevels[0]})", lp - defl, defl,
+                           np.column_stack([one, t]), ["const", "trend"]))
+    out.append(_Design("trend", lp, zero, np.column_stack([one, t]), ["const", "trend"]))
+    return out
+
+
+# --------------------------------------------------------------------------- expanding OLS
+
+def _expanding_fit(d: _Design, min_history: int) -> dict[str, np.ndarray]:
+    """Fit at every row ``t`` on valid rows ``≤ t``; figures for row ``t`` (NaN where the row
+    is invalid or fewer than ``min_history`` valid rows exist up to it)."""
+    n, k = d.X.shape
+    ok = d.valid
+    # Centre each non-constant regressor on its first valid value (a date <= every t that
+    # gets a figure, so no look-ahead): same fitted values, far better conditioned sums.
+    x0 = d.X[np.argmax(ok)].copy() if ok.any() else np.zeros(k)
+    x0[0] = 0.0  # column 0 is the constant in every design
+    X = np.where(ok[:, None], d.X - x0, 0.0)
+    y = np.where(ok, d.y, 0.0)
+    m = np.cumsum(ok)
+    sxx = np.cumsum(X[:, :, None] * X[:, None, :], axis=0)
+    sxy = np.cumsum(X * y[:, None], axis=0)
+    rows = np.flatnonzero(ok & (m >= max(min_history, k + 2)))
+    fitted = np.full(n, np.nan)
+    dev = np.full(n, np.nan)
+    sd = np.full(n, np.nan)
+    freq = np.full(n, np.nan)
+    if rows.size == 0:
+        return {"fitted": fitted, "dev": dev, "sd": sd, "freq": freq, "m": m}
+    beta = np.einsum("nij,nj->ni", np.linalg.pinv(sxx[rows], rcond=1e-12), sxy[rows])
+    for lo in range(0, rows.size, 400):  # blocks bound memory at 400 × n residuals
+        r = rows[lo:lo + 400]
+        b = beta[lo:lo + 400]
+        resid = y[None, :] - b @ X.T                       # fit at r, residual at every s
+        mask = ok[None, :] & (np.arange(n)[None, :] <= r[:, None])
+        resid = np.where(mask, resid, 0.0)
+        e_t = resid[np.arange(r.size), r]
+        ssr = (resid ** 2).sum(axis=1)
+        s = np.sqrt(ssr / (m[r] - k))
+        extreme = (np.abs(resid) >= np.abs(e_t)[:, None] * (1 - 1e-9) - 1e-14) & mask
+        fitted[r] = y[r] - e_t
+        dev[r] = e_t
+        sd[r] = s
+        freq[r] = extreme.sum(axis=1) / m[r]
+    return {"fitted": fitted, "dev": dev, "sd": sd, "freq": freq, "m": m}
+
+
+def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
+                      quote: str = "Price", asset_class: str = "Equity",
+                      min_history: int = 60) -> pd.DataFrame:
+    """Walk-forward fair value and sigma valuation of one instrument (seed Tables 3, 5, 7, 9:
+    ``Valuation (σ)``, ``Valuation (%)``, ``To Fair Value (%)``, ``Frequency (%)``,
+    ``Fair Value`` / ``Fair Yield``; Charts 2 and 6).
+
+    Parameters
+    ----------
+    prices : monthly observations, one per calendar month (DatetimeIndex, sorted; NaN = no
+        observation). Levels > 0 for ``quote="Price"``; yields in percent for ``"Yield"``.
+    fundamentals : the instrument's ``Fair Value Inputs`` aligned on the same index (another
+        index is aligned with :func:`engine.inputs.data.asof`: last value known on each date).
+        Column roles by name, :func:`fundamental_role`. ``None``/empty = fallback model only.
+    quote : ``"Price"`` or ``"Yield"``.
+    asset_class : ``"Equity"``, ``"Bond"``, ``"FX"`` or ``"Commodity"`` (picks the model).
+    min_history : valid months needed (at or before ``t``) before a figure is produced.
+
+    Returns
+    -------
+    DataFrame on ``prices.index`` with ``fair_value`` (price level; fair yield in % for
+    yields), ``deviation`` (log P − log FV; yields: y − fair y, pct points), ``sigma``,
+    ``valuation_pct`` (P/FV − 1, decimal; NaN for yields), ``to_fair_value_pct`` (FV/P − 1;
+    NaN for yields), ``frequency`` (decimal, two-sided), ``n_obs`` (observations behind the
+    fit) and ``model`` (the fair-value model in force). Row ``t`` uses data dated ``≤ t``
+    only; rows before ``min_history`` valid months are NaN. A zero residual spread (e.g. a
+    constant series) gives σ = 0 and frequency = 1.
+
+    Raises
+    ------
+    ValueError naming the argument, the rule and the value received.
+    """
+    p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
+    n = len(p)
+    out = pd.DataFrame(np.nan, index=p.index, columns=[*VALUATION_COLUMNS, "n_obs"])
+    out["model"] = pd.Series([None] * n, index=p.index, dtype=object)
+    if n == 0:
+        return out
+    designs = _designs(p, f, quote, asset_class)
+    chosen = np.full(n, -1)
+    fits = []
+    for j, d in enumerate(designs):
+        fit = _expanding_fit(d, min_history)
+        fits.append(fit)
+        take = (chosen < 0) & np.isfinite(fit["dev"])
+        chosen[take] = j
+    fair = np.full(n, np.nan)
+    dev = np.full(n, np.nan)
+    sd = np.full(n, np.nan)
+    freq = np.full(n, np.nan)
+    nobs = np.full(n, np.nan)
+    model = np.full(n, None, dtype=object)
+    for j, (d, fit) in enumerate(zip(designs, fits)):
+        r = chosen == j
+        fair[r] = d.offset[r] + fit["fitted"][r]
+        dev[r] = fit["dev"][r]
+        sd[r] = fit["sd"][r]
+        freq[r] = fit["freq"][r]
+        nobs[r] = fit["m"][r]
+        model[r] = d.name
+    flat = sd < _SD_TOL
+    sigma = np.where(flat, 0.0, dev / np.where(flat, 1.0, sd))
+    freq = np.where(flat & np.isfinite(dev), 1.0, freq)
+    out["deviation"] = dev
+    out["sigma"] = sigma
+    out["frequency"] = freq
+    out["n_obs"] = nobs
+    out["model"] = model
+    if quote == "Price":
+        out["fair_value"] = np.exp(fair)
+        out["valuation_pct"] = np.expm1(dev)
+        out["to_fair_value_pct"] = np.expm1(-dev)
+    else:
+        out["fair_value"] = fair
+    return out
+
+
+def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
+                   quote: str = "Price", asset_class: str = "Equity", min_history: int = 60,
+                   asof_date: pd.Timestamp | None = None):
+    """The fair-value regression in force on ``asof_date`` (default: the last date), fitted by
+    ``statsmodels.OLS`` on the valid rows dated ``≤ asof_date``: the statsmodels twin of one
+    row of :func:`valuation_history` (same parameters, same residual std ``sqrt(scale)``).
+
+    Returns ``(results, model_name)``; ``results.model.exog_names`` names the regressors.
+    ValueError if no model has ``min_history`` valid observations by then."""
+    import statsmodels.api as sm
+
+    p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
+    end = p.index[-1] if asof_date is None else pd.Timestamp(asof_date)
+    upto = np.asarray(p.index <= end)
+    if not upto.any():
+        raise ValueError(f"asof_date {end:%Y-%m-%d} is before the first price")
+    t = np.flatnonzero(upto)[-1]
+    for d in _designs(p, f, quote, asset_class):
+        ok = d.valid & upto
+        if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
+            exog = pd.DataFrame(d.X[ok], index=p.index[ok], columns=d.columns)
+            res = sm.OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
+            return res, d.name
+    raise ValueError(f"prices: need {min_history} valid months up to {end:%Y-%m-%d} for a "
+                     f"fair value, got {int(np.isfinite(p[upto]).sum())}")
+
+
+def valuation_snapshot(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
+                       quote: str = "Price", asset_class: str = "Equity",
+                       min_history: int = 60) -> dict[str, object]:
+    """The latest row's valuation figures as a dict: ``date``, ``price`` (level, or yield in
+    %), the :data:`VALUATION_COLUMNS`, ``n_obs`` and ``model``. ValueError when the last row
+    has no figure (too short a history)."""
+    h = valuation_history(prices, fundamentals, quote=quote, asset_class=asset_class,
+                          min_history=min_history)
+    if h.empty or not np.isfinite(h["sigma"].iloc[-1]):
+        got = int(prices.notna().sum()) if isinstance(prices, pd.Series) else 0
+        raise ValueError(f"prices: need {min_history} months of prices ending on the last "
+                         f"date, got {got}")
+    row = h.iloc[-1]
+    snap: dict[str, object] = {"date": h.index[-1], "price": float(prices.iloc[-1])}
+    for c in (*VALUATION_COLUMNS, "n_obs"):
+        snap[c] = float(row[c])
+    snap["model"] = row["model"]
+    return snap

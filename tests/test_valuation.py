@@ -1,0 +1,277 @@
+"""Valuation model: known truth recovered, statsmodels agreement, no look-ahead, edge cases.
+
+Synthetic series are built as fair value × exp(known deviation), with the deviation made
+exactly orthogonal to the fair-value regressors over the whole sample; the OLS fit on the whole
+sample then recovers the fair value *exactly*, so the last row is checked against closed-form
+truth at float precision (tolerance 1e-9, a few ulps of the running sums).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from engine.models.valuation import (fit_fair_value, fundamental_role, valuation_history,
+                                     valuation_snapshot)
+
+N = 360
+IDX = pd.date_range("1970-01-31", periods=N, freq="ME")
+
+
+def _ar1(n: int, phi: float = 0.95, sd: float = 0.04, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    e = np.zeros(n)
+    for i in range(1, n):
+        e[i] = phi * e[i - 1] + rng.normal(0, sd)
+    return e
+
+
+def _orthogonal(d: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """d minus its projection on X: OLS of d on X then has zero coefficients."""
+    beta, *_ = np.linalg.lstsq(X, d, rcond=None)
+    return d - X @ beta
+
+
+def _years(idx: pd.DatetimeIndex) -> np.ndarray:
+    return ((idx.year - 1900) * 12 + idx.month - 1) / 12.0
+
+
+def test_trend_model_recovers_known_fair_value_and_sigma_exactly():
+    t = _years(IDX)
+    X = np.column_stack([np.ones(N), t])
+    d = _orthogonal(_ar1(N), X)
+    log_fv = np.log(50.0) + 0.06 * (t - t[0])
+    p = pd.Series(np.exp(log_fv + d), IDX)
+    h = valuation_history(p)
+    last = h.iloc[-1]
+    sd = np.sqrt((d ** 2).sum() / (N - 2))  # OLS residual std, 2 parameters
+    assert last["fair_value"] == pytest.approx(np.exp(log_fv[-1]), rel=1e-9)
+    assert last["deviation"] == pytest.approx(d[-1], abs=1e-9)
+    assert last["sigma"] == pytest.approx(d[-1] / sd, abs=1e-8)
+    assert last["valuation_pct"] == pytest.approx(np.exp(d[-1]) - 1, abs=1e-9)
+    assert last["to_fair_value_pct"] == pytest.approx(np.exp(-d[-1]) - 1, abs=1e-9)
+    assert last["frequency"] == pytest.approx(np.mean(np.abs(d) >= abs(d[-1]) - 1e-12))
+    assert last["model"] == "trend"
+
+
+def test_identity_valuation_and_to_fair_value_every_row():
+    p = pd.Series(np.exp(0.01 * np.arange(N) + _ar1(N, seed=3)), IDX)
+    h = valuation_history(p).dropna(subset=["sigma"])
+    prod = (1 + h["valuation_pct"]) * (1 + h["to_fair_value_pct"])
+    np.testing.assert_allclose(prod.to_numpy(), 1.0, rtol=0, atol=1e-12)
+    # and they are not the same number (DESIGN.md): opposite signs, different sizes
+    big = h["valuation_pct"].abs() > 0.05
+    assert (h.loc[big, "valuation_pct"] * h.loc[big, "to_fair_value_pct"] < 0).all()
+    assert not np.allclose(h.loc[big, "valuation_pct"], -h.loc[big, "to_fair_value_pct"])
+
+
+def test_sigma_recovered_within_tolerance_on_noisy_truth():
+    # Not orthogonalised: the fitted trend differs from the true one by sampling error.
+    # With 360 months of AR(0.95, 4 %) noise the trend error at the end is ~ a few %, so
+    # we allow 0.35 σ and 6 % in valuation (about 3 standard errors of the end-point fit).
+    t = _years(IDX)
+    d = _ar1(N, seed=7)
+    p = pd.Series(np.exp(np.log(20) + 0.05 * (t - t[0]) + d), IDX)
+    last = valuation_history(p).iloc[-1]
+    true_sigma = d[-1] / d.std(ddof=2)
+    assert abs(last["sigma"] - true_sigma) < 0.35
+    assert abs(last["valuation_pct"] - np.expm1(d[-1])) < 0.06
+
+
+def test_every_row_matches_statsmodels_on_data_up_to_that_date():
+    rng = np.random.default_rng(5)
+    earn = np.exp(np.cumsum(rng.normal(0.004, 0.02, N)))
+    cpi = np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
+    p = pd.Series(np.exp(1.0 + 0.9 * np.log(earn) + 0.2 * np.log(cpi) + _ar1(N, seed=2)), IDX)
+    f = pd.DataFrame({"EPS": earn, "US_CPI": cpi}, index=IDX)
+    h = valuation_history(p, f, asset_class="Equity")
+    for i in (59, 60, 150, 271, N - 1):
+        res, name = fit_fair_value(p, f, asof_date=IDX[i])
+        assert name == h["model"].iloc[i] == "cointegration: log EPS, log US_CPI"
+        e = res.resid.iloc[-1]
+        assert h["deviation"].iloc[i] == pytest.approx(e, abs=1e-9)
+        assert h["sigma"].iloc[i] == pytest.approx(e / np.sqrt(res.scale), abs=1e-7)
+        freq = np.mean(np.abs(res.resid.to_numpy()) >= abs(e) * (1 - 1e-9))
+        assert h["frequency"].iloc[i] == pytest.approx(freq)
+    assert h["sigma"].iloc[:59].isna().all() and np.isfinite(h["sigma"].iloc[59])
+
+
+def test_cointegration_recovers_known_relation():
+    rng = np.random.default_rng(11)
+    log_e = np.cumsum(rng.normal(0.005, 0.03, N))
+    X = np.column_stack([np.ones(N), log_e])
+    d = _orthogonal(_ar1(N, seed=4), X)
+    p = pd.Series(np.exp(2.0 + 1.0 * log_e + d), IDX)
+    f = pd.DataFrame({"Earnings": np.exp(log_e)}, index=IDX)
+    last = valuation_history(p, f).iloc[-1]
+    assert last["fair_value"] == pytest.approx(np.exp(2.0 + log_e[-1]), rel=1e-9)
+    assert last["sigma"] == pytest.approx(d[-1] / np.sqrt((d ** 2).sum() / (N - 2)), abs=1e-8)
+
+
+def test_fx_ppp_fair_value_from_two_price_levels():
+    # EUR/USD (USD per EUR): fair S = k · P_US / P_EU; the first price level is the base's.
+    rng = np.random.default_rng(8)
+    p_eu = np.exp(np.cumsum(rng.normal(0.002, 0.002, N)))
+    p_us = np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
+    d = _ar1(N, seed=9)
+    d -= d.mean()
+    s = pd.Series(1.1 * p_us / p_eu * np.exp(d), IDX)
+    f = pd.DataFrame({"EU_CPI": p_eu, "US_CPI": p_us}, index=IDX)
+    h = valuation_history(s, f, asset_class="FX")
+    assert h["model"].iloc[-1] == "PPP: US_CPI/EU_CPI"
+    assert h["fair_value"].iloc[-1] == pytest.approx(1.1 * p_us[-1] / p_eu[-1], rel=1e-9)
+    assert h["valuation_pct"].iloc[-1] == pytest.approx(np.expm1(d[-1]), abs=1e-9)
+
+
+def test_commodity_real_price_trend():
+    t = _years(IDX)
+    cpi = np.exp(0.003 * np.arange(N))
+    X = np.column_stack([np.ones(N), t])
+    d = _orthogonal(_ar1(N, seed=12), X)
+    real_fv = np.exp(3.0 + 0.01 * (t - t[0]))
+    p = pd.Series(real_fv * cpi * np.exp(d), IDX)
+    h = valuation_history(p, pd.DataFrame({"CPI": cpi}, index=IDX), asset_class="Commodity")
+    assert h["model"].iloc[-1] == "real trend (deflated by CPI)"
+    assert h["fair_value"].iloc[-1] == pytest.approx(real_fv[-1] * cpi[-1], rel=1e-9)
+
+
+def test_bond_fair_yield_from_inflation_and_short_rate():
+    rng = np.random.default_rng(13)
+    cpi = 100 * np.exp(np.cumsum(rng.normal(0.003, 0.003, N)))
+    short = np.clip(5 + np.cumsum(rng.normal(0, 0.2, N)), 0.1, None)
+    f = pd.DataFrame({"CPI": cpi, "TBILL": short}, index=IDX)
+    infl = np.full(N, np.nan)
+    infl[12:] = (cpi[12:] / cpi[:-12] - 1) * 100
+    ok = np.isfinite(infl)
+    X = np.column_stack([np.ones(ok.sum()), infl[ok], short[ok]])
+    d = np.zeros(N)
+    d[ok] = _orthogonal(_ar1(ok.sum(), sd=0.2, seed=14), X)
+    y = pd.Series(1.5 + 0.6 * np.nan_to_num(infl) + 0.7 * short + d, IDX)
+    h = valuation_history(y, f, quote="Yield", asset_class="Bond")
+    assert h["model"].iloc[-1] == "fair yield: inflation/short rate"
+    assert h["fair_value"].iloc[-1] == pytest.approx(1.5 + 0.6 * infl[-1] + 0.7 * short[-1],
+                                                     abs=1e-8)
+    assert h["deviation"].iloc[-1] == pytest.approx(d[-1], abs=1e-8)
+    assert h["valuation_pct"].isna().all()  # price valuation needs a maturity (bonds.py)
+    # the first 12 months have no inflation: the fallback (long-run level) is in force
+    # until the inflation model has 60 months
+    assert h["model"].iloc[59] == "fair yield: long-run level"
+    assert h["fair_value"].iloc[59] == pytest.approx(y.iloc[:60].mean(), abs=1e-9)
+    assert h["model"].iloc[12 + 59] == "fair yield: inflation/short rate"
+
+
+def test_no_look_ahead_changing_the_future_leaves_the_past_unchanged():
+    rng = np.random.default_rng(21)
+    cpi = np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
+    p = pd.Series(np.exp(np.cumsum(rng.normal(0.005, 0.04, N))), IDX)
+    f = pd.DataFrame({"CPI": cpi}, index=IDX)
+    base = valuation_history(p, f, asset_class="Commodity")
+    k = 200
+    p2, f2 = p.copy(), f.copy()
+    p2.iloc[k + 1:] *= 3.0
+    f2.iloc[k + 1:] *= 0.5
+    p2 = p2.drop(p2.index[k + 5])  # and a gap in the future
+    alt = valuation_history(p2, f2.drop(f2.index[k + 5]), asset_class="Commodity")
+    pd.testing.assert_frame_equal(base.iloc[:k + 1], alt.iloc[:k + 1], check_freq=False)
+    assert not np.isclose(base["sigma"].iloc[k + 2], alt["sigma"].iloc[k + 2])
+
+
+def test_late_fundamentals_switch_model_per_date_without_look_ahead():
+    rng = np.random.default_rng(22)
+    p = pd.Series(np.exp(np.cumsum(rng.normal(0.005, 0.04, N))), IDX)
+    cpi = pd.Series(np.exp(np.cumsum(rng.normal(0.003, 0.002, N))), IDX)
+    cpi.iloc[:100] = np.nan  # CPI starts in month 101
+    h = valuation_history(p, pd.DataFrame({"CPI": cpi}), asset_class="Commodity")
+    assert (h["model"].iloc[59:159] == "trend").all()
+    assert (h["model"].iloc[159:] == "real trend (deflated by CPI)").all()
+    assert h["n_obs"].iloc[159] == 60
+
+
+def test_gappy_series_uses_valid_months_only():
+    rng = np.random.default_rng(23)
+    p = pd.Series(np.exp(np.cumsum(rng.normal(0.005, 0.04, N))), IDX)
+    gappy = p.drop(p.index[[10, 11, 12, 100, 250]])
+    gappy.iloc[30] = np.nan
+    h = valuation_history(gappy)
+    assert np.isnan(h["sigma"].iloc[30])
+    res, _ = fit_fair_value(gappy)
+    assert res.nobs == len(gappy) - 1
+    assert h["sigma"].iloc[-1] == pytest.approx(res.resid.iloc[-1] / np.sqrt(res.scale),
+                                                abs=1e-8)
+    first = np.flatnonzero(np.isfinite(h["sigma"].to_numpy()))[0]
+    assert h["n_obs"].iloc[first] == 60
+
+
+def test_constant_series_is_at_fair_value():
+    p = pd.Series(100.0, IDX[:80])
+    h = valuation_history(p)
+    last = h.iloc[-1]
+    assert last["sigma"] == 0.0 and last["frequency"] == 1.0
+    assert last["fair_value"] == pytest.approx(100.0, rel=1e-12)
+    assert abs(last["valuation_pct"]) < 1e-12
+
+
+def test_short_series_gives_nan_and_snapshot_refuses():
+    p = pd.Series(np.linspace(10, 20, 40), IDX[:40])
+    assert valuation_history(p)["sigma"].isna().all()
+    with pytest.raises(ValueError, match="need 60 months of prices.*got 40"):
+        valuation_snapshot(p)
+    assert np.isfinite(valuation_history(p, min_history=24)["sigma"].iloc[-1])
+    empty = valuation_history(pd.Series([], index=pd.DatetimeIndex([]), dtype=float))
+    assert empty.empty
+
+
+def test_snapshot_is_the_last_row():
+    p = pd.Series(np.exp(np.cumsum(np.random.default_rng(3).normal(0.004, 0.04, N))), IDX)
+    snap = valuation_snapshot(p)
+    h = valuation_history(p)
+    assert snap["date"] == IDX[-1] and snap["price"] == p.iloc[-1]
+    assert snap["sigma"] == h["sigma"].iloc[-1] and snap["model"] == "trend"
+
+
+def test_fundamental_roles():
+    assert fundamental_role("US_CPI") == "price_level"
+    assert fundamental_role("T-Bill 3M") == "rate"
+    assert fundamental_role("RF") == "rate"
+    assert fundamental_role("Dividend Yield") == "rate"
+    assert fundamental_role("SP_EARNINGS") == "level"
+    assert fundamental_role("F2", "FX") == "price_level"
+    assert fundamental_role("F1", "Bond") == "rate"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"prices": [1.0, 2.0]}, "prices must be a pandas Series, got list"),
+    ({"prices": pd.Series([1.0, 2.0])}, "prices must have a DatetimeIndex"),
+    ({"prices": pd.Series([1.0, 2.0], IDX[[1, 0]])}, "sorted ascending"),
+    ({"prices": pd.Series([1.0, 2.0], pd.DatetimeIndex(["2000-01-05", "2000-01-20"]))},
+     "one observation per month, got two in 2000-01"),
+    ({"prices": pd.Series([1.0, -2.0], IDX[:2])}, "prices must be > 0 for quote='Price', got -2"),
+    ({"prices": pd.Series([1.0, 2.0], IDX[:2]), "quote": "Level"}, "quote must be one of"),
+    ({"prices": pd.Series([1.0, 2.0], IDX[:2]), "asset_class": "Stock"},
+     "asset_class must be one of"),
+    ({"prices": pd.Series([1.0, 2.0], IDX[:2]), "min_history": 3}, "min_history must be"),
+    ({"prices": pd.Series([1.0, 2.0], IDX[:2]), "fundamentals": [[1]]},
+     "fundamentals must be a pandas DataFrame"),
+])
+def test_bad_input_raises_naming_argument(kwargs, message):
+    prices = kwargs.pop("prices")
+    with pytest.raises(ValueError, match=message):
+        valuation_history(prices, **kwargs)
+
+
+def test_negative_yields_are_allowed():
+    y = pd.Series(np.sin(np.arange(N) / 10) - 0.2, IDX)
+    h = valuation_history(y, quote="Yield", asset_class="Bond")
+    assert h["fair_value"].iloc[-1] == pytest.approx(y.mean(), abs=1e-12)
+    sd = y.std(ddof=1)
+    assert h["sigma"].iloc[-1] == pytest.approx((y.iloc[-1] - y.mean()) / sd, abs=1e-10)
+
+
+def test_statsmodels_twin_matches_hand_ols():
+    p = pd.Series(np.exp(np.cumsum(np.random.default_rng(4).normal(0.004, 0.04, N))), IDX)
+    res, _ = fit_fair_value(p)
+    X = sm.add_constant(_years(IDX))
+    beta = np.linalg.solve(X.T @ X, X.T @ np.log(p.to_numpy()))
+    np.testing.assert_allclose(res.params.to_numpy(), beta, rtol=1e-10)
