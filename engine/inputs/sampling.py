@@ -58,5 +58,5 @@ def monthly(series: pd.Series, rule: str = "MonthEnd",
 
 def _last_weekday(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Each date moved back to the last Monday–Friday on or before it."""
-    back = np.where(days.weekday == 5, 1, np.where(days.weekday == 6, 2, 0))
+    back = np.where(days.day_of_week == 5, 1, np.where(days.day_of_week == 6, 2, 0))
     return days - pd.to_timedelta(back, unit="D")

@@ -1,0 +1,33 @@
+# Gamma Desk — everything a fresh machine needs, from the project's own files.
+PY   ?= python3
+VENV ?= .venv
+BIN  := $(VENV)/bin
+OUT  ?= out/demo
+
+.PHONY: demo test sysdeps bench render clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,demo-data]'
+	touch $@
+
+# Debian packages for the LibreOffice round-trip test and PDF checks (skipped when present).
+sysdeps:
+	@bash scripts/install-sysdeps.sh
+
+demo: $(BIN)/.installed
+	$(BIN)/gamma demo --out $(OUT)
+
+test: $(BIN)/.installed sysdeps
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(BIN)/.installed
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Render the refreshed demo and PDFs to PNG for a look (out/render/*.png).
+render: demo sysdeps
+	bash scripts/render.sh $(OUT) out/render
+
+clean:
+	rm -rf $(VENV) out build *.egg-info
