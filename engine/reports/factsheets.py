@@ -1,0 +1,337 @@
+"""Client fact sheets: one PDF page per strategy (``gamma factsheet WORKBOOK --out DIR``).
+
+Each page: firm and strategy name, as-of date, description, inception, benchmark(s), basis
+(net/gross) and performance type (actual or model/hypothetical); the performance table of the
+strategy against its benchmark(s); growth of $10,000 and drawdown charts from the strategy's
+inception; risk statistics (36-month volatility and Sharpe, max drawdown, best/worst month,
+beta, correlation, up/down capture vs the first benchmark); the income/cashflow/loss panel for
+the income strategy; disclosures (Settings ``Disclosure`` plus the standard ones).
+
+Every figure comes from :mod:`engine.models.performance` / :mod:`engine.models.income`; the
+page only formats them.
+
+Settings used: ``Firm Name``, ``Disclosure``, ``Risk Free`` (a Returns column),
+``Income Strategy`` (the Returns column of the income strategy; default: a strategy whose
+name or description says "income" when the Income sheet has data). Optional ``Series``
+column ``Performance Type`` (Actual, Model or Hypothetical); without it a strategy whose name
+or description mentions "model", "hypothetical", "simulated", "synthetic" or "backtest" is
+labelled model/hypothetical.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
+import pandas as pd
+
+from engine.inputs.data import WorkbookData
+from engine.models import performance as perf
+from engine.models.income import income_figures
+from engine.reports.render import (DASH, GREY, LETTER, NAVY, PALETTE, draw_table, fmt_num,
+                                   fmt_pct, new_page, slug, wrap)
+from engine.tables.performance import setting, valid_series_meta
+
+__all__ = ["write_factsheets", "factsheet_figures", "STANDARD_DISCLOSURES"]
+
+HYPO_WORDS = ("model", "hypothetical", "simulated", "synthetic", "backtest")
+STANDARD_DISCLOSURES = (
+    "Past performance is not indicative of future results, which may vary. Investing involves "
+    "risk, including the possible loss of principal.",
+    "The firm does not claim compliance with the Global Investment Performance Standards "
+    "(GIPS\u00ae); this material has not been prepared or verified under GIPS.",
+    "Benchmark indices are unmanaged, are shown gross of fees and cannot be invested in "
+    "directly.",
+)
+STAT_ROWS = ("Volatility (36m, ann.)", "Sharpe (36m)", "Max Drawdown", "Best Month",
+             "Worst Month", "Beta", "Correlation", "Up Capture", "Down Capture")
+
+
+def _perf_type(meta_row: pd.Series | dict) -> str:
+    """'Actual' or 'Model/Hypothetical' for one Series row (see module docstring)."""
+    for k, v in dict(meta_row).items():
+        if str(k).strip().lower() == "performance type" and isinstance(v, str) and v.strip():
+            return "Actual" if v.strip().lower() == "actual" else "Model/Hypothetical"
+    text = f"{dict(meta_row).get('Name', '')} {dict(meta_row).get('Description', '')}".lower()
+    return "Model/Hypothetical" if any(w in text for w in HYPO_WORDS) else "Actual"
+
+
+def _income_code(data: WorkbookData, strategies: list[dict]) -> str | None:
+    name = setting(data.settings, "Income Strategy")
+    if name is not None:
+        return str(name).strip()
+    if data.income is None or len(data.income) == 0:
+        return None
+    for m in strategies:
+        if "income" in f"{m['Name']} {m['Description']}".lower():
+            return m["Name"]
+    return None
+
+
+def factsheet_figures(data: WorkbookData, code: str) -> dict[str, object]:
+    """Every number printed on ``code``'s fact sheet (decimals; NaN = not available):
+
+    ``meta`` (the Series row as a dict), ``perf`` (DataFrame: one row per series — the
+    strategy then its benchmarks — columns as :func:`engine.models.performance.performance_row`
+    plus ``Basis``), ``stats`` (DataFrame indexed by :data:`STAT_ROWS`, one column per
+    series; beta/correlation/capture vs the first benchmark are in the strategy's column),
+    ``relative`` (the :func:`relative_stats` dict), ``wealth`` and ``drawdown`` (DataFrames
+    of the $10,000 growth and drawdown paths from the strategy's inception), ``income``
+    (the income figures or None), ``notes`` (why figures are blank)."""
+    meta_df, _ = valid_series_meta(data.returns, data.series)
+    metas = {m["Name"]: m for m in perf._meta_rows(data.returns, meta_df)}
+    if code not in metas:
+        raise ValueError(f"code: {code!r} is not a valid row of the Series sheet")
+    m = metas[code]
+    if code not in data.returns.columns:
+        raise ValueError(f"code: no Returns column {code!r}")
+    asof = data.asof
+    rf_name = setting(data.settings, "Risk Free")
+    rf = (data.returns[str(rf_name).strip()] if rf_name is not None
+          and str(rf_name).strip() in data.returns.columns else None)
+    benches = [b for b in m["Benchmark"] if b in data.returns.columns]
+    strat = data.returns[code].dropna()
+    if m["Inception"] is not None:
+        strat = strat[strat.index >= m["Inception"].to_period("M").to_timestamp()]
+    if strat.empty:
+        raise ValueError(f"code: {code!r} has no returns")
+    start = strat.index[0]
+    rows, notes, stats = {}, [], {}
+    for name in [code, *benches]:
+        s = strat if name == code else data.returns[name].dropna()
+        vals, nts = perf.performance_row(s, asof, rf, years=3)
+        if name != code:  # since-inception figures over the strategy's own period
+            si, _, si_note = perf.since_inception(s, asof, inception=start)
+            dd, dd_note = perf.max_drawdown(s, asof, inception=start)
+            vals["Since Inception"], vals["Max Drawdown"] = si, dd
+            nts = [n for n in nts if not n.startswith(("Since Inception", "Max Drawdown"))]
+            nts += [f"{k}: {v}" for k, v in (("Since Inception", si_note),
+                                              ("Max Drawdown", dd_note)) if v]
+        vals["Basis"] = m["Basis"] if name == code else metas.get(name, {}).get("Basis", "Gross")
+        rows[name] = vals
+        notes += [f"{name} {n}" for n in nts]
+        bw = perf.best_worst_month(s, asof, inception=start)
+        stats[name] = {"Volatility (36m, ann.)": vals["Volatility (36m, ann.)"],
+                       "Sharpe (36m)": vals["Sharpe"], "Max Drawdown": vals["Max Drawdown"],
+                       "Best Month": bw["best"], "Worst Month": bw["worst"],
+                       "Beta": math.nan, "Correlation": math.nan,
+                       "Up Capture": math.nan, "Down Capture": math.nan}
+    rel = {"note": "no benchmark"}
+    if benches:
+        months = 36 if len(strat[strat.index <= asof]) >= 36 else None
+        rel = perf.relative_stats(strat, data.returns[benches[0]], asof, months)
+        for k, key in (("Beta", "beta"), ("Correlation", "correlation"),
+                       ("Up Capture", "up_capture"), ("Down Capture", "down_capture")):
+            stats[code][k] = rel[key]
+        for k in ("Beta", "Correlation", "Up Capture", "Down Capture"):
+            stats[benches[0]][k] = 1.0 if rel["months"] else math.nan
+    paths, dds = {}, {}
+    for name in [code, *benches]:
+        s = (strat if name == code else data.returns[name].dropna())
+        s = s[(s.index >= start) & (s.index <= asof)]
+        try:
+            paths[name] = perf.wealth_index(s, 10_000.0)
+            dds[name] = perf.drawdown_series(s)
+        except ValueError as e:
+            notes.append(f"{name} chart: {e}")
+    inc = None
+    if _income_code(data, [m]) == code and data.income is not None and len(data.income):
+        inc = income_figures(data.income, asof)
+    return {"meta": m, "perf": pd.DataFrame(rows).T, "stats": pd.DataFrame(stats, index=STAT_ROWS),
+            "relative": rel, "wealth": pd.DataFrame(paths), "drawdown": pd.DataFrame(dds),
+            "income": inc, "notes": notes, "perf_type": _perf_type(_row_dict(meta_df, code)),
+            "benchmarks": benches, "risk_free": rf_name if rf is not None else None}
+
+
+def _row_dict(meta_df: pd.DataFrame, code: str) -> dict:
+    cols = {str(c).strip().lower(): c for c in meta_df.columns}
+    if "name" in cols:
+        hit = meta_df[meta_df[cols["name"]].astype(str).str.strip() == code]
+        if len(hit):
+            return hit.iloc[0].to_dict()
+    return {"Name": code}
+
+
+def _label(data: WorkbookData, code: str) -> str:
+    meta_df, _ = valid_series_meta(data.returns, data.series)
+    d = _row_dict(meta_df, code)
+    desc = d.get("Description")
+    return f"{code} ({desc})" if isinstance(desc, str) and desc.strip() and len(desc) < 40 \
+        else str(code)
+
+
+def _perf_table_rows(f: dict, asof: pd.Timestamp) -> tuple[list[str], list[list[str]]]:
+    end = asof.year
+    cols = [("Month", "Month"), ("YTD", "YTD"), ("Trailing 1 Yr", "1 Yr"),
+            ("3 Yr (ann.)", "3 Yr*"), ("5 Yr (ann.)", "5 Yr*"),
+            ("Since Inception", "Incep.*"),
+            *[(str(y), str(y)) for y in range(end - 1, end - 4, -1)]]
+    header = ["", "Basis", *[h for _, h in cols]]
+    rows = []
+    for name, r in f["perf"].iterrows():
+        rows.append([name[:30], r["Basis"], *[fmt_pct(r[c]) for c, _ in cols]])
+    return header, rows
+
+
+def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: str):
+    asof = data.asof
+    m = f["meta"]
+    fig = new_page(LETTER)
+    # header band
+    fig.patches.append(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+        (0, 0.935), 1, 0.065, transform=fig.transFigure, color=NAVY, zorder=-2, figure=fig))
+    fig.text(0.05, 0.968, firm, color="white", fontsize=13, weight="bold", va="center")
+    fig.text(0.95, 0.968, f"Fact sheet as of {asof:%B %d, %Y}", color="white", fontsize=9.5,
+             ha="right", va="center")
+    fig.text(0.05, 0.917, code[:70], fontsize=15, weight="bold", color=NAVY, va="top")
+    basis = "net of fees" if m["Basis"] == "Net" else "gross of fees"
+    facts = [f"Strategy code: {code}",
+             f"Inception: {m['Inception']:%B %Y}" if m["Inception"] is not None else
+             f"Inception: {f['wealth'].index[1]:%B %Y}" if len(f["wealth"]) > 1 else "",
+             "Benchmark: " + (", ".join(_label(data, b) for b in f["benchmarks"]) or "none"),
+             f"Returns: {m['Basis']} ({basis}), monthly, in USD",
+             f"Performance type: {f['perf_type']}"]
+    desc_lines = wrap(str(m["Description"] or ""), 125).split("\n")[:3]
+    fig.text(0.05, 0.885, "\n".join(desc_lines), fontsize=8, color="#333333", va="top",
+             linespacing=1.3)
+    y0 = 0.885 - 0.0135 * len([x for x in desc_lines if x]) - 0.006
+    fig.text(0.05, y0, "   |   ".join(x for x in facts[:3] if x), fontsize=8, color=GREY,
+             va="top")
+    kind = f["perf_type"]
+    fig.text(0.05, y0 - 0.016, "   |   ".join(facts[3:]), fontsize=8,
+             color="#c0504d" if kind != "Actual" else GREY, va="top",
+             weight="bold" if kind != "Actual" else "normal")
+    # performance table
+    header, rows = _perf_table_rows(f, asof)
+    y = draw_table(fig, (0.05, y0 - 0.04, 0.90, 0.019), header, rows,
+                   [2.6, 0.8] + [1.0] * (len(header) - 2), fontsize=7.2,
+                   title=f"Performance (%) to {asof:%B %Y}", bold_rows=(0,))
+    foot = wrap("* Annualized (since inception: from 12 months; benchmarks over the strategy's "
+                f"period). {DASH} = record too short (or a month missing) for the period. Month "
+                f"= {asof:%B %Y}; 1 Yr = the 12 months to {asof:%B %Y}; calendar years are "
+                "full years.", 165)
+    fig.text(0.05, y - 0.006, foot, fontsize=6.2, color=GREY, va="top")
+    y -= 0.0105 * foot.count("\n")
+    # charts
+    top = y - 0.03
+    ax1 = fig.add_axes([0.09, top - 0.22, 0.39, 0.20])
+    ax2 = fig.add_axes([0.56, top - 0.22, 0.39, 0.20])
+    for i, (name, w) in enumerate(f["wealth"].items()):
+        ax1.plot(w.index, w.to_numpy(), color=PALETTE[i % len(PALETTE)], lw=1.4 if i == 0 else 1,
+                 label=name[:28])
+    ax1.set_title("Growth of $10,000", fontsize=9, color=NAVY, loc="left", weight="bold")
+    ax1.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"${v:,.0f}"))
+    for i, (name, d) in enumerate(f["drawdown"].items()):
+        ax2.plot(d.index, d.to_numpy() * 100, color=PALETTE[i % len(PALETTE)],
+                 lw=1.2 if i == 0 else 0.9, label=name[:28])
+        if i == 0:
+            ax2.fill_between(d.index, d.to_numpy() * 100, 0, color=PALETTE[0], alpha=0.15)
+    ax2.set_title("Drawdown from previous peak (%)", fontsize=9, color=NAVY, loc="left",
+                  weight="bold")
+    for ax in (ax1, ax2):
+        ax.tick_params(labelsize=6.5)
+        ax.grid(alpha=0.3, lw=0.5)
+        ax.legend(fontsize=6, frameon=False, loc="best")
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        for s in ("top", "right"):
+            ax.spines[s].set_visible(False)
+    y = top - 0.255
+    # risk statistics
+    st = f["stats"]
+    rel = f["relative"]
+    header = ["Risk statistics", *[n[:18] for n in st.columns]]
+    srows = []
+    for k in STAT_ROWS:
+        vals = st.loc[k]
+        if k in ("Sharpe (36m)", "Beta", "Correlation"):
+            cells = [fmt_num(v) for v in vals]
+        else:
+            cells = [fmt_pct(v, sign=k in ("Best Month", "Worst Month"))
+                     for v in vals]
+        srows.append([k, *cells])
+    y_stats = draw_table(fig, (0.05, y, 0.50 if f["income"] is not None else 0.60, 0.0175),
+                         header, srows, [2.2] + [1.2] * len(st.columns), fontsize=7,
+                         title="Risk statistics")
+    per = rel.get("period") or ""
+    bench0 = f["benchmarks"][0] if f["benchmarks"] else None
+    rf = f["risk_free"]
+    foot = [f"Beta, correlation and capture vs {bench0}, monthly returns {per}."
+            if bench0 and per else "Beta, correlation, capture: " + str(rel.get("note", "")),
+            "Volatility: std of monthly returns (n-1) x sqrt(12). Sharpe: mean / std of monthly "
+            f"excess returns over {rf or 'the risk-free rate (not set)'} x sqrt(12).",
+            "Max drawdown: worst peak-to-trough fall since inception. Capture: geometric mean "
+            "return in benchmark up (down) months / benchmark's."]
+    fig.text(0.05, y_stats - 0.006, wrap("\n".join(foot), 120 if f["income"] is None else 100),
+             fontsize=5.8, color=GREY, va="top")
+    if f["income"] is not None:
+        inc = f["income"]
+        irows = [[k, fmt_pct(inc.loc[k, "Month"]), fmt_pct(inc.loc[k, "Month (ann.)"], 1),
+                  fmt_pct(inc.loc[k, "YTD"], 2), fmt_pct(inc.loc[k, "YTD (ann.)"], 1)]
+                 for k in inc.index]
+        yi = draw_table(fig, (0.60, y, 0.35, 0.0175),
+                        ["Rate", f"{asof:%b %Y}", "Ann.", "YTD", "YTD ann."], irows,
+                        [1.3, 1.1, 1, 1.1, 1.1], fontsize=7, title="Income, cashflow and loss")
+        fig.text(0.60, yi - 0.006, wrap("Monthly rates as a share of the portfolio. "
+                 "Annualized = month x 12; YTD = sum of monthly rates since January, "
+                 "annualized x 12 / months. A negative loss rate is a gain from recoveries.",
+                 62), fontsize=5.8, color=GREY, va="top")
+    # description + disclosures
+    ydesc = min(y_stats, y) - 0.075
+    fig.text(0.05, ydesc, "Disclosures", fontsize=8.5, weight="bold", color=NAVY, va="top")
+    lines = [f"{code}: returns are {basis}"
+             + (" (after advisory fees and trading costs)." if m["Basis"] == "Net" else ".")]
+    if kind != "Actual":
+        lines.append("MODEL / HYPOTHETICAL PERFORMANCE: results do not represent actual "
+                     "trading, were achieved with the benefit of hindsight in model design, and "
+                     "do not reflect the impact of material economic and market factors on "
+                     "actual decision-making.")
+    lines += list(STANDARD_DISCLOSURES)
+    if disclosure:
+        lines.append(str(disclosure))
+    if f["notes"]:
+        lines.append("Figures not shown: " + "; ".join(f["notes"][:6])
+                     + ("…" if len(f["notes"]) > 6 else ""))
+    body = "\n".join(wrap(t, 175) for t in lines)
+    fig.text(0.05, ydesc - 0.018, body, fontsize=5.9, color="#333333", va="top",
+             linespacing=1.35)
+    fig.text(0.05, 0.02, f"{firm} · {code} · as of {asof:%Y-%m-%d}", fontsize=6, color=GREY)
+    fig.text(0.95, 0.02, "Page 1 of 1", fontsize=6, color=GREY, ha="right")
+    return fig
+
+
+def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | None = None,
+                     ) -> list[Path]:
+    """Write one single-page PDF per strategy (Series rows with Role = Strategy) into
+    ``out_dir`` (created if needed), named ``<code>_factsheet_<yyyy-mm>.pdf``; return the
+    paths. A strategy that cannot be computed is skipped, its reason put in ``problems``
+    (code -> reason) when given; if no sheet at all can be written, ValueError naming them."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if data.series is None or len(data.series) == 0:
+        raise ValueError("data.series: the Series sheet has no rows, so there is no strategy")
+    firm = str(setting(data.settings, "Firm Name", "") or "")
+    disclosure = str(setting(data.settings, "Disclosure", "") or "")
+    meta_df, bad = valid_series_meta(data.returns, data.series)
+    strategies = [m for m in perf._meta_rows(data.returns, meta_df) if m["Role"] == "Strategy"]
+    written, errors = [], dict(bad)
+    for m in strategies:
+        try:
+            f = factsheet_figures(data, m["Name"])
+            fig = _draw_page(data, m["Name"], f, firm, disclosure)
+        except ValueError as e:
+            errors[m["Name"]] = str(e)
+            continue
+        path = out / f"{slug(m['Name'])}_factsheet_{data.asof:%Y-%m}.pdf"
+        fig.savefig(path, format="pdf", metadata={"Title": f"{m['Name']} fact sheet",
+                                                  "Author": firm or "Gamma Desk"})
+        written.append(path)
+    if problems is not None:
+        problems.update(errors)
+    if not written and errors:
+        raise ValueError("factsheets: no fact sheet could be written: "
+                         + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return written
