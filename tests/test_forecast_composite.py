@@ -1,0 +1,130 @@
+"""Composite one-month forecast: walk-forward estimation, units, no look-ahead."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from engine.models.composite import (forecast_history, momentum_12_1, one_month_forecast,
+                                     realized_changes, walk_forward_ols)
+
+
+def _equity(n=360, seed=3):
+    """Synthetic (labelled) monthly index with earnings, for model mechanics only."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("1960-01-31", periods=n, freq="ME")
+    r = rng.normal(0.007, 0.045, n)
+    px = pd.Series(100 * np.exp(np.cumsum(r)), index=idx)
+    earn = pd.Series(5 * np.exp(np.cumsum(rng.normal(0.005, 0.02, n))), index=idx)
+    return px, pd.DataFrame({"Earnings": earn})
+
+
+def test_walk_forward_ols_matches_statsmodels_on_each_window():
+    rng = np.random.default_rng(0)
+    T = 120
+    X = np.column_stack([np.ones(T), rng.normal(size=T), rng.normal(size=T)])
+    y_next = 0.3 * X[:, 1] + rng.normal(size=T)
+    y_next[-1] = np.nan
+    X[10, 2] = np.nan  # a missing feature: that row is neither trained on nor forecast
+    f = walk_forward_ols(X, y_next, min_train=30)
+    assert np.isnan(f[10])
+    for t in (40, 77, 119):
+        rows = [s for s in range(t) if np.isfinite(X[s]).all() and np.isfinite(y_next[s])]
+        beta = sm.OLS(y_next[rows], X[rows]).fit().params
+        assert f[t] == pytest.approx(X[t] @ beta, rel=1e-9)   # same LS problem, rounding only
+    n_before = [sum(np.isfinite(X[s]).all() and np.isfinite(y_next[s]) for s in range(t))
+                for t in range(T)]
+    assert all(np.isnan(f[t]) for t in range(T) if n_before[t] < 30)
+
+
+def test_walk_forward_ridge_closed_form():
+    rng = np.random.default_rng(1)
+    T = 80
+    X = np.column_stack([np.ones(T), rng.normal(2, 3, T)])
+    y = 0.1 * X[:, 1] + rng.normal(size=T)
+    f = walk_forward_ols(X, y, min_train=20, ridge=0.5)
+    t = 60
+    Xt, yt = X[:t], y[:t]
+    var = Xt[:, 1].var()  # population variance, as documented (n × var)
+    A = Xt.T @ Xt + np.diag([0.0, 0.5 * t * var])
+    beta = np.linalg.solve(A, Xt.T @ yt)
+    assert f[t] == pytest.approx(X[t] @ beta, rel=1e-9)
+
+
+def test_changes_and_momentum_units():
+    idx = pd.date_range("2000-01-31", periods=14, freq="ME")
+    p = pd.Series(np.arange(100, 114, dtype=float), index=idx)
+    assert realized_changes(p).iloc[1] == pytest.approx(101 / 100 - 1)
+    assert realized_changes(p, "Yield").iloc[1] == pytest.approx(1.0)
+    m = momentum_12_1(p)
+    assert m.iloc[12] == pytest.approx(np.log(111 / 100))   # P[t-1] / P[t-12]
+    assert momentum_12_1(p, "Yield").iloc[13] == pytest.approx(112 - 101)
+
+
+def test_no_look_ahead_prices_times_three():
+    px, fund = _equity()
+    h = forecast_history(px, fund, quote="Price", asset_class="Equity")
+    t = px.index[250]
+    changed_px = px.where(px.index <= t, px * 3.0)
+    changed_f = fund.copy()
+    changed_f.loc[changed_f.index > t] *= 3.0
+    h2 = forecast_history(changed_px, changed_f, quote="Price", asset_class="Equity")
+    pd.testing.assert_frame_equal(h.loc[:t], h2.loc[:t])
+    assert h["forecast"].notna().sum() > 100
+
+
+def test_yield_forecasts_in_points_and_inverted_positions():
+    rng = np.random.default_rng(5)
+    n = 300
+    y = np.empty(n)
+    y[0] = 6.0
+    for i in range(1, n):  # strongly mean-reverting yield around 6 %: forecastable by sigma
+        y[i] = y[i - 1] + 0.3 * (6.0 - y[i - 1]) + rng.normal(0, 0.2)
+    idx = pd.date_range("1970-01-31", periods=n, freq="ME")
+    s = pd.Series(y, index=idx)
+    sigma = (s - 6.0) / 0.3  # a known valuation signal (yield above fair = cheap bond)
+    h = forecast_history(s, quote="Yield", asset_class="Bond", sigma=sigma)
+    late = h.iloc[-100:]
+    # the model learns the reversion: forecast ~ -0.3 * (y - 6) percentage points
+    slope = np.polyfit(late["price"] - 6.0, late["forecast"], 1)[0]
+    assert -0.4 < slope < -0.15
+    assert late["weight"].iloc[-1] > 0.7      # the regression earned its weight
+    hi = late[late["forecast"] < -0.05]
+    assert (hi["position"] == 1).all()        # yield fall forecast -> Long the bond
+    lo = late[late["forecast"] > 0.05]
+    assert (lo["position"] == -1).all()
+    ynext = h["change"].shift(-1)
+    ok = h["forecast"].notna() & ynext.notna()
+    r2 = 1 - ((ynext - h["forecast"])[ok] ** 2).sum() / ((ynext - h["mean"])[ok] ** 2).sum()
+    assert r2 > 0.05  # population R² ≈ 0.15; the early months carry the 0.5 prior weight
+
+
+def test_unforecastable_series_fades_to_the_mean():
+    px, _ = _equity(n=400, seed=11)
+    h = forecast_history(px, quote="Price", asset_class="Equity", use_valuation=False)
+    tail = h.dropna(subset=["forecast"]).iloc[-60:]
+    gap = (tail["forecast"] - tail["mean"]).abs().max()
+    assert gap < (tail["regression"] - tail["mean"]).abs().max() + 1e-12
+    assert set(h["position"].dropna().unique()) <= {-1.0, 0.0, 1.0}
+    assert h.attrs["features"][0] == "const" and "sigma" not in h.attrs["features"]
+
+
+def test_one_month_forecast_is_last_row():
+    px, fund = _equity()
+    h = forecast_history(px, fund)
+    last = one_month_forecast(px, fund)
+    assert last["forecast"] == h["forecast"].iloc[-1]
+    assert last["position"] == int(h["position"].iloc[-1])
+    assert last["date"] == px.index[-1]
+
+
+def test_bad_inputs():
+    px, _ = _equity(n=30)
+    with pytest.raises(ValueError, match="quote"):
+        forecast_history(px, quote="Level")
+    with pytest.raises(ValueError, match="prices must be > 0"):
+        forecast_history(-px)
+    with pytest.raises(ValueError, match="DatetimeIndex"):
+        forecast_history(px.reset_index(drop=True))
+    with pytest.raises(ValueError, match="need about"):
+        one_month_forecast(px)
