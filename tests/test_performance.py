@@ -208,7 +208,7 @@ def test_performance_table_rows_order_and_blanks():
     t = p.performance_table(ret, meta, "1998-12-31", ret["TBILL"])
     assert list(t["Code"]) == ["STRAT", "SPX"]  # strategies first
     assert list(t["Basis"]) == ["Net", "Gross"]
-    assert list(t.columns[:11]) == ["Code", "Name", "Role", "Basis", "Inception", "Month", "YTD",
+    assert list(t.columns[:10]) == ["Code", "Role", "Basis", "Inception", "Month", "YTD",
                                     "Trailing 1 Yr", "3 Yr (ann.)", "5 Yr (ann.)",
                                     "Since Inception"]
     assert {"1997", "1996", "1995"} <= set(t.columns)

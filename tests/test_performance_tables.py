@@ -94,3 +94,22 @@ def test_gdp_gap_sheet():
     [sc2] = gdp_builder.build(ctx2)
     assert sc2.tables == [] and "GDP" in ctx2.failures
     assert "base_period" in ctx2.failures["GDP"]
+
+
+def test_gdp_sheet_uses_the_run_around_the_base_period():
+    d = make_data()
+    early = pd.DataFrame({"Period": ["2008Q3", "2008Q4", "2009Q1"], "Growth": [-2.0, -5.4, -6.4],
+                          "Source": "old"})
+    d.macro = pd.concat([early, d.macro], ignore_index=True)
+    [sc] = gdp_builder.build(RefreshContext(d))
+    t = sc.tables[0].df
+    assert list(t["Period"])[0] == "2019" and len(t) == 7
+    assert any("2008Q3 … 2009Q1" in line for line in sc.intro)
+    assert not any("old" in n for n in sc.tables[0].notes)
+
+
+def test_series_indexed_by_name_like_the_reader():
+    d = make_data()
+    d.series = d.series.set_index("Name")
+    [sc] = perf_builder.build(RefreshContext(d))
+    assert list(sc.tables[0].df["Code"]) == ["MODEL", "INCOME", "MKT"]

@@ -28,7 +28,7 @@ from typing import Any, Literal, Sequence
 
 import pandas as pd
 
-__all__ = ["parse_period", "gdp_gap", "GDP_GAP_COLUMNS"]
+__all__ = ["parse_period", "gdp_gap", "contiguous_run", "GDP_GAP_COLUMNS"]
 
 GDP_GAP_COLUMNS = ("Period", "Growth", "Non Annualized", "GDP Index", "Trend Growth",
                    "Target Index", "Gap")
@@ -68,6 +68,23 @@ def _follows(prev: tuple[int, int], cur: tuple[int, int]) -> bool:
     if cq == 0:  # a year after a quarter: only after Q4
         return pq == 4 and cy == py + 1
     return (cy, cq) == ((py, pq + 1) if pq < 4 else (py + 1, 1))
+
+
+def contiguous_run(periods: Sequence[Any], base_period: Any) -> tuple[int, int]:
+    """``(start, stop)`` slice of the run of periods that follow each other without gaps and
+    contains ``base_period`` (e.g. a Macro sheet holding 1959Q2 … 2009Q3 and then 2019 …
+    2023Q3: with base 2019 the second run). ValueError if the base period is absent."""
+    ps = [parse_period(p, "periods") for p in periods]
+    base = parse_period(base_period, "base_period")
+    if base not in ps:
+        raise ValueError(f"base_period: {_label(base)} is not among the periods")
+    k = ps.index(base)
+    start, stop = k, k + 1
+    while start > 0 and _follows(ps[start - 1], ps[start]):
+        start -= 1
+    while stop < len(ps) and _follows(ps[stop - 1], ps[stop]):
+        stop += 1
+    return start, stop
 
 
 def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,

@@ -421,20 +421,19 @@ def performance_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof,
     """The ``Performance`` table: one row per ``Series`` row, strategies first, then
     benchmarks.
 
-    Columns: Code, Name (Returns column), Role, Basis (Net/Gross), Inception (first month
-    used), Month, YTD, Trailing 1 Yr, 3 Yr (ann.), 5 Yr (ann.), Since Inception (annualized
+    Columns: Code (the Returns column / Series Name), Role, Basis (Net/Gross), Inception
+    (first month used), Month, YTD, Trailing 1 Yr, 3 Yr (ann.), 5 Yr (ann.), Since Inception (annualized
     from 12 months; cumulative below, noted), the last three completed calendar years (headed
     by the year), Volatility (36m, ann.), Sharpe (36m, excess over ``risk_free``), Max
     Drawdown (negative decimal), Note (why a figure is blank). All returns are decimals.
     ``risk_free``: monthly decimal returns of the Settings ``Risk Free`` series."""
     end = _asof_period(asof)
     years = [str(y) for y in range(end.year - 1, end.year - 4, -1)]
-    cols = (["Code", "Name", "Role", "Basis", "Inception", *PERF_COLUMNS, *years,
+    cols = (["Code", "Role", "Basis", "Inception", *PERF_COLUMNS, *years,
              "Volatility (36m, ann.)", "Sharpe", "Max Drawdown", "Note"])
     rows = []
     for m in _meta_rows(returns, series_meta):
-        row = {"Code": m["Name"], "Name": m["Description"] or m["Name"], "Role": m["Role"],
-               "Basis": m["Basis"]}
+        row = {"Code": m["Name"], "Role": m["Role"], "Basis": m["Basis"]}
         if m["Name"] not in returns.columns:
             row["Note"] = f"no Returns column {m['Name']!r}"
             rows.append(row)

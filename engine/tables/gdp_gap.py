@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.models.gdp_gap import gdp_gap
+from engine.models.gdp_gap import contiguous_run, gdp_gap
 from engine.tables.base import RefreshContext, SheetContent, Table, register
 from engine.tables.performance import setting
 
@@ -55,8 +55,15 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             raise ValueError(f"Macro needs Period and Growth columns, got {list(macro.columns)}")
         if isinstance(base, float) and base.is_integer():
             base = int(base)
-        t = gdp_gap(macro[cols["period"]].tolist(), macro[cols["growth"]].tolist(),
-                    trend, base, method)
+        periods = macro[cols["period"]].tolist()
+        growth = macro[cols["growth"]].tolist()
+        start, stop = contiguous_run(periods, base)
+        if (start, stop) != (0, len(periods)):
+            skipped = [str(p) for p in periods[:start] + periods[stop:]]
+            content.intro.append(
+                f"Macro rows {skipped[0]} … {skipped[-1]} ({len(skipped)} periods) not used: "
+                f"not in the gap-free run of periods around the base period {base}.")
+        t = gdp_gap(periods[start:stop], growth[start:stop], trend, base, method)
     except ValueError as e:
         ctx.fail("GDP", str(e))
         content.intro.append(f"GDP gap not computed: {e}")
@@ -67,10 +74,13 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
              f"{'(1+g)^(1/4)-1' if method == 'compound' else 'g/4'} ({method}).",
              "Gap = GDP Index - Target Index (negative: output below trend, deferred demand)."]
     if "source" in cols:
-        src = sorted({str(s) for s in macro[cols["source"]].dropna() if str(s).strip()})
+        used = macro[cols["source"]].iloc[start:stop].dropna()
+        src = sorted({str(s) for s in used if str(s).strip()})
         if src:
             notes.append("Source: " + "; ".join(src))
-    content.intro.append(f"Real GDP vs trend as of {d.asof:%Y-%m-%d}.")
+    content.intro.append(f"Real GDP against its trend, {t['Period'].iloc[0]} … "
+                         f"{t['Period'].iloc[-1]} (Macro sheet; refresh as of "
+                         f"{d.asof:%Y-%m-%d}).")
     content.tables.append(Table("GDPGap", t, FORMATS, title="Real GDP and its trend target",
                                 notes=notes))
     wide = newsletter_layout(t)

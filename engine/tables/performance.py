@@ -32,9 +32,14 @@ def setting(settings: dict, key: str, default=None):
 def valid_series_meta(returns: pd.DataFrame, series: pd.DataFrame,
                       ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The ``Series`` rows that are valid, and ``{name: reason}`` for the rows that are not
-    (bad Role or Basis), so one bad row does not stop the others."""
+    (bad Role or Basis), so one bad row does not stop the others. The returned frame always
+    has a ``Name`` column (an index named Name is turned into one)."""
     if series is None or len(series) == 0:
         return series, {}
+    if not any(str(c).strip().lower() == "name" for c in series.columns):
+        series = series.reset_index()  # the reader indexes the Series sheet by Name
+        if not any(str(c).strip().lower() == "name" for c in series.columns):
+            series = series.rename(columns={series.columns[0]: "Name"})
     good, bad = [], {}
     for i in range(len(series)):
         row = series.iloc[[i]]
@@ -42,7 +47,8 @@ def valid_series_meta(returns: pd.DataFrame, series: pd.DataFrame,
             _meta_rows(returns, row)
             good.append(i)
         except ValueError as e:
-            name = str(row.iloc[0].get("Name", f"row {i + 2}"))
+            nc = next(c for c in row.columns if str(c).strip().lower() == "name")
+            name = str(row.iloc[0][nc])
             bad[name] = str(e)
     return series.iloc[good], bad
 
