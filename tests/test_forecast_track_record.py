@@ -1,0 +1,139 @@
+"""Track record metrics against independent (hand / loop / closed-form) computations."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from engine.models.composite import forecast_history
+from engine.models.track_record import (MODELS, long_returns, par_bond_duration,
+                                        rival_forecasts, score, track_record, verdict)
+
+
+def test_score_against_loops():
+    y = [0.02, -0.01, 0.03, -0.04, 0.01, 0.00]
+    m = [0.005, 0.004, 0.006, 0.005, 0.003, 0.004]
+    f = [0.01, -0.002, 0.004, 0.001, -0.003, 0.002]
+    pos = [1, -1, 1, 1, -1, 0]
+    r = y  # price instrument: long return = change
+    got = score(np.array(f), np.array(y), np.array(m), np.array(pos, float), np.array(r))
+    sse_f = sum((a - b) ** 2 for a, b in zip(y, f))
+    sse_m = sum((a - b) ** 2 for a, b in zip(y, m))
+    assert got["OOS R²"] == pytest.approx(1 - sse_f / sse_m, rel=1e-12)
+    adj = [(a - c) ** 2 - ((a - b) ** 2 - (c - b) ** 2) for a, b, c in zip(y, f, m)]
+    mu = sum(adj) / 6
+    sd = math.sqrt(sum((a - mu) ** 2 for a in adj) / 5)
+    assert got["Clark-West"] == pytest.approx(mu / (sd / math.sqrt(6)), rel=1e-10)
+    # strategy months: +0.02, +0.01, +0.03, -0.04, -0.01, 0 (neutral)
+    assert got["Hit Rate"] == pytest.approx(3 / 5)    # 5 active months, 3 gains
+    assert got["Base Rate"] == pytest.approx(3 / 6)   # a long gained in 3 of 6 months
+    growth = 1.02 * 1.01 * 1.03 * 0.96 * 0.99 * 1.0
+    assert got["Annual Return"] == pytest.approx(growth ** 2 - 1, rel=1e-12)  # 6 months -> ^(12/6)
+    s = [0.02, 0.01, 0.03, -0.04, -0.01, 0.0]
+    mean_s = sum(s) / 6
+    vol = math.sqrt(sum((v - mean_s) ** 2 for v in s) / 5) * math.sqrt(12)
+    assert got["Volatility"] == pytest.approx(vol, rel=1e-12)
+    assert got["Sharpe"] == pytest.approx(mean_s * 12 / vol, rel=1e-12)
+    peak = 1.02 * 1.01 * 1.03
+    assert got["Max Drawdown"] == pytest.approx(peak * 0.96 * 0.99 / peak - 1, rel=1e-12)
+    # trades: flat->1 (B), 1->-1, -1->1, 1->1 none, 1->-1, -1->0 : 5 changes in half a year
+    assert got["Trades/Yr"] == pytest.approx(10.0)
+
+
+def test_par_bond_duration_matches_finite_difference():
+    def price(y, coupon, m):  # semi-annual bond, per 100 face; y and coupon in percent
+        i, c, n = y / 200, coupon / 2, int(2 * m)
+        return sum(c / (1 + i) ** k for k in range(1, n + 1)) + 100 / (1 + i) ** n
+    for y, m in ((4.25, 10), (8.0, 30), (1.0, 2)):
+        h = 1e-4
+        d_fd = -(price(y + h, y, m) - price(y - h, y, m)) / (2 * h / 100) / price(y, y, m)
+        assert float(par_bond_duration(y, m)) == pytest.approx(d_fd, rel=1e-6)
+    assert float(par_bond_duration(0.0, 7)) == 7.0
+    with pytest.raises(ValueError, match="maturity"):
+        par_bond_duration(5.0, 0)
+
+
+def test_long_returns_prices_and_yields():
+    idx = pd.date_range("2000-01-31", periods=3, freq="ME")
+    h = pd.DataFrame({"price": [100.0, 110.0, 99.0]}, index=idx)
+    r = long_returns(h, "Price")
+    assert r.iloc[0] == pytest.approx(0.10) and r.iloc[1] == pytest.approx(-0.10)
+    assert np.isnan(r.iloc[2])
+    hy = pd.DataFrame({"price": [5.0, 4.9, 5.2]}, index=idx)
+    ry = long_returns(hy, "Yield", maturity=10)
+    d = float(par_bond_duration(5.0, 10))
+    assert ry.iloc[0] == pytest.approx(5.0 / 1200 + d * 0.1 / 100)   # yield fell 10 bp
+    assert ry.iloc[1] < 0                                             # yield rose 30 bp
+
+
+def _equity(n=300, seed=7):
+    """Synthetic (labelled) index for mechanics tests."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("1970-01-31", periods=n, freq="ME")
+    return pd.Series(100 * np.exp(np.cumsum(rng.normal(0.006, 0.04, n))), index=idx)
+
+
+def test_rivals_are_walk_forward_ols():
+    px = _equity()
+    h = forecast_history(px, use_valuation=False)
+    fc = rival_forecasts(h)
+    y_next = h["change"].shift(-1).to_numpy()
+    sgn = np.sign(h["momentum"].to_numpy())
+    t = 200
+    rows = [s for s in range(t) if np.isfinite(sgn[s]) and np.isfinite(y_next[s])]
+    beta = sm.OLS(y_next[rows], np.column_stack([np.ones(len(rows)), sgn[rows]])).fit().params
+    assert fc["Momentum 12-1"].iloc[t] == pytest.approx(beta[0] + beta[1] * sgn[t], rel=1e-9)
+    assert (fc["Random walk"].dropna() == 0).all()
+    assert fc["Valuation only"].isna().all()     # no sigma given
+    pd.testing.assert_series_equal(fc["Historical mean"], h["mean"], check_names=False)
+
+
+def test_track_record_same_sample_and_buy_and_hold():
+    px = _equity()
+    h = forecast_history(px, use_valuation=False)
+    tr = track_record(h, quote="Price", band=0.001)
+    assert tr["Model"].tolist() == list(MODELS)
+    assert tr["Months"].nunique() == 1 and tr["Start"].nunique() == 1
+    n = int(tr["Months"].iloc[0])
+    start, end = tr["Start"].iloc[0], tr["End"].iloc[0]
+    # buy & hold over months start..end holds from start to the month after end
+    i0, i1 = px.index.get_loc(start), px.index.get_loc(end) + 1
+    assert i1 - i0 == n
+    bh = tr.set_index("Model").loc["Buy & hold"]
+    assert bh["Annual Return"] == pytest.approx((px.iloc[i1] / px.iloc[i0]) ** (12 / n) - 1,
+                                                rel=1e-10)
+    assert bh["Trades/Yr"] == pytest.approx(12 / n)
+    rw = tr.set_index("Model").loc["Random walk"]
+    assert rw["Annual Return"] == 0 and np.isnan(rw["Hit Rate"])
+    hm = tr.set_index("Model").loc["Historical mean"]
+    assert hm["OOS R²"] == 0 and np.isnan(hm["Clark-West"])
+    # hand check of the composite's R² on the same sample
+    s = (h.index >= start) & (h.index <= end)
+    y = h["change"].shift(-1)[s]
+    r2 = 1 - ((y - h["forecast"][s]) ** 2).sum() / ((y - h["mean"][s]) ** 2).sum()
+    assert tr.set_index("Model").loc["Composite", "OOS R²"] == pytest.approx(r2, rel=1e-10)
+
+
+def test_short_history_gives_empty_record():
+    px = _equity(n=40)
+    h = forecast_history(px, use_valuation=False)
+    tr = track_record(h)
+    assert (tr["Months"] == 0).all()
+    assert "not enough history" in verdict("X", tr)
+
+
+def test_verdict_words():
+    cols = ["Model", "Months", "OOS R²", "Clark-West", "Sharpe"]
+    rows = [["Composite", 100, -0.004, 0.3, 0.2], ["Random walk", 100, -0.01, 0.1, np.nan],
+            ["Historical mean", 100, 0.0, np.nan, 0.5], ["Momentum 12-1", 100, 0.002, 1.0, 0.3],
+            ["Valuation only", 100, np.nan, np.nan, np.nan], ["Buy & hold", 100, np.nan, np.nan, 0.5]]
+    text = verdict("SPX", pd.DataFrame(rows, columns=cols))
+    assert text.startswith("SPX: the composite does not beat the historical mean")
+    assert "Momentum 12-1 rival forecasts better" in text
+    assert "lower Sharpe ratio than buy-and-hold (0.20 vs 0.50)" in text
+    rows[0] = ["Composite", 100, 0.01, 2.0, 0.9]
+    text = verdict("SPX", pd.DataFrame(rows, columns=cols))
+    assert "beats the historical mean (R² 1.00%, Clark-West 2.00" in text
+    assert "rival" not in text and "Sharpe" not in text
