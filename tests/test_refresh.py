@@ -1,0 +1,194 @@
+"""Refreshing in place: engine sheets rewritten, user content kept, refusals leave the file
+byte-identical, and a refresh killed at any moment leaves a valid workbook."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+import workbook_factory as wf
+from engine.cli import main
+from engine.inputs.reader import read_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def add_user_content(wb) -> None:
+    """A user's own sheet with formulas, comments, names, validations, a chart, styles."""
+    ws = wb.create_sheet("Notes", 0)
+    ws["A1"] = "My working"
+    ws["A1"].font = Font(bold=True, color="FF0000")
+    ws["A1"].fill = PatternFill("solid", fgColor="FFFF00")
+    for i in range(2, 8):
+        ws.cell(row=i, column=1, value=i * 10)
+        ws.cell(row=i, column=2, value=f"=A{i}*2")
+    ws["C2"] = "=SUM(Prices!B2:B20)"
+    ws["C2"].comment = Comment("check this against Bloomberg", "PM")
+    ws["D2"] = 0.1234
+    ws["D2"].number_format = "0.0%"
+    ws.merge_cells("E2:F3")
+    ws["E2"] = "merged"
+    dv = DataValidation(type="list", formula1='"Long,Neutral,Short"', allow_blank=True)
+    ws.add_data_validation(dv)
+    dv.add("G2:G10")
+    ws.conditional_formatting.add("A2:A7", CellIsRule(operator="greaterThan", formula=["40"],
+                                                      fill=PatternFill("solid", fgColor="FFC7CE")))
+    wb.defined_names["MyRange"] = DefinedName("MyRange", attr_text="Notes!$A$2:$A$7")
+    chart = BarChart()
+    chart.title = "My chart"
+    chart.add_data(Reference(ws, min_col=1, min_row=2, max_row=7))
+    ws.add_chart(chart, "H2")
+    ws.column_dimensions["A"].width = 31
+    wb["Settings"]["D1"] = "my note on an input sheet"
+
+
+@pytest.fixture
+def workbook(tmp_path) -> Path:
+    return wf.build(tmp_path / "monthly.xlsx", mutate=add_user_content)
+
+
+def run(*args) -> int:
+    return main([*map(str, args), "--quiet"])
+
+
+def test_refresh_writes_engine_sheets_and_keeps_every_user_cell(workbook):
+    assert run("refresh", workbook) in (0, 1)
+    wb = load_workbook(workbook)
+    assert "Data Status" in wb.sheetnames
+    ds = wb["Data Status"]
+    assert "DataStatus" in ds.tables
+    header_row = next(r for r in ds.iter_rows(values_only=True) if r[0] == "Code")
+    assert header_row[:3] == ("Code", "Name", "Asset Class")
+    # a user's note beside the engine table survives the next refresh
+    ds["P2"] = "user note"
+    ds.column_dimensions["P"].width = 40
+    wb.save(workbook)
+    assert run("refresh", workbook) in (0, 1)
+
+    wb = load_workbook(workbook)
+    assert wb["Data Status"]["P2"].value == "user note"
+    assert wb["Data Status"].column_dimensions["P"].width == 40
+    n = wb["Notes"]
+    assert n["B3"].value == "=A3*2" and n["C2"].value == "=SUM(Prices!B2:B20)"
+    assert n["C2"].comment.text == "check this against Bloomberg"
+    assert n["A1"].font.bold and n["A1"].font.color.rgb.endswith("FF0000")
+    assert n["A1"].fill.fgColor.rgb.endswith("FFFF00")
+    assert n["D2"].number_format == "0.0%"
+    assert "E2:F3" in {str(r) for r in n.merged_cells.ranges}
+    assert [str(dv.sqref) for dv in n.data_validations.dataValidation] == ["G2:G10"]
+    assert len(n.conditional_formatting) == 1
+    assert wb.defined_names["MyRange"].attr_text == "Notes!$A$2:$A$7"
+    assert len(n._charts) == 1
+    assert n.column_dimensions["A"].width == 31
+    assert wb["Settings"]["D1"].value == "my note on an input sheet"
+    assert wb.sheetnames[0] == "Notes"
+    # a backup of the previous version is kept
+    assert workbook.with_name("monthly.bak.xlsx").exists()
+
+
+def test_second_refresh_gives_the_same_tables(workbook):
+    assert run("refresh", workbook) in (0, 1)
+    first = {s: list(load_workbook(workbook, data_only=True)[s].iter_rows(values_only=True))
+             for s in ("Data Status",)}
+    assert run("refresh", workbook) in (0, 1)
+    second = {s: list(load_workbook(workbook, data_only=True)[s].iter_rows(values_only=True))
+              for s in ("Data Status",)}
+    assert first == second
+
+
+def test_refused_when_open_in_excel(workbook, capsys):
+    lock = workbook.with_name("~$" + workbook.name)
+    lock.write_bytes(b"owner")
+    before = digest(workbook)
+    assert run("refresh", workbook) == 2
+    assert digest(workbook) == before
+    assert "open in Excel" in capsys.readouterr().err
+
+
+def test_refused_on_invalid_inputs_byte_identical(tmp_path, capsys):
+    path = wf.build(tmp_path / "bad.xlsx", mutate=lambda wb: wb["Prices"].__setitem__("B5", "n/a?"))
+    before = digest(path)
+    assert run("refresh", path) == 2
+    assert digest(path) == before
+    err = capsys.readouterr().err
+    assert 'Prices!B5: text "n/a?" where a number is expected' in err
+    assert run("check", path) == 2
+
+
+def test_check_clean_workbook(workbook, capsys):
+    assert run("check", workbook) == 0
+    assert "inputs valid" in capsys.readouterr().out
+
+
+def test_refused_when_a_save_would_drop_a_slicer(workbook, capsys):
+    # inject a slicer part (openpyxl cannot keep slicers)
+    z = zipfile.ZipFile(workbook)
+    parts = {n: z.read(n) for n in z.namelist()}
+    z.close()
+    parts["xl/slicers/slicer1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<slicers xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"/>')
+    ct = parts["[Content_Types].xml"].decode().replace(
+        "</Types>", '<Override PartName="/xl/slicers/slicer1.xml" ContentType="application/'
+        'vnd.ms-excel.slicer+xml"/></Types>')
+    parts["[Content_Types].xml"] = ct.encode()
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as out:
+        for n, b in parts.items():
+            out.writestr(n, b)
+    before = digest(workbook)
+    assert run("refresh", workbook) == 2
+    assert digest(workbook) == before
+    assert "slicer" in capsys.readouterr().err.lower()
+
+
+def test_refresh_killed_at_random_moments_leaves_a_valid_workbook(tmp_path):
+    """Kill ``gamma refresh`` 20 times at random moments: the workbook always opens with its
+    inputs intact (either the old or the new version), and no temporary file is taken for it."""
+    path = wf.build(tmp_path / "crash.xlsx", mutate=add_user_content)
+    original = read_workbook(path)
+    cmd = [sys.executable, "-m", "engine.cli", "refresh", str(path), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=False, capture_output=True)
+        runs.append(time.perf_counter() - t0)
+    full = min(runs)
+    rng = random.Random(20261122)
+    killed = attempts = 0
+    while killed < 20 and attempts < 40:
+        attempts += 1
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.1 * full, 0.98 * full))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            killed += 1
+        p.wait()
+        d = read_workbook(path)  # opens, validates
+        for code in original.prices:
+            assert d.prices[code].equals(original.prices[code])
+        wb = load_workbook(path)
+        assert wb["Notes"]["B3"].value == "=A3*2"
+    assert killed == 20, f"only {killed} of {attempts} runs were killed mid-way ({full:.1f}s)"
+    leftovers = [f for f in path.parent.iterdir() if f.name.startswith(".~gamma-")]
+    assert len(leftovers) <= killed  # temp files of killed runs, never the workbook itself
