@@ -291,7 +291,7 @@ def relative_stats(returns: pd.Series, benchmark: pd.Series, asof, months: int |
       (< 0): ``(prod(1+r)^(1/n) - 1) / (prod(1+b)^(1/n) - 1)``, a ratio (1.0 = 100 %).
       Down capture below 1 means the strategy lost less than the benchmark.
     Keys: beta, correlation, up_capture, down_capture, months, period, note."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     out: dict[str, object] = {"beta": math.nan, "correlation": math.nan,
                               "up_capture": math.nan, "down_capture": math.nan,
@@ -314,7 +314,7 @@ def relative_stats(returns: pd.Series, benchmark: pd.Series, asof, months: int |
     if np.std(bw) == 0:
         out["note"] = "benchmark returns do not vary"
         return out
-    fit = sm.OLS(w, sm.add_constant(bw)).fit()
+    fit = OLS(w, np.column_stack([np.ones_like(bw), bw])).fit()
     out["beta"] = float(fit.params[1])
     out["correlation"] = float(np.corrcoef(w, bw)[0, 1]) if np.std(w) > 0 else math.nan
     for key, mask in (("up_capture", bw > 0), ("down_capture", bw < 0)):

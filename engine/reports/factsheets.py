@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import pandas as pd
@@ -36,7 +37,8 @@ from engine.tables.performance import setting, valid_series_meta
 
 __all__ = ["write_factsheets", "factsheet_figures", "STANDARD_DISCLOSURES"]
 
-HYPO_WORDS = ("model", "hypothetical", "simulated", "synthetic", "backtest")
+HYPO_WORDS = ("model", "hypothetical", "simulated", "synthetic", "backtest", "illustrative",
+              "not real")
 STANDARD_DISCLOSURES = (
     "Past performance is not indicative of future results, which may vary. Investing involves "
     "risk, including the possible loss of principal.",
@@ -326,8 +328,9 @@ def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | Non
             errors[m["Name"]] = str(e)
             continue
         path = out / f"{slug(m['Name'])}_factsheet_{data.asof:%Y-%m}.pdf"
-        fig.savefig(path, format="pdf", metadata={"Title": f"{m['Name']} fact sheet",
-                                                  "Author": firm or "Gamma Desk"})
+        with matplotlib.rc_context({"pdf.compression": 1}):  # faster; files stay ~100 kB
+            fig.savefig(path, format="pdf", metadata={"Title": f"{m['Name']} fact sheet",
+                                                      "Author": firm or "Gamma Desk"})
         written.append(path)
     if problems is not None:
         problems.update(errors)
