@@ -23,7 +23,7 @@ import pandas as pd
 from addin.convert import (ExcelArgError, check_len, excel_value, flatten, is_blank, to_date,
                            to_number, to_series, to_table, udf)
 from engine.models.bonds import price_valuation
-from engine.models.horizons import HORIZON_LABELS, HORIZONS, horizon_forecasts
+from engine.models.horizons import HORIZON_LABELS, HORIZONS, latest_forecasts
 from engine.models.valuation import month_end, valuation_history
 
 __all__ = ["gamma_valuation", "gamma_bond_valuation", "gamma_sigma", "VALUATION_HEADER",
@@ -104,7 +104,7 @@ def _fundamentals(value: Any, dates: Any) -> pd.DataFrame | None:
 
 def _history(dates: Any, prices: Any, fundamentals: Any, quote: str, asset_class: str,
              what: str, forecasts: bool = True
-             ) -> tuple[pd.Series, pd.DataFrame, pd.Series | None]:
+             ) -> tuple[pd.Series, pd.DataFrame, dict[str, float] | None]:
     """Monthly prices, their valuation history and the latest horizon forecasts."""
     values_arg = "yields" if quote == "Yield" else "prices"
     s = to_series(dates, prices, dates_arg="dates", values_arg=values_arg)
@@ -121,7 +121,7 @@ def _history(dates: Any, prices: Any, fundamentals: Any, quote: str, asset_class
         raise ExcelArgError(str(e)) from None
     if not math.isfinite(h["sigma"].iloc[-1]):
         raise ExcelArgError(f"no valuation on the last date {m.index[-1]:%Y-%m-%d}", "#N/A")
-    fc = horizon_forecasts(m, h["sigma"], quote=quote).iloc[-1] if forecasts else None
+    fc = latest_forecasts(m, h["sigma"], quote=quote) if forecasts else None
     return m, h, fc
 
 

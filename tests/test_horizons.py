@@ -172,3 +172,16 @@ def test_sigma_must_share_the_index():
     p = _mean_reverting(12, n=80)
     with pytest.raises(ValueError, match="sigma must be a pandas Series on the same index"):
         horizon_paths(p, p.iloc[1:] * 0, 1)
+
+
+def test_latest_forecasts_equal_last_row_of_paths():
+    from engine.models.horizons import latest_forecasts
+
+    for quote, s in (("Price", _mean_reverting(13)),
+                     ("Yield", pd.Series(5 + np.sin(np.arange(N) / 9), IDX))):
+        sig = valuation_history(s, quote=quote, asset_class="Bond" if quote == "Yield"
+                                else "Equity")["sigma"]
+        full = horizon_forecasts(s, sig, quote=quote).iloc[-1]
+        fast = latest_forecasts(s, sig, quote=quote)
+        assert list(fast) == list(full.index)
+        np.testing.assert_allclose(list(fast.values()), full.to_numpy(), rtol=1e-9, atol=1e-13)

@@ -33,7 +33,7 @@ import pandas as pd
 from engine.models.valuation import month_ids
 
 __all__ = ["HORIZONS", "HORIZON_LABELS", "forward_changes", "horizon_paths",
-           "horizon_forecasts", "horizon_regression", "evaluate_horizons"]
+           "horizon_forecasts", "latest_forecasts", "horizon_regression", "evaluate_horizons"]
 
 HORIZONS = (1, 3, 6, 12, 24, 36, 60)
 HORIZON_LABELS = {1: "1 Mo", 3: "3 Mo", 6: "6 Mo", 12: "1 Yr", 24: "2 Yr", 36: "3 Yr",
@@ -96,9 +96,10 @@ def horizon_paths(prices: pd.Series, sigma: pd.Series, h: int, *, quote: str = "
     x = sigma.to_numpy(dtype=float)
     ok = (end >= 0) & np.isfinite(r) & np.isfinite(x)
     e = end[ok]
-    sums = np.zeros((5, n))
-    for row, val in enumerate((np.ones(ok.sum()), x[ok], r[ok], x[ok] ** 2, x[ok] * r[ok])):
-        np.add.at(sums[row], e, val)
+    xo, ro = x[ok], r[ok]
+    sums = np.stack([np.bincount(e, minlength=n).astype(float),
+                     *(np.bincount(e, weights=v, minlength=n)
+                       for v in (xo, ro, xo * xo, xo * ro))])
     c_n, c_x, c_y, c_xx, c_xy = np.cumsum(sums, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mx, my = c_x / c_n, c_y / c_n
@@ -137,6 +138,32 @@ def horizon_forecasts(prices: pd.Series, sigma: pd.Series, *, quote: str = "Pric
                              min_pairs=min_pairs)
         out[HORIZON_LABELS.get(h, f"{h} Mo")] = _to_output(path["forecast"].to_numpy(), h, quote)
     return pd.DataFrame(out, index=prices.index)
+
+
+def latest_forecasts(prices: pd.Series, sigma: pd.Series, *, quote: str = "Price",
+                     horizons: tuple[int, ...] = HORIZONS, prior_obs: float = 10.0,
+                     min_pairs: int = 12) -> dict[str, float]:
+    """The last row of :func:`horizon_forecasts` (same numbers, same units) without the
+    per-date paths: the fast path of the Excel functions. Keys are the column labels."""
+    out: dict[str, float] = {}
+    x = sigma.to_numpy(dtype=float)
+    for h in horizons:
+        _check(prices, sigma, h, quote)
+        end, r = _pairs(prices, h, quote)
+        ok = (end >= 0) & np.isfinite(r) & np.isfinite(x)
+        xo, ro = x[ok], r[ok]
+        n = xo.size
+        label = HORIZON_LABELS.get(h, f"{h} Mo")
+        if n < min_pairs or not np.isfinite(x[-1]):
+            out[label] = np.nan
+            continue
+        mx, my = xo.mean(), ro.mean()
+        sxx = float(((xo - mx) ** 2).sum())
+        slope = float(((xo - mx) * (ro - my)).sum()) / sxx if sxx > 1e-12 * n else 0.0
+        n_eff = n / h
+        w = n_eff / (n_eff + prior_obs) if prior_obs > 0 else 1.0
+        out[label] = float(_to_output(my + w * slope * (x[-1] - mx), h, quote))
+    return out
 
 
 def horizon_regression(prices: pd.Series, sigma: pd.Series, h: int, *, quote: str = "Price",

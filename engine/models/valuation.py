@@ -239,9 +239,22 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> lis
 
 # --------------------------------------------------------------------------- expanding OLS
 
-def _expanding_fit(d: _Design, min_history: int) -> dict[str, np.ndarray]:
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Batched least-squares solution of ``a x = b`` (``a``: r × k × k normal matrices);
+    the pseudo-inverse where a matrix is singular (collinear inputs)."""
+    try:
+        x = np.linalg.solve(a, b[..., None])[..., 0]
+        if np.isfinite(x).all():
+            return x
+    except np.linalg.LinAlgError:
+        pass
+    return np.einsum("nij,nj->ni", np.linalg.pinv(a, rcond=1e-12), b)
+
+
+def _expanding_fit(d: _Design, min_history: int, need: np.ndarray | None = None
+                   ) -> dict[str, np.ndarray]:
     """Fit at every row ``t`` on valid rows ``≤ t``; figures for row ``t`` (NaN where the row
-    is invalid or fewer than ``min_history`` valid rows exist up to it)."""
+    is invalid, fewer than ``min_history`` valid rows exist up to it, or ``need`` is False)."""
     n, k = d.X.shape
     ok = d.valid
     # Centre each non-constant regressor on its first valid value (a date <= every t that
@@ -253,28 +266,34 @@ def _expanding_fit(d: _Design, min_history: int) -> dict[str, np.ndarray]:
     m = np.cumsum(ok)
     sxx = np.cumsum(X[:, :, None] * X[:, None, :], axis=0)
     sxy = np.cumsum(X * y[:, None], axis=0)
-    rows = np.flatnonzero(ok & (m >= max(min_history, k + 2)))
+    want = ok & (m >= max(min_history, k + 2))
+    if need is not None:
+        want &= need
+    rows = np.flatnonzero(want)
     fitted = np.full(n, np.nan)
     dev = np.full(n, np.nan)
     sd = np.full(n, np.nan)
     freq = np.full(n, np.nan)
     if rows.size == 0:
         return {"fitted": fitted, "dev": dev, "sd": sd, "freq": freq, "m": m}
-    beta = np.einsum("nij,nj->ni", np.linalg.pinv(sxx[rows], rcond=1e-12), sxy[rows])
+    beta = _solve(sxx[rows], sxy[rows])
+    cols = np.arange(n)
     for lo in range(0, rows.size, 400):  # blocks bound memory at 400 × n residuals
         r = rows[lo:lo + 400]
-        b = beta[lo:lo + 400]
-        resid = y[None, :] - b @ X.T                       # fit at r, residual at every s
-        mask = ok[None, :] & (np.arange(n)[None, :] <= r[:, None])
-        resid = np.where(mask, resid, 0.0)
+        mask = (cols[None, :] <= r[:, None]) & ok[None, :]
+        resid = beta[lo:lo + 400] @ X.T                 # fit at r, fitted value at every s
+        np.subtract(y[None, :], resid, out=resid)
+        resid *= mask                                   # residuals of rows s <= r only
         e_t = resid[np.arange(r.size), r]
-        ssr = (resid ** 2).sum(axis=1)
-        s = np.sqrt(ssr / (m[r] - k))
-        extreme = (np.abs(resid) >= np.abs(e_t)[:, None] * (1 - 1e-9) - 1e-14) & mask
+        ssr = np.einsum("ij,ij->i", resid, resid)
+        np.abs(resid, out=resid)
+        thr = np.abs(e_t) * (1 - 1e-9) - 1e-14          # ties count as "as extreme"
+        hits = (resid >= thr[:, None]).sum(axis=1)
+        hits -= np.where(thr <= 0, n - m[r], 0)         # masked zeros are not history
         fitted[r] = y[r] - e_t
         dev[r] = e_t
-        sd[r] = s
-        freq[r] = extreme.sum(axis=1) / m[r]
+        sd[r] = np.sqrt(ssr / (m[r] - k))
+        freq[r] = hits / m[r]
     return {"fitted": fitted, "dev": dev, "sd": sd, "freq": freq, "m": m}
 
 
@@ -320,7 +339,7 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
     chosen = np.full(n, -1)
     fits = []
     for j, d in enumerate(designs):
-        fit = _expanding_fit(d, min_history)
+        fit = _expanding_fit(d, min_history, need=chosen < 0)
         fits.append(fit)
         take = (chosen < 0) & np.isfinite(fit["dev"])
         chosen[take] = j
