@@ -1,0 +1,373 @@
+"""Forecast tables (seed ``003_…`` Tables 2, 4, 6, 8), the ``Signals`` sheet, the forecast
+charts on ``Charts`` (Charts 1, 4, 5) and the forecast section of ``Track Record``.
+
+Table conventions (DESIGN.md): ``Code`` first, the seed's columns with the seed's headers,
+``Phase`` last (then ``Note`` only when some instrument failed). Forecasts are decimals shown as
+percent for prices (FX: the base currency) and percentage points for yields. ``Position`` is shown
+in the seed's words (``Long`` / ``Neutral`` / ``Short``) in the four forecast tables, and as
+``1`` / ``0`` / ``−1`` on ``Signals``, in the charts and in ``History``.
+
+``Previous Forecast`` (and the previous position behind ``Trade``) is the ``History`` row of the
+instrument's previous update (the latest as-of before this one); on a workbook without History
+it is the walk-forward forecast made at the previous update date (the previous monthly row).
+``Updated`` is the update date of the month of the instrument's last observation
+(:func:`engine.models.signals.update_date`).
+
+The walk-forward histories are cached in ``ctx.cache["forecast_history"][code]`` and the current
+rows in ``ctx.cache["forecast_current"][code]`` for the History builder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.utils import get_column_letter
+
+from engine.inputs.data import Instrument
+from engine.models.composite import forecast_history
+from engine.models.signals import (POSITION_WORDS, default_band, position, to_position,
+                                   trade, update_date)
+from engine.models.track_record import METRICS, track_record, verdict
+from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, ChartSpec,
+                                RefreshContext, SheetContent, Table, register)
+
+SHEETS = {"Equity": "Stock Forecasts", "Bond": "Bond Forecasts", "FX": "FX Forecasts",
+          "Commodity": "Commodity Forecasts"}
+# (name column, price column, forecast column) per asset class, the seed's headers
+_HEAD = {
+    "Equity": ("Stock Index", "Price", "1 Mo Forecast"),
+    "Bond": ("Debt Instrument", "Current Yield", "1 Mo Yield Forecast"),
+    "FX": ("Currency", "Spot FX Rate", "1 Mo Forecast"),
+    "Commodity": ("Commodity", "Cash/Futures Price ($)", "1 Month Forecast"),
+}
+CHART_MONTHS = 120  # the charts show the last ten years ("the past several years")
+
+
+def _band(inst: Instrument) -> float:
+    b = inst.neutral_band
+    return float(b) if b is not None and np.isfinite(b) else default_band(inst.asset_class)
+
+
+def _sigma_for(ctx: RefreshContext, code: str):
+    val = ctx.cache.get("valuation")
+    if isinstance(val, dict) and code in val:
+        v = val[code]
+        if isinstance(v, pd.DataFrame) and "sigma" in v:
+            return v["sigma"]
+        if isinstance(v, pd.Series):
+            return v
+    return None
+
+
+def instrument_history(ctx: RefreshContext, code: str) -> pd.DataFrame:
+    """Walk-forward forecast history of one instrument (cached on the context)."""
+    cache = ctx.cache.setdefault("forecast_history", {})
+    if code in cache:
+        return cache[code]
+    d = ctx.data
+    inst = d.instruments[code]
+    fund = d.fundamentals_for(code)
+    sigma = _sigma_for(ctx, code)
+    h = forecast_history(d.prices[code], fund if len(fund.columns) else None,
+                         quote=inst.quote, asset_class=inst.asset_class, sigma=sigma,
+                         band=_band(inst))
+    cache[code] = h
+    return h
+
+
+def previous_from_history(history: pd.DataFrame | None, code: str,
+                          asof: pd.Timestamp) -> tuple[float, object] | None:
+    """(forecast, position) of the latest History row of ``code`` dated before ``asof``, or
+    ``None``. The position is returned as stored (number or word)."""
+    if history is None or len(history) == 0 or "Code" not in history:
+        return None
+    h = history[history["Code"].astype(str) == str(code)].copy()
+    if h.empty:
+        return None
+    h["As Of"] = pd.to_datetime(h["As Of"], errors="coerce")
+    h = h[h["As Of"] < pd.Timestamp(asof)].sort_values("As Of", kind="stable")
+    if h.empty:
+        return None
+    last = h.iloc[-1]
+    f = pd.to_numeric(pd.Series([last.get("Forecast")]), errors="coerce").iloc[0]
+    return (float(f) if np.isfinite(f) else np.nan), last.get("Position")
+
+
+def current_row(ctx: RefreshContext, code: str) -> dict:
+    """The current forecast row of one instrument: forecast, previous forecast, positions,
+    trade, update date, phase, price, last data date."""
+    inst = ctx.data.instruments[code]
+    h = instrument_history(ctx, code)
+    band = _band(inst)
+    last = h.iloc[-1]
+    fc = float(last["forecast"])
+    if not np.isfinite(fc):
+        raise ValueError(f"not enough history for a forecast ({len(h)} months of prices; "
+                         "the valuation needs 60 and the regression 36 more)")
+    pos = position(fc, band, inst.quote)
+    prev = previous_from_history(ctx.history, code, ctx.data.asof)
+    prev_pos = None
+    if prev is not None:
+        prev_fc, stored = prev
+        try:
+            prev_pos = to_position(stored) if stored is not None and stored == stored else None
+        except ValueError:
+            prev_pos = None
+        if prev_pos is None and np.isfinite(prev_fc):
+            prev_pos = position(prev_fc, band, inst.quote)
+    else:
+        prev_fc = float(h["forecast"].iloc[-2]) if len(h) > 1 else np.nan
+        if np.isfinite(prev_fc):
+            prev_pos = position(prev_fc, band, inst.quote)
+    return {
+        "code": code, "price": float(last["price"]), "forecast": fc,
+        "previous": prev_fc, "position": pos, "previous_position": prev_pos,
+        "trade": trade(prev_pos, pos) if prev_pos is not None else "",
+        "updated": update_date(h.index[-1], inst.update), "phase": last["phase"],
+        "last_date": h.index[-1], "regime_prob": float(last["regime_prob"]),
+        "sigma": float(last["sigma"]),
+    }
+
+
+def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
+    insts = ctx.data.by_class(asset_class)
+    if not insts:
+        return None
+    name_col, price_col, fc_col = _HEAD[asset_class]
+    rows, notes = [], []
+    current = ctx.cache.setdefault("forecast_current", {})
+    for inst in insts:
+        base = {"Code": inst.code}
+        if asset_class != "FX":
+            base["Country"] = inst.country
+        base[name_col] = inst.name
+        try:
+            r = current_row(ctx, inst.code)
+        except Exception as e:  # noqa: BLE001 - one instrument must not stop the others
+            reason = f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else str(e)
+            ctx.fail(inst.code, reason)
+            rows.append({**base, "Note": reason})
+            continue
+        current[inst.code] = r
+        rows.append({**base, price_col: r["price"], fc_col: r["forecast"],
+                     "Previous Forecast": r["previous"],
+                     "Position": POSITION_WORDS[r["position"]], "Trade": r["trade"],
+                     "Updated": r["updated"], "Phase": r["phase"]})
+    cols = ["Code"] + (["Country"] if asset_class != "FX" else []) + [
+        name_col, price_col, fc_col, "Previous Forecast", "Position", "Trade", "Updated",
+        "Phase"]
+    if any("Note" in r for r in rows):
+        cols.append("Note")
+    df = pd.DataFrame(rows).reindex(columns=cols)
+    fmt = YIELD if asset_class == "Bond" else PCT
+    formats = {price_col: YIELD if asset_class == "Bond" else NUM, fc_col: fmt,
+               "Previous Forecast": fmt, "Updated": DATE}
+    unit = ("yield change in percentage points (−0.09 = −9 bp); a fall is Long the bond"
+            if asset_class == "Bond" else
+            "percent change of the first (base) currency" if asset_class == "FX" else
+            "percent change of the price")
+    notes.append(f"1-month forecasts: {unit}. Position from the forecast and the neutral band; "
+                 "Trade from the previous position (B, S, CL, CS, CL&S, CS&B).")
+    return Table(name=f"{asset_class}Forecasts", df=df, formats=formats, notes=notes)
+
+
+def _month_end(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    return idx.to_period("M").to_timestamp(how="end").normalize()
+
+
+def _signals(ctx: RefreshContext) -> Table:
+    cols = {}
+    for code in ctx.data.instruments:
+        h = ctx.cache.get("forecast_history", {}).get(code)
+        if h is None:
+            continue
+        s = h["position"].copy()
+        s.index = _month_end(s.index)
+        cols[code] = s[~s.index.duplicated(keep="last")]
+    df = pd.DataFrame(cols).sort_index()
+    df = df.dropna(how="all")
+    df.index.name = "Date"
+    out = df.reset_index()
+    return Table(name="Signals", df=out, formats={c: INT for c in cols} | {"Date": DATE},
+                 notes=["Walk-forward model positions by month: 1 = Long, 0 = Neutral, "
+                        "−1 = Short (for bonds: the bond, so a forecast yield fall is 1). Each "
+                        "month uses only data dated on or before it."])
+
+
+def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, Table]:
+    """Chart feeds: prices (last CHART_MONTHS months), signals as steps (each date twice:
+    the previous position, then the new one), and the latest trade per instrument."""
+    px, sg = {}, {}
+    for code in codes:
+        h = ctx.cache["forecast_history"][code]
+        s = h.iloc[-CHART_MONTHS:]
+        idx = _month_end(s.index)
+        px[code] = pd.Series(s["price"].to_numpy(), index=idx)
+        sg[code] = pd.Series(s["position"].to_numpy(), index=idx)
+    prices = pd.DataFrame(px).sort_index()
+    sig = pd.DataFrame(sg).sort_index()
+    prev = sig.shift(1)
+    steps = pd.concat([prev.assign(_k=0), sig.assign(_k=1)]).reset_index(names="Date")
+    steps = steps.sort_values(["Date", "_k"], kind="stable").drop(columns="_k")
+    steps = steps.iloc[1:]  # the first date has no previous position
+    latest = []
+    for code in codes:
+        r = ctx.cache["forecast_current"][code]
+        label = f"{r['trade']} on {r['updated']:%Y-%m-%d}" if r["trade"] else \
+            f"{POSITION_WORDS[r['position']]} (no trade) on {r['updated']:%Y-%m-%d}"
+        latest.append({"Code": code, "Date": _month_end(pd.DatetimeIndex([r["last_date"]]))[0],
+                       "Signal": r["position"], "Label": label})
+    prices_t = Table("FcChartPrices", prices.reset_index(names="Date"), formats={"Date": DATE})
+    steps_t = Table("FcChartSignals", steps.reset_index(drop=True), formats={"Date": DATE})
+    latest_t = Table("FcChartLatest", pd.DataFrame(latest), formats={"Date": DATE})
+    return prices_t, steps_t, latest_t
+
+
+def _axes(chart, y_title: str) -> None:
+    chart.x_axis.number_format = "yyyy"
+    chart.x_axis.majorTimeUnit = "years"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.title = y_title
+    chart.legend = None
+
+
+def price_chart(code: str, title: str, yield_quote: bool = False):
+    """ChartSpec factory: the instrument's price history (scatter with lines, date axis)."""
+
+    def make(ref, header):
+        ch = ScatterChart()
+        ch.title = title
+        ch.style = 2
+        x = ref("FcChartPrices", "Date")
+        y = ref("FcChartPrices", code)
+        s = Series(y, x, title=code)
+        s.marker.symbol = "none"
+        s.smooth = False
+        ch.series.append(s)
+        _axes(ch, "Yield (%)" if yield_quote else "Price")
+        return ch
+
+    return make
+
+
+def signal_chart(code: str, row: int, yield_quote: bool):
+    """ChartSpec factory: step chart of the model signals (−1/0/1) with the latest trade
+    labelled (a one-point series whose name is the trade)."""
+
+    def make(ref, header):
+        ch = ScatterChart()
+        ch.title = f"Model Signals — {code}" + (" (the bond)" if yield_quote else "")
+        ch.style = 2
+        x = ref("FcChartSignals", "Date")
+        y = ref("FcChartSignals", code)
+        s = Series(y, x, title="Signal")
+        s.marker.symbol = "none"
+        s.smooth = False
+        ch.series.append(s)
+        lx, ly, ll = (ref("FcChartLatest", c) for c in ("Date", "Signal", "Label"))
+        one = lambda r: Reference(r.worksheet, min_col=r.min_col, max_col=r.min_col,  # noqa: E731
+                                  min_row=r.min_row + row, max_row=r.min_row + row)
+        t = Series(one(ly), one(lx), title_from_data=False)
+        t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!${get_column_letter(ll.min_col)}$"
+                                         f"{ll.min_row + row}"))
+        t.marker.symbol = "circle"
+        t.marker.size = 7
+        t.dLbls = DataLabelList()
+        t.dLbls.showSerName = True
+        t.dLbls.showVal = False
+        t.dLbls.position = "t"
+        ch.series.append(t)
+        _axes(ch, "Position")
+        ch.y_axis.scaling.min = -1.5
+        ch.y_axis.scaling.max = 1.5
+        ch.y_axis.majorUnit = 1
+        return ch
+
+    return make
+
+
+def _charts(ctx: RefreshContext) -> SheetContent | None:
+    codes = [c for c in ctx.data.instruments if c in ctx.cache.get("forecast_current", {})]
+    if not codes:
+        return None
+    prices_t, steps_t, latest_t = _chart_tables(ctx, codes)
+    charts = []
+    for i, code in enumerate(codes):
+        inst = ctx.data.instruments[code]
+        r = ctx.cache["forecast_current"][code]
+        fc = (f"{r['forecast']:+.2f} pp" if inst.is_yield else f"{r['forecast']:+.2%}")
+        title = (f"{inst.name} ({code}): 1-month forecast {fc}, "
+                 f"{POSITION_WORDS[r['position']]}" + (f", {r['trade']}" if r["trade"] else ""))
+        charts.append(ChartSpec(make=price_chart(code, title, inst.is_yield), height=7.0))
+        charts.append(ChartSpec(make=signal_chart(code, i, inst.is_yield), height=4.5))
+    return SheetContent("Charts", charts=charts, data_tables=[prices_t, steps_t, latest_t],
+                        intro=["Composite model: price history and model signals "
+                               f"(last {CHART_MONTHS // 12} years; 1 Long, 0 Neutral, −1 Short; "
+                               "latest trade labelled)"])
+
+
+def _track_record(ctx: RefreshContext) -> SheetContent | None:
+    frames, notes = [], []
+    results = {}
+    for code, inst in ctx.data.instruments.items():
+        h = ctx.cache.get("forecast_history", {}).get(code)
+        if h is None:
+            continue
+        tr = track_record(h, quote=inst.quote, band=_band(inst), maturity=inst.maturity)
+        tr.insert(0, "Code", code)
+        frames.append(tr)
+        notes.append(verdict(code, tr))
+        results[code] = tr
+    if not frames:
+        return None
+    df = pd.concat(frames, ignore_index=True)
+    ctx.cache["track_record"] = results
+    comp = df[df["Model"] == "Composite"]
+    n = int((comp["Months"] > 0).sum())
+    wins = int((comp["OOS R²"] > 0).sum())
+    sig = int(((comp["OOS R²"] > 0) & (comp["Clark-West"] > 1.2816)).sum())
+    summary = (f"Overall: the composite beats the historical mean out of sample for {wins} of "
+               f"{n} instruments (significantly, Clark-West > 1.28, for {sig}).")
+    if wins == 0:
+        summary += " It adds nothing over the historical mean forecast on this data."
+    formats = {"Start": DATE, "End": DATE, "Months": INT, "OOS R²": PCT, "Clark-West": NUM2,
+               "Hit Rate": PCT1, "Base Rate": PCT1, "Annual Return": PCT, "Volatility": PCT,
+               "Sharpe": NUM2, "Max Drawdown": PCT, "Trades/Yr": "0.0"}
+    assert set(formats) == set(METRICS)
+    intro = [
+        "Forecast track record — walk-forward, out of sample",
+        "Every forecast was made with data dated on or before its month; all models of an "
+        "instrument are scored on the same months, from the first month with a composite "
+        "forecast to the last month whose next change is known.",
+        "OOS R² vs the prevailing historical mean (> 0 beats it); Clark-West: t-statistic vs "
+        "the mean (> 1.28 significant at 10%); Hit Rate: share of non-neutral months the "
+        "position gained; Base Rate: share of months a long position gained. Strategy: hold "
+        "the signal for one month, Neutral earns 0, no costs; Sharpe without a risk-free rate.",
+    ]
+    return SheetContent("Track Record", intro=intro, tables=[Table(
+        "ForecastTrackRecord", df, formats=formats, title="Composite forecast and rivals",
+        notes=[summary] + notes)])
+
+
+@register("forecasts", order=30)
+def build(ctx: RefreshContext) -> list[SheetContent]:
+    """Tables 2, 4, 6, 8, ``Signals``, forecast charts and the forecast ``Track Record``."""
+    out = []
+    for ac, sheet in SHEETS.items():
+        t = _forecast_table(ctx, ac)
+        if t is not None:
+            out.append(SheetContent(sheet, tables=[t]))
+    if ctx.cache.get("forecast_history"):
+        out.append(SheetContent("Signals", tables=[_signals(ctx)]))
+    ch = _charts(ctx)
+    if ch is not None:
+        out.append(ch)
+    tr = _track_record(ctx)
+    if tr is not None:
+        out.append(tr)
+    return out
