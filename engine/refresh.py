@@ -18,8 +18,9 @@ from engine.inputs.data import WorkbookData
 from engine.inputs.problems import InputError
 from engine.inputs.reader import read_workbook
 from engine.tables import builders
-from engine.tables.base import RefreshContext, SheetContent
+from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
 from engine.workbook import guard
+from engine.workbook.cached_values import cached_values, formula_cells, restore
 from engine.workbook.save import replace_with_backup, temp_path
 from engine.workbook.writer import write_contents
 
@@ -108,11 +109,13 @@ def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None) ->
     keep_vba = path.suffix.lower() == ".xlsm"
     wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
     areas_before = _areas(wb)
+    fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
     areas = write_contents(wb, contents)
     tmp = temp_path(path)
     try:
         wb.save(tmp)
         wb.close()
+        restore(tmp, cached_values(path, fcells))  # openpyxl drops formulas' cached values
         sec["write"] = time.perf_counter() - t1
         progress("checking nothing was lost")
         t2 = time.perf_counter()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zipfile
 
 import pandas as pd
@@ -126,27 +125,11 @@ def test_formula_without_cached_value_is_reported_not_zero(tmp_path):
            "computes, or paste values)" in found
 
 
-def _inject_formula(path, sheet_xml: str, ref: str, formula: str) -> None:
-    """Turn cell ``ref`` into ``formula`` keeping its value as the cached value, the way Excel
-    saves a Bloomberg =BDH() cell."""
-    src = zipfile.ZipFile(path)
-    parts = {n: src.read(n) for n in src.namelist()}
-    src.close()
-    xml = parts[sheet_xml].decode()
-    pat = re.compile(rf'<c r="{ref}"([^>]*)><v>([^<]*)</v></c>')
-    assert pat.search(xml), f"{ref} not found"
-    xml = pat.sub(rf'<c r="{ref}"\1><f>{formula}</f><v>\2</v></c>', xml, count=1)
-    parts[sheet_xml] = xml.encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, b in parts.items():
-            z.writestr(n, b)
-
-
 def test_formula_cells_read_through_their_cached_values(tmp_path):
     path = wf.build(tmp_path / "w.xlsx")
     plain = read_workbook(path).raw_prices["EQ1"]
     assert plain.iloc[9] > 0  # row 11 holds a month-end price
-    _inject_formula(path, "xl/worksheets/sheet2.xml", "B11", 'BDH("SPX Index","PX_LAST")')
+    wf.inject_formula(path, "xl/worksheets/sheet2.xml", "B11", 'BDH("SPX Index","PX_LAST")')
     assert '<f>BDH(' in zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
     d = read_workbook(path)
     pd.testing.assert_series_equal(d.raw_prices["EQ1"], plain)

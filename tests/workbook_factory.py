@@ -5,6 +5,9 @@ Sources sheet; the demo workbook is the real-data one."""
 
 from __future__ import annotations
 
+import re
+import zipfile
+
 import datetime as dt
 from pathlib import Path
 from typing import Callable
@@ -88,3 +91,19 @@ def build(path: Path, months: int = 120, mutate: Callable[[Workbook], None] | No
         mutate(wb)
     wb.save(path)
     return path
+
+
+def inject_formula(path, sheet_xml: str, ref: str, formula: str) -> None:
+    """Turn cell ``ref`` into ``formula`` keeping its value as the cached value, the way Excel
+    saves a Bloomberg =BDH() cell."""
+    src = zipfile.ZipFile(path)
+    parts = {n: src.read(n) for n in src.namelist()}
+    src.close()
+    xml = parts[sheet_xml].decode()
+    pat = re.compile(rf'<c r="{ref}"([^>]*)><v>([^<]*)</v></c>')
+    assert pat.search(xml), f"{ref} not found"
+    xml = pat.sub(rf'<c r="{ref}"\1><f>{formula}</f><v>\2</v></c>', xml, count=1)
+    parts[sheet_xml] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
