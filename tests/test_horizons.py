@@ -185,3 +185,14 @@ def test_latest_forecasts_equal_last_row_of_paths():
         fast = latest_forecasts(s, sig, quote=quote)
         assert list(fast) == list(full.index)
         np.testing.assert_allclose(list(fast.values()), full.to_numpy(), rtol=1e-9, atol=1e-13)
+
+
+def test_precomputed_paths_give_the_same_tables():
+    from engine.models.horizons import HORIZONS, forecasts_from_paths
+
+    p = _mean_reverting(14)
+    sig = valuation_history(p)["sigma"]
+    paths = {h: horizon_paths(p, sig, h) for h in HORIZONS}
+    pd.testing.assert_frame_equal(forecasts_from_paths(paths), horizon_forecasts(p, sig))
+    pd.testing.assert_frame_equal(evaluate_horizons(p, sig, paths=paths),
+                                  evaluate_horizons(p, sig))

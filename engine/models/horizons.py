@@ -33,7 +33,8 @@ import pandas as pd
 from engine.models.valuation import month_ids
 
 __all__ = ["HORIZONS", "HORIZON_LABELS", "forward_changes", "horizon_paths",
-           "horizon_forecasts", "latest_forecasts", "horizon_regression", "evaluate_horizons"]
+           "horizon_forecasts", "forecasts_from_paths", "latest_forecasts",
+           "horizon_regression", "evaluate_horizons"]
 
 HORIZONS = (1, 3, 6, 12, 24, 36, 60)
 HORIZON_LABELS = {1: "1 Mo", 3: "3 Mo", 6: "6 Mo", 12: "1 Yr", 24: "2 Yr", 36: "3 Yr",
@@ -140,6 +141,14 @@ def horizon_forecasts(prices: pd.Series, sigma: pd.Series, *, quote: str = "Pric
     return pd.DataFrame(out, index=prices.index)
 
 
+def forecasts_from_paths(paths: dict[int, pd.DataFrame], quote: str = "Price") -> pd.DataFrame:
+    """:func:`horizon_forecasts` from already computed :func:`horizon_paths` (keyed by h)."""
+    index = next(iter(paths.values())).index if paths else None
+    return pd.DataFrame({HORIZON_LABELS.get(h, f"{h} Mo"):
+                         _to_output(p["forecast"].to_numpy(), h, quote)
+                         for h, p in paths.items()}, index=index)
+
+
 def latest_forecasts(prices: pd.Series, sigma: pd.Series, *, quote: str = "Price",
                      horizons: tuple[int, ...] = HORIZONS, prior_obs: float = 10.0,
                      min_pairs: int = 12) -> dict[str, float]:
@@ -199,7 +208,8 @@ def _non_overlapping(ids: np.ndarray, h: int) -> int:
 
 def evaluate_horizons(prices: pd.Series, sigma: pd.Series, *, quote: str = "Price",
                       horizons: tuple[int, ...] = HORIZONS, prior_obs: float = 10.0,
-                      min_pairs: int = 12) -> pd.DataFrame:
+                      min_pairs: int = 12,
+                      paths: dict[int, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Walk-forward accuracy of the valuation forecasts, one row per horizon (Track Record,
     valuation section).
 
@@ -208,11 +218,12 @@ def evaluate_horizons(prices: pd.Series, sigma: pd.Series, *, quote: str = "Pric
     mean over pairs completed by t). ``oos_r2`` = 1 − SSE(model)/SSE(mean) (> 0: beats the
     mean); ``n_forecasts`` origins; ``n_independent`` = origins at least h months apart (the
     honest sample size); ``first``/``last`` origin dates; ``rmse_model``/``rmse_mean`` in the
-    change's unit (log change for prices, pct points for yields)."""
+    change's unit (log change for prices, pct points for yields). ``paths`` may pass
+    :func:`horizon_paths` results already computed with the same arguments, keyed by h."""
     rows = []
     for h in horizons:
-        path = horizon_paths(prices, sigma, h, quote=quote, prior_obs=prior_obs,
-                             min_pairs=min_pairs)
+        path = paths[h] if paths is not None and h in paths else horizon_paths(
+            prices, sigma, h, quote=quote, prior_obs=prior_obs, min_pairs=min_pairs)
         use = path["forecast"].notna() & path["outcome"].notna()
         p = path[use]
         err_m = (p["outcome"] - p["forecast"]).to_numpy()
