@@ -42,7 +42,7 @@ from engine.tables.base import ENGINE_SHEETS
 from engine.workbook.guard_package import (
     MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES, NS_MAIN, R_ID, Package, PackageError, local)
 from engine.workbook.guard_sheet import (
-    STRIDE, STYLE_PARTS, SheetSnap, XlError, canon, read_drawing, read_shared_strings,
+    STRIDE, STYLE_PARTS, SheetSnap, XlValue, canon, read_drawing, read_shared_strings,
     read_sheet, read_styles)
 
 __all__ = [
@@ -91,6 +91,10 @@ _REGENERATED = (
     "spreadsheetml.sheet.macroEnabled.main", "spreadsheetml.template", "relationships",
     "chartstyle", "chartcolorstyle", "printerSettings", "ms-excel.sheet.macroEnabled",
     "custom-properties",  # compared by property name (an empty part may vanish)
+    # compared semantically (comments by cell, drawings object by object, Excel tables by
+    # name), so a lost part is reported there with its place:
+    "spreadsheetml.comments", "officedocument.drawing+xml", "drawingml.chart+xml",
+    "vmlDrawing", "spreadsheetml.table+xml",
 )
 _REGEN_KINDS = {"printerSettings", "thumbnail", "calcChain", "sharedStrings", "styles"}
 
@@ -156,7 +160,9 @@ def snapshot(path: str | Path) -> WorkbookSnapshot:
             _read_workbook(root, order, snap)
             for r in pkg.rels(""):
                 if r.kind == "custom-properties" and pkg.has(r.target):
-                    props = sorted(p.get("name", "") for p in pkg.xml(r.target))
+                    # the engine's own bookkeeping (engine.workbook.areas) may change freely
+                    props = sorted(n for n in (p.get("name", "") for p in pkg.xml(r.target))
+                                   if not n.startswith("gamma_desk_areas_"))
                     if props:
                         snap.settings["custom document properties"] = ", ".join(props)
             snap.parts = _inventory(pkg, wb_part, sheet_parts)
@@ -265,9 +271,7 @@ def _touches(areas: list[Area], sqref: str) -> bool:
 
 
 def _show(v: object) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, XlError):
+    if isinstance(v, XlValue):
         return str(v)
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.12g}"

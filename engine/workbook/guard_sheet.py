@@ -8,8 +8,8 @@ order and defaults) are normalised by a round trip through openpyxl's own elemen
 
 Cell records (see :class:`SheetSnap`) hold, per cell: value, formula text, the formula's
 cached value, a resolved style tuple (number format code, font, fill, border, alignment,
-protection) and rich-text runs. Values are typed: numbers are ``float``, booleans ``bool``,
-errors :class:`XlError`, text ``str``; dates are Excel serial numbers (their look is the
+protection) and rich-text runs. Values are typed: numbers are ``float``, booleans and
+errors :class:`XlValue`, text ``str``; dates are Excel serial numbers (their look is the
 number format, compared with the style).
 """
 
@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from openpyxl.formatting.formatting import ConditionalFormatting
+from openpyxl.cell.text import InlineFont
 from openpyxl.formula.translate import Translator
 from openpyxl.styles.alignment import Alignment
 from openpyxl.styles.borders import Border
@@ -55,11 +55,24 @@ _HANDLED = {
 }
 
 
-class XlError(str):
-    """An Excel error value (``#N/A``, ``#DIV/0!``…), distinct from the same text."""
+@dataclass(frozen=True)
+class XlValue:
+    """A boolean (``TRUE``/``FALSE``) or error (``#N/A``…) cell value. Unlike Python's
+    ``True == 1.0`` or ``"#N/A" == "#N/A"`` (text), it equals only the same kind of value,
+    so a boolean that became the number 1 is a difference."""
 
-    def __repr__(self) -> str:
-        return f"error {str(self)}"
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+XL_TRUE, XL_FALSE = XlValue("TRUE"), XlValue("FALSE")
+
+
+def XlError(text: str) -> XlValue:  # noqa: N802 - reads like a type at the call sites
+    """An error value such as ``#N/A``."""
+    return XlValue(text)
 
 
 _INTERN: dict[tuple, tuple] = {}
@@ -175,15 +188,21 @@ def read_shared_strings(pkg: Package, part: str | None) -> list[tuple[str, str |
     for _, el in pkg.iterxml(part):
         if el.tag != _M + "si":
             continue
-        runs = [c for c in el if c.tag == _M + "r"]
-        if runs:
-            text = "".join((r.findtext(_M + "t") or "") for r in runs)
-            digest = "|".join(canon(r) for r in runs)
-            out.append((text, hashlib.sha1(digest.encode()).hexdigest()[:12]))
-        else:
-            out.append((el.findtext(_M + "t") or "", None))
+        out.append(string_item(el))
         el.clear()
     return out
+
+
+def string_item(el: Element) -> tuple[str, str | None]:
+    """``(text, digest of the rich-text runs or None)`` of an ``<si>`` or ``<is>``."""
+    runs = [c for c in el if c.tag == _M + "r"]
+    if not runs:
+        return (el.findtext(_M + "t") or "", None)
+    text = "".join((r.findtext(_M + "t") or "") for r in runs)
+    digest = "|".join(
+        (_norm(InlineFont, r.find(_M + "rPr")) if r.find(_M + "rPr") is not None else "")
+        + "\x00" + (r.findtext(_M + "t") or "") for r in runs)
+    return (text, hashlib.sha1(digest.encode()).hexdigest()[:12])
 
 
 # -- one sheet ------------------------------------------------------------------------
@@ -232,7 +251,7 @@ def _typed(t: str, v: str | None) -> object:
         except ValueError:
             return v
     if t == "b":
-        return v.strip() in ("1", "true")
+        return XL_TRUE if v.strip() in ("1", "true") else XL_FALSE
     if t == "e":
         return XlError(v)
     if t == "d":
@@ -248,9 +267,11 @@ def read_cells(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
     return the (row-cleared) root element for the other top-level structures."""
     default = styles.xf(0)
     shared: dict[str, Translator] = {}
-    V, F, IS, T = _M + "v", _M + "f", _M + "is", _M + "t"
+    V, F, IS = _M + "v", _M + "f", _M + "is"
     ROW, C = _M + "row", _M + "c"
     nsst = len(sst)
+    col_cache: dict[str, int] = {}
+    style_cache: dict[str, tuple] = {}
     row_no = 0
     root = None
     for _, el in pkg.iterxml(part):
@@ -276,17 +297,26 @@ def read_cells(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
             ref = c.get("r")
             if ref:
                 letters = ref.rstrip("0123456789")
-                col = column_index_from_string(letters)
+                col = col_cache.get(letters) or col_cache.setdefault(
+                    letters, column_index_from_string(letters))
             else:
                 col += 1
                 ref = f"{get_column_letter(col)}{row_no}"
             t = c.get("t", "n")
             s = c.get("s")
-            style = styles.xf(int(s)) if s else default
+            style = (style_cache.get(s) or style_cache.setdefault(s, styles.xf(int(s)))) if s else default
             value = formula = cached = rich = None
-            f = c.find(F)
-            v = c.findtext(V)
-            if t == "s":
+            if len(c) == 1 and c[0].tag == V:  # the common case: a plain value
+                f, v = None, c[0].text
+            else:
+                f, v = c.find(F), c.findtext(V)
+            if t == "n":
+                if v:
+                    try:
+                        value = float(v)
+                    except ValueError:
+                        value = v
+            elif t == "s":
                 if v is not None:
                     i = int(v)
                     if 0 <= i < nsst:
@@ -296,7 +326,7 @@ def read_cells(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
             elif t == "inlineStr":
                 isel = c.find(IS)
                 if isel is not None:
-                    value = "".join(x.text or "" for x in isel.iter(T))
+                    value, rich = string_item(isel)
             else:
                 value = _typed(t, v if v != "" else None)
             if f is not None:

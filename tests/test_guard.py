@@ -1,0 +1,523 @@
+"""The no-data-loss guard (engine/workbook/guard.py).
+
+Every fixture is built in tmp_path with openpyxl, plus raw zip editing for what openpyxl
+cannot create (cached formula values, shared formulas, slicers, VBA, XML bombs). The
+expected messages are written out by hand from the edit each test makes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.chart import LineChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from engine.workbook import guard_package
+from engine.workbook.guard import (
+    GuardError, compare, excel_lock_owner, snapshot, unsupported_parts)
+
+AREAS = {"Data Status": ["A1:C6"]}  # where the fixture's engine table lives
+
+
+# -- fixtures ------------------------------------------------------------------------
+def build_user_workbook(path: Path) -> Path:
+    """A workbook with user content on user sheets and a note next to an engine table."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Notes"
+    ws["A1"] = 3
+    ws["B1"] = "=A1*2"
+    ws["B4"] = "=A1*2"
+    ws["A2"] = "text"
+    ws["A3"] = True
+    ws["C1"] = 0.0525
+    ws["C1"].number_format = "0.00%"
+    ws["C2"] = "bold"
+    ws["C2"].font = Font(bold=True, color="FF0000")
+    ws["C3"].fill = PatternFill("solid", fgColor="FFFF00")      # styled, empty
+    ws["C4"].border = Border(left=Side(style="thin"))
+    ws["C5"].alignment = Alignment(horizontal="center")
+    ws["D1"].comment = Comment("check this", "ana")
+    ws["D2"] = "link"
+    ws["D2"].hyperlink = "https://example.com"
+    ws.merge_cells("E1:F2")
+    ws.column_dimensions["B"].width = 25
+    ws.column_dimensions["G"].hidden = True
+    ws.row_dimensions[7].height = 30
+    ws.freeze_panes = "B2"
+    ws.page_setup.orientation = "portrait"
+    for i in range(10, 20):
+        ws.cell(i, 1, i)
+        ws.cell(i, 2, i * 1.5)
+    chart = LineChart()
+    chart.title = "My chart"
+    chart.add_data(Reference(ws, min_col=2, min_row=10, max_row=19))
+    ws.add_chart(chart, "H2")
+    ins = wb.create_sheet("Instruments")
+    ins.append(["Code", "Name", "Asset Class"])
+    ins.append(["SPX", "S&P 500", "Equity"])
+    dv = DataValidation(type="list", formula1='"Equity,Bond,FX,Commodity"')
+    dv.add("C2:C40")
+    ins.add_data_validation(dv)
+    ins.conditional_formatting.add(
+        "A2:A10", CellIsRule(operator="equal", formula=['"SPX"'],
+                             fill=PatternFill("solid", fgColor="00FF00")))
+    wb.defined_names["MyRange"] = DefinedName("MyRange", attr_text="Notes!$A$10:$A$19")
+    eng = wb.create_sheet("Data Status")
+    eng.append(["Code", "Name", "Last"])
+    eng.append(["SPX", "S&P 500", 1200.5])
+    eng["H2"] = "user note"          # outside the engine table: must survive
+    wb.save(path)
+    return path
+
+
+def refresh_like(src: Path, dst: Path, edit=None, **load) -> Path:
+    """What a refresh does: openpyxl load, rewrite the engine table, optional extra
+    (deliberately lossy) edit, save elsewhere."""
+    wb = openpyxl.load_workbook(src, **load)
+    eng = wb["Data Status"]
+    for row in eng["A1:C6"]:
+        for cell in row:
+            cell.value = None
+    eng.append([])  # the engine rewrites its table, one more row than before
+    for r, values in enumerate([["Code", "Name", "Last"], ["SPX", "S&P 500", 1250.0],
+                                ["DJI", "Dow Jones", 9181.4]], start=1):
+        for c, v in enumerate(values, start=1):
+            eng.cell(r, c, v)
+    if edit is not None:
+        edit(wb)
+    wb.save(dst)
+    return dst
+
+
+def rezip(src: Path, dst: Path, replace: dict | None = None, add: dict | None = None) -> Path:
+    """Copy a zip, replacing parts (bytes, or a function bytes -> bytes) and adding parts."""
+    replace, add = replace or {}, add or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in replace:
+                r = replace[info.filename]
+                data = r(data) if callable(r) else r
+            zout.writestr(info.filename, data)
+        for name, data in add.items():
+            zout.writestr(name, data)
+    return dst
+
+
+def sheet_part(path: Path, name: str) -> str:
+    """Part name of a sheet (openpyxl numbers them in workbook order)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    idx = wb.sheetnames.index(name) + 1
+    wb.close()
+    return f"xl/worksheets/sheet{idx}.xml"
+
+
+@pytest.fixture
+def user_wb(tmp_path: Path) -> Path:
+    return build_user_workbook(tmp_path / "book.xlsx")
+
+
+# -- nothing lost ----------------------------------------------------------------------
+def test_refresh_round_trip_loses_nothing(user_wb: Path, tmp_path: Path) -> None:
+    before = snapshot(user_wb)
+    # the snapshot saw what the fixture put there (so [] below is not vacuous)
+    notes = before.sheets["Notes"]
+    assert notes.comments == {"D1": '"check this" by ana'}
+    assert notes.hyperlinks == {"D2": "https://example.com"}
+    assert notes.merged == {"E1:F2"}
+    assert notes.settings["freeze panes"] == "B2"
+    assert [(d.kind, d.anchor, d.title) for d in notes.drawing] == [("chart", "H2", "My chart")]
+    assert "'Notes'!$B$10:$B$19" in notes.drawing[0].detail
+    assert list(before.sheets["Instruments"].validations) == ["C2:C40"]
+    assert list(before.sheets["Instruments"].cond_formats) == ["A2:A10"]
+    assert before.names == {"MyRange": "Notes!$A$10:$A$19"}
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx"))
+    assert after.sheets["Data Status"].rows != before.sheets["Data Status"].rows
+    assert compare(before, after, engine_areas=AREAS) == []
+
+
+def test_engine_table_change_is_reported_without_its_areas(user_wb: Path, tmp_path: Path) -> None:
+    """The same refresh, but the engine forgot to declare its area: its cells are user's."""
+    before = snapshot(user_wb)
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx"))
+    problems = compare(before, after, engine_areas={})
+    assert "Data Status!C2: value 1200.5 became 1250" in problems
+    assert 'Data Status!A3: value "DJI" written on a user sheet' not in problems  # engine sheet
+
+
+def _del_comment(wb):
+    wb["Notes"]["D1"].comment = None
+
+
+def _del_name(wb):
+    del wb.defined_names["MyRange"]
+
+
+def _del_validation(wb):
+    wb["Instruments"].data_validations.dataValidation = []
+
+
+def _del_cf(wb):
+    wb["Instruments"].conditional_formatting = ConditionalFormattingList()
+
+
+def _del_chart(wb):
+    wb["Notes"]._charts = []
+
+
+def _set(sheet, ref, value):
+    def edit(wb):
+        wb[sheet][ref] = value
+    return edit
+
+
+def _number_format(wb):
+    wb["Notes"]["C1"].number_format = "General"
+
+
+def _font(wb):
+    wb["Notes"]["C2"].font = Font(bold=False, color="FF0000")
+
+
+def _unmerge(wb):
+    wb["Notes"].unmerge_cells("E1:F2")
+
+
+def _del_link(wb):
+    wb["Notes"]["D2"].hyperlink = None
+
+
+def _width(wb):
+    wb["Notes"].column_dimensions["B"].width = 12
+
+
+def _unhide(wb):
+    wb["Notes"].column_dimensions["G"].hidden = False
+
+
+def _unfreeze(wb):
+    wb["Notes"].freeze_panes = None
+
+
+def _landscape(wb):
+    wb["Notes"].page_setup.orientation = "landscape"
+
+
+def _del_sheet(wb):
+    del wb["Instruments"]
+
+
+def _hide_sheet(wb):
+    wb["Instruments"].sheet_state = "hidden"
+
+
+def _move_sheet(wb):
+    wb.move_sheet("Instruments", offset=-1)
+
+
+def _row_height(wb):
+    wb["Notes"].row_dimensions[7].height = None
+
+
+LOSSES = [
+    ("cell changed", _set("Notes", "A1", 4), ["Notes!A1: value 3 became 4"]),
+    ("text cell emptied", _set("Notes", "A2", None), ['Notes!A2: value "text" dropped']),
+    ("bool became number", _set("Notes", "A3", 1), ["Notes!A3: value TRUE became 1"]),
+    ("formula replaced by value", _set("Notes", "B4", 6), ['Notes!B4: formula "=A1*2" became value 6']),
+    ("formula edited", _set("Notes", "B1", "=A1*3"), ['Notes!B1: formula "=A1*2" became "=A1*3"']),
+    ("comment removed", _del_comment, ['Notes!D1: comment "check this" by ana dropped']),
+    ("name removed", _del_name, ['workbook: defined name "MyRange" dropped (was Notes!$A$10:$A$19)']),
+    ("validation removed", _del_validation, ["Instruments: data validation on C2:C40 dropped"]),
+    ("conditional format removed", _del_cf, ["Instruments: conditional formatting on A2:A10 dropped"]),
+    ("chart removed", _del_chart, ['Charts on sheet "Notes": 1 chart dropped (at H2 "My chart")']),
+    ("number format changed", _number_format,
+     ['Notes!C1: style changed (number format "0.00%" became "General")']),
+    ("font changed", _font, ["Notes!C2: style changed (font changed)"]),
+    ("merged cells split", _unmerge, ["Notes: merged cells E1:F2 dropped"]),
+    ("hyperlink removed", _del_link, ["Notes!D2: hyperlink to https://example.com dropped"]),
+    ("column width", _width, ["Notes: column B width 25.0 became 12.0"]),
+    ("column unhidden", _unhide, ["Notes: column G unhidden"]),
+    ("row height", _row_height, ["Notes: row 7 height 30.0 became default"]),
+    ("freeze panes", _unfreeze, ["Notes: freeze panes B2 became none"]),
+    ("print setup", _landscape, ["Notes: page setup changed"]),
+    ("sheet removed", _del_sheet, ['workbook: sheet "Instruments" dropped']),
+    ("sheet hidden", _hide_sheet, ['workbook: sheet "Instruments" was visible, became hidden']),
+    ("sheet order", _move_sheet, ["workbook: sheet order changed (Notes, Instruments became Instruments, Notes)"]),
+    ("user sheet written", _set("Instruments", "Z99", 1), ["Instruments!Z99: value 1 written on a user sheet"]),
+    ("note next to engine table deleted", _set("Data Status", "H2", None),
+     ['Data Status!H2: value "user note" dropped']),
+    ("note next to engine table overwritten", _set("Data Status", "D2", "x"), []),  # new, not a loss
+]
+
+
+@pytest.mark.parametrize("label, edit, expected", LOSSES, ids=[x[0] for x in LOSSES])
+def test_each_loss_is_reported_with_its_place(user_wb: Path, tmp_path: Path, label, edit, expected) -> None:
+    before = snapshot(user_wb)
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx", edit=edit))
+    assert compare(before, after, engine_areas=AREAS) == expected
+
+
+def test_engine_sheet_dropped_entirely_reports_user_note(user_wb: Path, tmp_path: Path) -> None:
+    def drop(wb):
+        del wb["Data Status"]
+    before = snapshot(user_wb)
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx", edit=drop))
+    assert compare(before, after, engine_areas=AREAS) == ['Data Status!H2: value "user note" dropped']
+
+
+def test_whole_column_engine_area(user_wb: Path, tmp_path: Path) -> None:
+    before = snapshot(user_wb)
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx", edit=_set("Data Status", "H2", "x")))
+    assert compare(before, after, engine_areas={"Data Status": ["A:C", "H:H"]}) == []
+    assert compare(before, after, engine_areas={"Data Status": ["A:C"]}) == [
+        'Data Status!H2: value "user note" became "x"']
+
+
+def test_bad_engine_area_names_the_argument(user_wb: Path) -> None:
+    snap = snapshot(user_wb)
+    with pytest.raises(ValueError, match=r"engine_areas: expected A1 ranges.*'A1:'"):
+        compare(snap, snap, engine_areas={"Data Status": ["A1:"]})
+
+
+def test_messages_are_capped(user_wb: Path, tmp_path: Path) -> None:
+    def wipe(wb):
+        for i in range(10, 20):
+            wb["Notes"].cell(i, 1).value = None
+            wb["Notes"].cell(i, 2).value = None
+        wb["Notes"]["A1"] = 4
+    before = snapshot(user_wb)
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx", edit=wipe))
+    problems = compare(before, after, engine_areas=AREAS)
+    assert len(problems) == 21 and problems[-1] == "… and 1 more"  # 21 cells changed
+    assert problems[0] == "Notes!A1: value 3 became 4"
+    assert problems[19] == "Notes!A19: value 19 dropped"
+    assert compare(before, after, engine_areas=AREAS, max_messages=100)[-1] == "Notes!B19: value 28.5 dropped"
+
+
+# -- what openpyxl itself loses ----------------------------------------------------------
+def _inject_cached(data: bytes) -> bytes:
+    """Give B1 and B4 (``=A1*2``) the cached value Excel would have stored: 6."""
+    out = re.sub(rb'(<c r="B([14])"[^>]*>)<f>A1\*2</f><v\s*/>', rb"\1<f>A1*2</f><v>6</v>", data)
+    assert out.count(b"<v>6</v>") == 2
+    return out
+
+
+def test_cached_formula_values_dropped_by_openpyxl_are_reported(user_wb: Path, tmp_path: Path) -> None:
+    cached = rezip(user_wb, tmp_path / "cached.xlsx",
+                   replace={sheet_part(user_wb, "Notes"): _inject_cached})
+    before = snapshot(cached)
+    row1 = before.sheets["Notes"].rows[1]
+    assert row1[6:10] == (2, None, "=A1*2", 6.0)  # column B: no value, formula, cached 6
+    after = snapshot(refresh_like(cached, tmp_path / "out.xlsx"))
+    problems = compare(before, after, engine_areas=AREAS)
+    assert problems == [
+        'Notes!B1: cached value 6 of formula "=A1*2" dropped (the next read would find no value)',
+        'Notes!B4: cached value 6 of formula "=A1*2" dropped (the next read would find no value)']
+    assert compare(before, after, engine_areas=AREAS, cached_values=False) == []
+
+
+def test_shared_formulas_are_expanded_like_excel(user_wb: Path, tmp_path: Path) -> None:
+    """Excel writes a column of similar formulas as one shared formula; openpyxl writes
+    each cell's own formula. The guard must see the same formulas in both."""
+    def share(data: bytes) -> bytes:
+        data = data.replace(b'<c r="C10" t="n"><v>', b'<c r="C10"><v>')
+        for r in range(10, 13):
+            f = (b'<f t="shared" ref="C10:C12" si="0">A10*2</f>' if r == 10
+                 else b'<f t="shared" si="0"/>')
+            data = re.sub(rb'(<row r="%d"[^>]*>.*?)</row>' % r,
+                          lambda m: m.group(1) + b'<c r="C%d">' % r + f + b"</c></row>", data,
+                          count=1, flags=re.S)
+        return data
+    shared = rezip(user_wb, tmp_path / "shared.xlsx", replace={sheet_part(user_wb, "Notes"): share})
+    before = snapshot(shared)
+    formulas = {r: before.sheets["Notes"].rows[r][-4] for r in (10, 11, 12)}
+    assert formulas == {10: "=A10*2", 11: "=A11*2", 12: "=A12*2"}  # translated by hand
+    after = snapshot(refresh_like(shared, tmp_path / "out.xlsx"))
+    assert compare(before, after, engine_areas=AREAS) == []
+
+
+def test_rich_text_dropped_unless_loaded_with_rich_text(tmp_path: Path) -> None:
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active["A1"] = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold")])
+    wb.create_sheet("Data Status")
+    src = tmp_path / "rich.xlsx"
+    wb.save(src)
+    before = snapshot(src)
+    plain = snapshot(refresh_like(src, tmp_path / "plain.xlsx"))
+    assert compare(before, plain) == ['Notes!A1: rich-text formatting of "plain bold" dropped']
+    rich = snapshot(refresh_like(src, tmp_path / "rich2.xlsx", rich_text=True))
+    assert compare(before, rich, engine_areas=AREAS) == []
+
+
+# -- parts openpyxl cannot keep -------------------------------------------------------------
+SLICER_CT = "application/vnd.ms-excel.slicer+xml"
+SLICER_REL = "http://schemas.microsoft.com/office/2007/relationships/slicer"
+
+
+def _with_slicer(src: Path, dst: Path) -> Path:
+    part = sheet_part(src, "Instruments")
+    rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+
+    def ct(data: bytes) -> bytes:
+        return data.replace(b"</Types>", b'<Override PartName="/xl/slicers/slicer1.xml" '
+                            b'ContentType="' + SLICER_CT.encode() + b'"/></Types>')
+    rel = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+           b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="'
+           + SLICER_REL.encode() + b'" Target="../slicers/slicer1.xml"/></Relationships>')
+    slicer = (b'<?xml version="1.0" encoding="UTF-8"?><slicers xmlns="http://schemas.microsoft.com/'
+              b'office/spreadsheetml/2009/9/main"><slicer name="Asset Class" cache="Slicer_AC" '
+              b'caption="Asset Class" rowHeight="241300"/></slicers>')
+    with zipfile.ZipFile(src) as z:
+        assert rels not in z.namelist()
+    return rezip(src, dst, replace={"[Content_Types].xml": ct},
+                 add={rels: rel, "xl/slicers/slicer1.xml": slicer})
+
+
+def test_slicer_is_refused_before_and_caught_after(user_wb: Path, tmp_path: Path) -> None:
+    src = _with_slicer(user_wb, tmp_path / "slicer.xlsx")
+    problems = unsupported_parts(src)
+    assert problems == [
+        "Workbook contains slicers (xl/slicers/slicer1.xml), which a refresh would drop: "
+        "refresh refused. Remove them or refresh from Excel with the add-in's button."]
+    assert unsupported_parts(user_wb) == []
+    # and the generic safety net: openpyxl really drops it, compare() sees the part go
+    before = snapshot(src)
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
+    assert compare(before, after, engine_areas=AREAS) == [
+        'part xl/slicers/slicer1.xml dropped (slicers) (sheet "Instruments")']
+
+
+def _with_vba(src: Path, dst: Path) -> Path:
+    def ct(data: bytes) -> bytes:
+        return data.replace(b"</Types>", b'<Default Extension="bin" ContentType="application/'
+                            b'vnd.ms-office.vbaProject"/></Types>')
+
+    def wbrels(data: bytes) -> bytes:
+        return data.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.'
+                            b'microsoft.com/office/2006/relationships/vbaProject" '
+                            b'Target="vbaProject.bin"/></Relationships>')
+    return rezip(src, dst, replace={"[Content_Types].xml": ct, "xl/_rels/workbook.xml.rels": wbrels},
+                 add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fake-ole-vba" * 50})
+
+
+def test_vba_in_xlsx_is_refused_and_kept_in_xlsm(user_wb: Path, tmp_path: Path) -> None:
+    xlsx = _with_vba(user_wb, tmp_path / "macro.xlsx")
+    problems = unsupported_parts(xlsx, keep_vba=True)
+    assert len(problems) == 1
+    assert problems[0].startswith("Workbook contains VBA macros (xl/vbaProject.bin), which a "
+                                  "refresh would drop (an .xlsx cannot hold macros)")
+    xlsm = _with_vba(user_wb, tmp_path / "macro.xlsm")
+    assert unsupported_parts(xlsm, keep_vba=True) == []
+    assert "keep_vba is off" in unsupported_parts(xlsm, keep_vba=False)[0]
+    # openpyxl drops the VBA part unless keep_vba; the inventory comparison sees it
+    before = snapshot(xlsm)
+    lost = snapshot(refresh_like(xlsm, tmp_path / "lost.xlsm"))
+    assert compare(before, lost, engine_areas=AREAS) == [
+        "part xl/vbaProject.bin dropped (vnd.ms-office.vbaProject)"]
+    kept = snapshot(refresh_like(xlsm, tmp_path / "kept.xlsm", keep_vba=True))
+    assert compare(before, kept, engine_areas=AREAS) == []
+
+
+def test_shapes_on_a_drawing_are_refused(user_wb: Path, tmp_path: Path) -> None:
+    # openpyxl writes the drawing with spreadsheetDrawing as the default namespace
+    sp = (b'<twoCellAnchor><from><col>0</col><colOff>0</colOff><row>20</row><rowOff>0</rowOff>'
+          b'</from><to><col>3</col><colOff>0</colOff><row>24</row><rowOff>0</rowOff></to>'
+          b'<sp macro="" textlink=""><nvSpPr><cNvPr id="9" name="TextBox 1"/><cNvSpPr txBox="1"/>'
+          b'</nvSpPr><spPr/><txBody><a:bodyPr/><a:p><a:r><a:t>Read me first</a:t></a:r></a:p>'
+          b'</txBody></sp><clientData/></twoCellAnchor></wsDr>')
+
+    def add_shape(data: bytes) -> bytes:
+        assert data.endswith(b"</wsDr>")
+        return data.replace(b"</wsDr>", sp)
+    src = rezip(user_wb, tmp_path / "shape.xlsx", replace={"xl/drawings/drawing1.xml": add_shape})
+    assert unsupported_parts(src) == [
+        'Sheet "Notes" has 1 shape on its drawing, which a refresh would drop: refresh refused. '
+        "Remove them or refresh from Excel with the add-in's button."]
+    before = snapshot(src)
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
+    assert compare(before, after, engine_areas=AREAS) == [
+        'Shapes on sheet "Notes": 1 shape dropped (at A21 "Read me first")']
+
+
+# -- Excel's lock file ------------------------------------------------------------------------
+def test_excel_lock_owner(user_wb: Path) -> None:
+    assert excel_lock_owner(user_wb) is None
+    lock = user_wb.with_name("~$" + user_wb.name)
+    lock.write_bytes(b"\x05analyst")
+    assert excel_lock_owner(user_wb) == lock
+    lock.unlink()
+    long_book = user_wb.with_name("Financials.xlsx")
+    short_lock = user_wb.with_name("~$nancials.xlsx")  # Excel's form for long names
+    short_lock.write_bytes(b"x")
+    assert excel_lock_owner(long_book) == short_lock
+
+
+# -- hostile files -----------------------------------------------------------------------------
+LOL = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+       + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                  for i in range(1, 10))
+       + b']>\n')
+
+
+def test_xml_bomb_in_a_sheet_is_refused(user_wb: Path, tmp_path: Path) -> None:
+    part = sheet_part(user_wb, "Instruments")
+
+    def bomb(data: bytes) -> bytes:
+        body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+        return LOL + body.replace(b"<v>", b"<v>&lol9;", 1)
+    src = rezip(user_wb, tmp_path / "bomb.xlsx", replace={part: bomb})
+    t0 = time.perf_counter()
+    with pytest.raises(GuardError, match=rf"part {part} declares XML entities or a DTD.*XML bomb"):
+        snapshot(src)
+    assert time.perf_counter() - t0 < 5
+    # openpyxl itself (the refresh's own load) refuses it too: defusedxml is in use
+    assert openpyxl.xml.DEFUSEDXML
+    with pytest.raises(ValueError) as err:
+        openpyxl.load_workbook(src)
+    assert "EntitiesForbidden" in repr(err.value.__context__)
+
+
+def test_xml_bomb_in_small_parts_is_refused(user_wb: Path, tmp_path: Path) -> None:
+    for part in ("xl/styles.xml", "[Content_Types].xml", "xl/workbook.xml"):
+        src = rezip(user_wb, tmp_path / "bomb.xlsx",
+                    replace={part: lambda d: LOL + d.split(b"?>", 1)[-1]})
+        with pytest.raises(GuardError, match=f"part {re.escape(part)} declares XML entities"):
+            snapshot(src)
+    with pytest.raises(GuardError, match="declares XML entities"):
+        unsupported_parts(src)
+
+
+def test_zip_bomb_is_refused_by_ratio(user_wb: Path, tmp_path: Path) -> None:
+    src = rezip(user_wb, tmp_path / "zipbomb.xlsx", add={"xl/media/padding.bin": b"\0" * (20 << 20)})
+    assert src.stat().st_size < 200_000
+    with pytest.raises(GuardError, match=r"part xl/media/padding.bin expands [\d,]+:1 .*zip bomb"):
+        snapshot(src)
+    with pytest.raises(GuardError, match="zip bomb"):
+        unsupported_parts(src)
+
+
+def test_oversize_workbook_is_refused(user_wb: Path, monkeypatch) -> None:
+    monkeypatch.setattr(guard_package, "MAX_UNCOMPRESSED_BYTES", 20_000)
+    with pytest.raises(GuardError, match=r"uncompressed size .* exceeds the .* limit: refused"):
+        snapshot(user_wb)
+
+
+def test_not_a_workbook(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.xlsx"
+    bad.write_text("just text")
+    with pytest.raises(GuardError, match="notes.xlsx: not a readable .xlsx/.xlsm zip file"):
+        snapshot(bad)
