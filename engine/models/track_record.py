@@ -130,7 +130,9 @@ def score(forecast: np.ndarray, y_next: np.ndarray, mean: np.ndarray, pos: np.nd
     out["Hit Rate"] = float((strat[active] > 0).mean()) if active.any() else np.nan
     out["Base Rate"] = float((ret_next > 0).mean()) if n else np.nan
     if n:
-        out["Annual Return"] = float(np.prod(1.0 + strat) ** (12.0 / n) - 1.0)
+        growth = float(np.prod(1.0 + strat))
+        # a strategy that lost everything (a short through a >100 % rise) stays at -100 %
+        out["Annual Return"] = growth ** (12.0 / n) - 1.0 if growth > 0 else -1.0
         vol = strat.std(ddof=1) * np.sqrt(12.0) if n > 1 else np.nan
         out["Volatility"] = float(vol)
         out["Sharpe"] = float(strat.mean() * 12.0 / vol) if vol and vol > 1e-15 else np.nan

@@ -1,0 +1,193 @@
+"""Forecast builders at workbook level: seed headers, no look-ahead, History, Previous Forecast.
+
+All price data here is synthetic (labelled), built in the fixture; nothing is read from disk.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+from openpyxl.chart import Reference, ScatterChart
+
+from engine import MODEL_VERSION
+from engine.inputs.data import Instrument, WorkbookData
+from engine.models.signals import trade
+from engine.tables import forecasts, history
+from engine.tables.base import RefreshContext
+
+N = 200
+
+
+def _data(asof="2019-12-31", after=None, factor=1.0):
+    """Synthetic workbook data: one instrument per asset class (+ a too-short one)."""
+    rng = np.random.default_rng(42)
+    me = pd.date_range("2003-05-31", periods=N, freq="ME")
+    d15 = pd.DatetimeIndex([pd.Timestamp(m.year, m.month, 15) for m in me])
+    cpi = pd.Series(100 * np.exp(np.cumsum(rng.normal(0.002, 0.002, N))), index=me)
+    prices = {
+        "EQ": pd.Series(1000 * np.exp(np.cumsum(rng.normal(0.006, 0.04, N))), index=me),
+        "BD": pd.Series(np.clip(5 + np.cumsum(rng.normal(0, 0.2, N)), 0.5, None), index=me),
+        "FX": pd.Series(1.2 * np.exp(np.cumsum(rng.normal(0, 0.025, N))), index=me),
+        "OIL": pd.Series(30 * np.exp(np.cumsum(rng.normal(0.003, 0.08, N))), index=d15),
+        "NEW": pd.Series(50 * np.exp(np.cumsum(rng.normal(0, 0.05, 30))), index=me[-30:]),
+    }
+    insts = {
+        "EQ": Instrument("EQ", "Synthetic Index", "Testland", "Equity", fair_value_inputs=["CPI"]),
+        "BD": Instrument("BD", "Synthetic 10Y", "Testland", "Bond", quote="Yield", maturity=10),
+        "FX": Instrument("FX", "EUR/USD (synthetic)", "Euro Area", "FX"),
+        "OIL": Instrument("OIL", "Synthetic Crude", "Global", "Commodity", update="15"),
+        "NEW": Instrument("NEW", "Young Index", "Testland", "Equity"),
+    }
+    a = pd.Timestamp(asof)
+    if after is not None:
+        prices = {k: v.where(v.index <= after, v * factor) for k, v in prices.items()}
+    prices = {k: v[v.index <= a] for k, v in prices.items()}
+    fund = pd.DataFrame({"CPI": cpi})
+    fund = fund[fund.index <= a]
+    return WorkbookData(asof=a, instruments=insts, prices=prices, fundamentals=fund,
+                        returns=pd.DataFrame(), series=pd.DataFrame(), income=pd.DataFrame(),
+                        macro=pd.DataFrame(), settings={})
+
+
+def _build(data, hist=None):
+    ctx = RefreshContext(data=data, history=hist if hist is not None else pd.DataFrame())
+    out = {c.sheet: c for c in forecasts.build(ctx)}
+    out["History"] = history.build(ctx)[0]
+    return ctx, out
+
+
+@pytest.fixture(scope="module")
+def built():
+    return _build(_data())
+
+
+def test_seed_headers_and_words(built):
+    ctx, out = built
+    heads = {s: list(out[s].tables[0].df.columns) for s in forecasts.SHEETS.values()}
+    base = ["Previous Forecast", "Position", "Trade", "Updated", "Phase"]
+    assert heads["Stock Forecasts"] == ["Code", "Country", "Stock Index", "Price",
+                                        "1 Mo Forecast", *base, "Note"]
+    assert heads["Bond Forecasts"] == ["Code", "Country", "Debt Instrument", "Current Yield",
+                                       "1 Mo Yield Forecast", *base]
+    assert heads["FX Forecasts"] == ["Code", "Currency", "Spot FX Rate", "1 Mo Forecast", *base]
+    assert heads["Commodity Forecasts"] == ["Code", "Country", "Commodity",
+                                            "Cash/Futures Price ($)", "1 Month Forecast", *base]
+    eq = out["Stock Forecasts"].tables[0].df.set_index("Code")
+    assert eq.loc["EQ", "Position"] in ("Long", "Neutral", "Short")
+    assert "not enough history" in eq.loc["NEW", "Note"]       # failed row marked
+    assert "NEW" in ctx.failures and "EQ" not in ctx.failures
+    oil = out["Commodity Forecasts"].tables[0].df.set_index("Code")
+    assert oil.loc["OIL", "Updated"] == pd.Timestamp("2019-12-13")  # 15th is a Sunday
+    bd = out["Bond Forecasts"].tables[0].df.set_index("Code")
+    f = bd.loc["BD", "1 Mo Yield Forecast"]
+    assert bd.loc["BD", "Position"] == ("Long" if f < -0.005 else "Short" if f > 0.005
+                                        else "Neutral")
+
+
+def test_signals_and_track_record(built):
+    ctx, out = built
+    sig = out["Signals"].tables[0].df
+    assert list(sig.columns[:1]) == ["Date"]
+    vals = pd.unique(sig.drop(columns="Date").to_numpy().ravel())
+    assert set(v for v in vals if v == v) <= {-1.0, 0.0, 1.0}
+    tr = out["Track Record"].tables[0]
+    assert set(tr.df["Code"]) == {"EQ", "BD", "FX", "OIL", "NEW"}
+    assert tr.notes[0].startswith("Overall:")
+    assert any(n.startswith("NEW: not enough history") for n in tr.notes)
+
+
+def test_no_look_ahead_workbook_level(built):
+    ctx, _ = built
+    t = pd.Timestamp("2014-06-30")
+    ctx3, out3 = _build(_data(after=t, factor=3.0))
+    for code in ("EQ", "BD", "FX", "OIL"):
+        a = ctx.cache["forecast_history"][code].loc[:t]
+        b = ctx3.cache["forecast_history"][code].loc[:t]
+        pd.testing.assert_frame_equal(a, b)
+    s1 = built[1]["Signals"].tables[0].df
+    s3 = out3["Signals"].tables[0].df
+    pd.testing.assert_frame_equal(s1[s1["Date"] <= t], s3[s3["Date"] <= t])
+    # and a refresh as of t sees exactly the same figures whatever happened after t
+    ca, oa = _build(_data(asof=t))
+    cb, ob = _build(_data(asof=t, after=t, factor=3.0))
+    for s in forecasts.SHEETS.values():
+        pd.testing.assert_frame_equal(oa[s].tables[0].df, ob[s].tables[0].df)
+
+
+def test_history_idempotent_and_append():
+    d1 = _data(asof="2019-11-30")
+    _, o1 = _build(d1)
+    h1 = o1["History"].tables[0].df
+    assert list(h1.columns) == history.HISTORY_COLUMNS
+    assert (h1["As Of"] == pd.Timestamp("2019-11-30")).all() and len(h1) == 4  # NEW failed
+    assert (h1["Model Version"] == MODEL_VERSION).all()
+    _, o1b = _build(d1, h1)                                     # same as-of again
+    pd.testing.assert_frame_equal(o1b["History"].tables[0].df, h1)
+    _, o2 = _build(_data(asof="2019-12-31"), h1)                # next month appends
+    h2 = o2["History"].tables[0].df
+    assert len(h2) == 8
+    pd.testing.assert_frame_equal(h2.iloc[:4], h1)
+    _, o2b = _build(_data(asof="2019-12-31"), h2)               # re-run replaces only Dec
+    pd.testing.assert_frame_equal(o2b["History"].tables[0].df, h2)
+
+
+def test_previous_forecast_carried_from_history():
+    ctx1, o1 = _build(_data(asof="2019-11-30"))
+    h1 = o1["History"].tables[0].df
+    ctx2, o2 = _build(_data(asof="2019-12-31"), h1)
+    for sheet, code in (("Stock Forecasts", "EQ"), ("Bond Forecasts", "BD"),
+                        ("FX Forecasts", "FX")):
+        row = o2[sheet].tables[0].df.set_index("Code").loc[code]
+        prev = h1.set_index("Code").loc[code]
+        assert row["Previous Forecast"] == prev["Forecast"]
+        assert row["Trade"] == trade(int(prev["Position"]), row["Position"])
+    # a hand-written History row wins over the walk-forward value
+    hand = pd.DataFrame([{"As Of": pd.Timestamp("2019-11-30"), "Code": "EQ",
+                          "Forecast": 0.0512, "Position": "Short", "Trade": "S",
+                          "Phase": "rational", "Model Version": "old",
+                          "Last Data Date": pd.Timestamp("2019-11-30")}])
+    _, o3 = _build(_data(asof="2019-12-31"), hand)
+    row = o3["Stock Forecasts"].tables[0].df.set_index("Code").loc["EQ"]
+    assert row["Previous Forecast"] == 0.0512
+    assert row["Trade"] == {"Long": "CS&B", "Neutral": "CS", "Short": ""}[row["Position"]]
+    hist3 = o3["History"].tables[0].df
+    assert hist3.iloc[0]["Model Version"] == "old"              # earlier row kept as read
+    # without History: the walk-forward forecast of the previous month
+    h = ctx2.cache["forecast_history"]["FX"]
+    _, o4 = _build(_data(asof="2019-12-31"))
+    row = o4["FX Forecasts"].tables[0].df.set_index("Code").loc["FX"]
+    assert row["Previous Forecast"] == h["forecast"].iloc[-2]
+
+
+def test_charts_make_native_charts(built):
+    ctx, out = built
+    ch = out["Charts"]
+    assert len(ch.charts) == 2 * 4
+    wb = Workbook()
+    ws = wb.active
+    where = {}
+    col = 1
+    for t in ch.data_tables:
+        where[t.name] = (col, list(t.df.columns), len(t.df))
+        col += len(t.df.columns) + 1
+
+    def ref(table, column):
+        c0, cols, n = where[table]
+        j = c0 + cols.index(column)
+        return Reference(ws, min_col=j, max_col=j, min_row=2, max_row=1 + n)
+
+    def header(table, column):
+        c0, cols, _ = where[table]
+        j = c0 + cols.index(column)
+        return Reference(ws, min_col=j, max_col=j, min_row=1, max_row=1)
+
+    price = ch.charts[0].make(ref, header)
+    sig = ch.charts[3].make(ref, header)        # BD's signal chart (second instrument)
+    assert isinstance(price, ScatterChart) and isinstance(sig, ScatterChart)
+    assert len(sig.series) == 2                 # steps + the latest-trade point
+    label = sig.series[1].tx.strRef.f
+    latest = ch.data_tables[2].df
+    row = 2 + list(latest["Code"]).index("BD")
+    assert label.endswith(f"${row}")
+    steps = ch.data_tables[1].df
+    assert len(steps) == 2 * forecasts.CHART_MONTHS - 1
