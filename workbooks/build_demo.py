@@ -33,6 +33,7 @@ FIRST_DATE = pd.Timestamp("1900-03-01")  # Excel's 1900 date system: nothing ear
 DAILY_FROM = pd.Timestamp("1997-01-01")  # last 24 months before As Of kept as daily rows
 BOND_MATURITY = 25.0                     # years, Moody's seasoned long corporates (20–30 y)
 VALUE_TILT_FEE = 0.0075                  # per year, deducted monthly (the one Net strategy)
+MBS_PRICE_BETA = 0.6                     # illustrative MBS strategy: share of the Aaa price move
 
 # Code, Name, Country, Asset Class, Quote, Maturity, Update, Fair Value Inputs, Neutral Band
 INSTRUMENTS: list[tuple] = [
@@ -108,9 +109,9 @@ def returns(ff: pd.DataFrame, moodys: pd.DataFrame, income: pd.DataFrame) -> pd.
     value = mkt + 0.5 * ff["HML"] / 100.0 - VALUE_TILT_FEE / 12.0
     small = mkt + 0.5 * ff["SMB"] / 100.0
     balanced = 0.6 * mkt + 0.4 * aaa.reindex(mkt.index)
-    # ILLUSTRATIVE: income less losses plus 30 % of the Aaa bond's price move (short duration)
+    # ILLUSTRATIVE: income less losses plus 60 % of the Aaa bond's price move (shorter duration)
     aaa_price = aaa - moodys["AAA"].shift(1).set_axis(aaa.index) / 1200.0
-    mbs = (income["Income"] - income["Loss"] + 0.3 * aaa_price.reindex(income.index))
+    mbs = (income["Income"] - income["Loss"] + MBS_PRICE_BETA * aaa_price.reindex(income.index))
     df = pd.DataFrame({
         "Value Tilt": value, "Small Cap Tilt": small, "Balanced 60/40": balanced,
         "MBS High Income": mbs, "US Market": mkt, "US T-Bill": rf,
@@ -132,7 +133,7 @@ SERIES_TEXT = {
                        "bond total return (derived from yields), rebalanced monthly, gross of fees."),
     "MBS High Income": ("Strategy", "Net", "US Corp AAA",
                         "ILLUSTRATIVE, not real data: no MBS returns ship offline. Monthly income "
-                        "minus losses (Income sheet, illustrative) plus 30% of the Aaa bond price "
+                        "minus losses (Income sheet, illustrative) plus 60% of the Aaa bond price "
                         "return. Shows the income-strategy layout only."),
     "US Market": ("Benchmark", "Gross", None,
                   "US total stock market total return, Fama–French Mkt-RF + RF (Ken French data library)."),

@@ -33,7 +33,7 @@ FORMATS: dict[str, dict[str | None, str]] = {
     "Fundamentals": {None: "0.00"},
     "Returns": {None: "0.00%"},
     "Income": {None: "0.000%"},
-    "Instruments": {"Maturity": "0.00", "Neutral Band": "0.00"},
+    "Instruments": {"Maturity": "0.00##", "Neutral Band": "0.00"},
     "Macro": {"Growth": "0.0", "Period": "@"},
     "Series": {"Inception": DATE_FMT},
 }
@@ -41,7 +41,7 @@ WIDTHS: dict[str, dict[str | None, float]] = {
     "Instruments": {None: 11, "Name": 32, "Country": 15, "Fair Value Inputs": 22, "Neutral Band": 13},
     "Series": {None: 11, "Name": 17, "Benchmark": 13, "Description": 90},
     "Macro": {None: 10, "Source": 80},
-    "Settings": {"Key": 18, "Value": 100},
+    "Settings": {"Key": 18, "Value": 70},
     "Sources": {None: 14, "Source": 40, "Transformation": 80, "Span": 24, "Licence / Note": 60},
 }
 
@@ -113,7 +113,7 @@ def write_workbook(sheets: dict[str, object], out: Path) -> None:
                 if isinstance(value, dt.datetime):
                     c.number_format = DATE_FMT
                     c.alignment = Alignment(horizontal="left")
-                elif isinstance(value, str) and len(value) > 100:
+                elif isinstance(value, str) and len(value) > 70:
                     c.alignment = Alignment(wrap_text=True, vertical="top")
             ws.freeze_panes = "A2"
             dated = False
@@ -122,6 +122,10 @@ def write_workbook(sheets: dict[str, object], out: Path) -> None:
             for row in ws.iter_rows(min_row=2):
                 for cell in row:
                     cell.alignment = Alignment(vertical="top")
+        if name == "Instruments":  # Update mixes text (MonthEnd) and day numbers (15, 20)
+            j = headers.index("Update") + 1
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.alignment = Alignment(horizontal="left")
         if name == "Income":
             ws["F1"] = INCOME_NOTE
             ws["F1"].font = Font(bold=True, color="C00000")

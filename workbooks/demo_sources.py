@@ -78,7 +78,7 @@ RET_SRC = {
     "Small Cap Tilt": ("arch.data.frenchdata", "(Mkt-RF + RF + 0.5·SMB)/100; hypothetical, gross", FF),
     "Balanced 60/40": ("arch.data.frenchdata + arch.data.default", "0.6 × US Market + 0.4 × US "
                        "Corp AAA, monthly rebalanced; hypothetical, gross", FF),
-    "MBS High Income": ("generated + arch.data.default", "Income − Loss (Income sheet) + 0.3 × Aaa "
+    "MBS High Income": ("generated + arch.data.default", "Income − Loss (Income sheet) + 0.6 × Aaa "
                         "bond price return", ILL),
     "US Market": ("arch.data.frenchdata", "(Mkt-RF + RF)/100", FF),
     "US T-Bill": ("arch.data.frenchdata", "RF/100", FF),
