@@ -1,0 +1,118 @@
+"""Excel functions for the composite forecast and its signals (thin adapters over
+:mod:`engine.models.composite` and :mod:`engine.models.signals`).
+
+Inputs as Excel passes them (scalars, one column as a list of one-element lists, blanks
+``None``). Forecasts are decimals for prices (0.0073 = +0.73 %, format as %), percentage points
+for yields (−0.09 = −9 bp). Positions are 1 (Long), 0 (Neutral), −1 (Short); for yields a forecast
+fall is Long. Never raises: a problem comes back as one ``#…`` string naming the argument.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from addin.convert import (ExcelArgError, check_len, excel_value, is_blank, to_number,
+                           to_series, to_table, udf)
+from addin.udfs_valuation import _fundamentals, _kind
+from engine.models.composite import MIN_TRAIN, forecast_history
+from engine.models.signals import position, to_position, trade
+from engine.models.valuation import month_end
+
+__all__ = ["gamma_forecast", "gamma_position", "gamma_trade", "MIN_FORECAST_MONTHS"]
+
+# 60 months before the first valuation σ, then MIN_TRAIN training pairs, then one forecast
+MIN_FORECAST_MONTHS = 60 + MIN_TRAIN + 1
+
+
+def _cells(arg: str, value: Any) -> tuple[list[list[Any]], bool]:
+    """A 2-D list of cells and whether the input was a single cell."""
+    if not isinstance(value, (list, tuple)):
+        return [[value]], True
+    rows = to_table(arg, value)
+    return rows, len(rows) == 1 and len(rows[0]) == 1
+
+
+@udf
+def gamma_forecast(dates: Any, prices: Any, factors: Any = None, quote: Any = "Price") -> Any:
+    """The composite one-month-ahead forecast on the last date.
+
+    dates: observation dates (one column; daily data are sampled to the last observation of
+    each month); prices: levels in the same rows (> 0), or yields in % with quote "Yield";
+    at least 97 months (60 for the valuation σ, 36 to train the model, 1 to forecast).
+    factors (optional): fundamental series in the same rows (CPI, earnings, short rate, …),
+    optionally under one header row of names; they feed the fair value and the factor terms.
+    quote: "Price" (default), "Yield", or the asset class "Equity", "Commodity", "FX", "Bond".
+    Result: the expected change over the next month — a decimal return for prices (FX: the
+    first currency of the pair), the yield change in percentage points for yields."""
+    quote_kind, asset_class = _kind(quote)
+    values_arg = "yields" if quote_kind == "Yield" else "prices"
+    s = to_series(dates, prices, dates_arg="dates", values_arg=values_arg)
+    if quote_kind == "Price" and (s <= 0).any():
+        bad = s[s <= 0].index[0]
+        raise ExcelArgError(f"prices: must be > 0, got {s[bad]:g} on {bad:%Y-%m-%d}")
+    m = month_end(s)
+    check_len(values_arg, len(m), MIN_FORECAST_MONTHS, f"months of {values_arg}")
+    f = _fundamentals(factors, dates)
+    try:
+        h = forecast_history(m, f, quote=quote_kind, asset_class=asset_class)
+    except ValueError as e:
+        raise ExcelArgError(str(e)) from None
+    fc = float(h["forecast"].iloc[-1])
+    if not math.isfinite(fc):
+        raise ExcelArgError(f"no forecast on the last date {m.index[-1]:%Y-%m-%d}: the "
+                            "valuation or the model needs more history", "#N/A")
+    return excel_value(fc)
+
+
+@udf
+def gamma_position(forecast: Any, band: Any = 0, quote: Any = "Price") -> Any:
+    """Position from a one-month forecast: 1 Long, 0 Neutral, -1 Short.
+
+    forecast: the forecast (decimal return, e.g. 0.0073; for yields the change in % points,
+    e.g. -0.09), one cell or a range (the result then has the same shape).
+    band (optional, default 0): neutral band in the forecast's unit; |forecast| <= band is 0.
+    quote: "Price" (default) or "Yield" (a forecast fall in the yield is Long the bond)."""
+    quote_kind, _ = _kind(quote)
+    b = 0.0 if is_blank(band) else to_number("band", band)
+    if b < 0:
+        raise ExcelArgError(f"band: must be >= 0, got {b:g}")
+    rows, single = _cells("forecast", forecast)
+    out = []
+    for i, r in enumerate(rows, start=1):
+        line = []
+        for j, v in enumerate(r, start=1):
+            arg = "forecast" if single else f"forecast (row {i}, column {j})"
+            x = to_number(arg, v, allow_blank=True)
+            line.append("" if x is None else position(x, b, quote_kind))
+        out.append(line)
+    return out[0][0] if single else out
+
+
+@udf
+def gamma_trade(previous_position: Any, position: Any) -> Any:
+    """Trade code from the previous position to the new one.
+
+    previous_position, position: 1 / 0 / -1 or Long / Neutral / Short (one cell each, or two
+    ranges of the same shape). Result: B (0→1), S (0→-1), CL (1→0), CS (-1→0), CL&S (1→-1),
+    CS&B (-1→1), or an empty string when the position is unchanged."""
+    prev_rows, single_p = _cells("previous_position", previous_position)
+    new_rows, single_n = _cells("position", position)
+    shape_p = (len(prev_rows), len(prev_rows[0]) if prev_rows else 0)
+    shape_n = (len(new_rows), len(new_rows[0]) if new_rows else 0)
+    if shape_p != shape_n:
+        raise ExcelArgError(f"previous_position is {shape_p[0]}x{shape_p[1]} but position is "
+                            f"{shape_n[0]}x{shape_n[1]}: give ranges of the same shape")
+    out = []
+    for i, (rp, rn) in enumerate(zip(prev_rows, new_rows), start=1):
+        line = []
+        for j, (a, b) in enumerate(zip(rp, rn), start=1):
+            where = "" if single_p and single_n else f" (row {i}, column {j})"
+            try:
+                pa = to_position(a, f"previous_position{where}")
+                pb = to_position(b, f"position{where}")
+            except ValueError as e:
+                raise ExcelArgError(str(e)) from None
+            line.append(trade(pa, pb))
+        out.append(line)
+    return out[0][0] if single_p and single_n else out

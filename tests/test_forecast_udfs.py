@@ -1,0 +1,62 @@
+"""UDF adapters: Excel-shaped input, one '#…' string on bad input, never raising."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from addin.udfs_forecast import gamma_forecast, gamma_position, gamma_trade
+from engine.models.composite import forecast_history
+from engine.models.valuation import month_end
+
+
+def _excel_columns(n=150, seed=2):
+    """Synthetic (labelled) monthly prices and CPI as Excel would pass them."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("1980-01-31", periods=n, freq="ME")
+    px = 100 * np.exp(np.cumsum(rng.normal(0.006, 0.04, n)))
+    cpi = 100 * np.exp(np.cumsum(rng.normal(0.003, 0.002, n)))
+    dates = [[d.to_pydatetime()] for d in idx]
+    return dates, [[float(v)] for v in px], [["CPI"]] + [[float(v)] for v in cpi], idx, px, cpi
+
+
+def test_gamma_forecast_matches_engine():
+    dates, prices, factors, idx, px, cpi = _excel_columns()
+    got = gamma_forecast(dates, prices, factors)
+    h = forecast_history(month_end(pd.Series(px, index=idx)), pd.DataFrame({"CPI": cpi}, index=idx))
+    assert isinstance(got, float)
+    assert got == pytest.approx(h["forecast"].iloc[-1], rel=1e-12)
+
+
+def test_gamma_forecast_errors():
+    dates, prices, factors, *_ = _excel_columns(n=60)
+    assert gamma_forecast(dates, prices).startswith("#N/A: need 97 months of prices, got 60")
+    dates, prices, factors, *_ = _excel_columns()
+    bad = [list(r) for r in prices]
+    bad[5] = ["abc"]
+    assert gamma_forecast(dates, bad).startswith('#VALUE!: prices (row 6): text "abc"')
+    assert gamma_forecast(dates, prices, quote="Level").startswith("#VALUE!: quote")
+    assert gamma_forecast(dates[:-1], prices).startswith("#VALUE!: dates has")
+
+
+def test_gamma_position():
+    assert gamma_position(0.0073) == 1
+    assert gamma_position(-0.09, 0, "Yield") == 1
+    assert gamma_position(0.01, 0.005, "Yield") == -1
+    assert gamma_position(0.0005, 0.001) == 0
+    assert gamma_position([[0.02], [None], [-0.02]]) == [[1], [""], [-1]]
+    assert gamma_position("x").startswith("#VALUE!: forecast")
+    assert gamma_position(0.01, -1).startswith("#VALUE!: band")
+    assert gamma_position(0.01, 0, "Level").startswith("#VALUE!: quote")
+
+
+def test_gamma_trade():
+    assert gamma_trade(0, 1) == "B"
+    assert gamma_trade("Long", "Short") == "CL&S"
+    assert gamma_trade(-1.0, "long") == "CS&B"
+    assert gamma_trade(1, 1) == ""
+    assert gamma_trade([[0], [1]], [[1], [0]]) == [["B"], ["CL"]]
+    assert gamma_trade(2, 1).startswith("#VALUE!: previous_position must be")
+    assert gamma_trade(1, "Buy").startswith("#VALUE!: position must be")
+    assert gamma_trade([[0], [1]], [[1]]).startswith("#VALUE!: previous_position is 2x1")
