@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import textwrap
 from typing import Any, Sequence
 
@@ -25,6 +26,7 @@ GREY = "#666666"
 LIGHT = "#e9edf4"
 PALETTE = ["#1f3864", "#c0504d", "#9bbb59", "#f79646", "#4bacc6", "#8064a2", "#7f7f7f"]
 DASH = "\u2014"  # em dash shown for a figure that cannot be computed
+_NUMERIC = re.compile(r"^([+\-]?[$]?[\d,]*\.?\d+%?|\u2014|\d{4}-\d{2}-\d{2})$")
 
 
 def new_page(size: tuple[float, float] = LETTER) -> Figure:
@@ -103,16 +105,19 @@ def draw_table(fig: Figure, rect: Sequence[float], header: Sequence[str],
         fig.text(left, y, title, fontsize=fontsize + 1.5, weight="bold", color=NAVY, va="top")
         y -= rh * 1.25
     fig.patches.append(_rect(fig, left, y - rh, width, rh, NAVY))
+    # text columns are left-aligned, numbers right-aligned (decided by the column's cells)
+    texty = [(j == 0 and first_col_left) or any(
+        str(r[j]).strip() and not _NUMERIC.match(str(r[j]).strip()) for r in rows)
+        for j in range(n)]
     for j, h in enumerate(header):
-        _cell(fig, xs[j], xs[j + 1], y - rh / 2, str(h), fontsize, "white", "bold",
-              j == 0 and first_col_left)
+        _cell(fig, xs[j], xs[j + 1], y - rh / 2, str(h), fontsize, "white", "bold", texty[j])
     y -= rh
     for i, row in enumerate(rows):
         if i % 2 == 1:
             fig.patches.append(_rect(fig, left, y - rh, width, rh, LIGHT))
         for j, v in enumerate(row):
             _cell(fig, xs[j], xs[j + 1], y - rh / 2, str(v), fontsize, "black",
-                  "bold" if i in bold_rows else "normal", j == 0 and first_col_left)
+                  "bold" if i in bold_rows else "normal", texty[j])
         y -= rh
     fig.lines.append(_hline(fig, left, left + width, y))
     return y

@@ -1,0 +1,148 @@
+"""A paginating PDF writer for the report: headings, text, tables split across pages (rows and
+columns), and chart blocks, on landscape Letter pages with a running header and page numbers."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+
+from engine.reports.render import (GREY, LANDSCAPE, NAVY, draw_table, fmt_cell, new_page, wrap)
+from engine.tables.base import DATE, Table
+
+__all__ = ["PageWriter", "table_cells"]
+
+TOP, BOTTOM, LEFT, WIDTH = 0.90, 0.06, 0.05, 0.90
+PAGE_PTS = LANDSCAPE[0] * 72 * WIDTH  # usable width in points
+
+
+def table_cells(table: Table, max_chars: int = 38) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells of a :class:`Table`, numbers formatted by ``Table.formats``
+    (datetime columns as dates), long text cut to ``max_chars``."""
+    df = table.df
+    header = [str(c) for c in df.columns]
+    fmts = [table.formats.get(c) or (DATE if pd.api.types.is_datetime64_any_dtype(df[c])
+                                     else None) for c in df.columns]
+    rows = []
+    for rec in df.itertuples(index=False):
+        cells = []
+        for v, f in zip(rec, fmts):
+            s = fmt_cell(v, f).replace("\n", " ")
+            cells.append(s if len(s) <= max_chars else s[:max_chars - 1] + "\u2026")
+        rows.append(cells)
+    return header, rows
+
+
+class PageWriter:
+    """Writes pages into one PDF; ``y`` is the cursor (figure fraction) on the current page."""
+
+    def __init__(self, path, title: str, subtitle: str):
+        self.pdf = PdfPages(path, metadata={"Title": title})
+        self.title, self.subtitle = title, subtitle
+        self.fig = None
+        self.y = TOP
+        self.pages = 0
+        self._rc = matplotlib.rc_context({"pdf.compression": 1})
+        self._rc.__enter__()
+
+    # ------------------------------------------------------------------ pages
+    def new_page(self) -> None:
+        self.flush()
+        self.fig = new_page(LANDSCAPE)
+        self.pages += 1
+        self.fig.text(LEFT, 0.955, self.title, fontsize=9, weight="bold", color=NAVY)
+        self.fig.text(LEFT + WIDTH, 0.955, self.subtitle, fontsize=8, color=GREY, ha="right")
+        self.fig.lines.append(matplotlib.lines.Line2D([LEFT, LEFT + WIDTH], [0.945, 0.945],
+                                                      transform=self.fig.transFigure,
+                                                      color=NAVY, lw=0.8, figure=self.fig))
+        self.fig.text(LEFT + WIDTH, 0.025, f"Page {self.pages}", fontsize=7, color=GREY,
+                      ha="right")
+        self.y = TOP
+
+    def flush(self) -> None:
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            self.fig = None
+
+    def close(self) -> int:
+        """Finish the file; returns the number of pages."""
+        self.flush()
+        self.pdf.close()
+        self._rc.__exit__(None, None, None)
+        return self.pages
+
+    def room(self, need: float) -> None:
+        """Start a new page unless ``need`` (figure fraction) fits below the cursor."""
+        if self.fig is None or self.y - need < BOTTOM:
+            self.new_page()
+
+    # ------------------------------------------------------------------ content
+    def heading(self, text: str, size: float = 14, page_break: bool = False) -> None:
+        if page_break or self.fig is None:
+            self.new_page()
+        self.room(0.08)
+        self.fig.text(LEFT, self.y, text, fontsize=size, weight="bold", color=NAVY, va="top")
+        self.y -= size / 72 / LANDSCAPE[1] * 1.7
+
+    def text(self, text: str, size: float = 8, color: str = "#333333", width: int = 190,
+             ) -> None:
+        body = wrap(text, width)
+        n = body.count("\n") + 1
+        h = n * size * 1.45 / 72 / LANDSCAPE[1]
+        self.room(h + 0.01)
+        self.fig.text(LEFT, self.y, body, fontsize=size, color=color, va="top", linespacing=1.3)
+        self.y -= h + 0.012
+
+    def table(self, table: Table) -> None:
+        """Draw a table, splitting rows over pages and very wide tables into column groups
+        (each group repeats the first column)."""
+        header, rows = table_cells(table)
+        if not header:
+            return
+        widths = [max([len(header[j])] + [len(r[j]) for r in rows]) + 2
+                  for j in range(len(header))]
+        groups, cur, total = [], [], 0
+        for j in range(1, len(header)):
+            if cur and total + widths[j] > 175 - widths[0]:
+                groups.append(cur)
+                cur, total = [], 0
+            cur.append(j)
+            total += widths[j]
+        if cur or not groups:
+            groups.append(cur)
+        title = table.title or table.name
+        for gi, g in enumerate(groups):
+            cols = [0, *g]
+            chars = sum(widths[j] for j in cols)
+            fs = max(5.0, min(8.0, PAGE_PTS / (chars * 0.58)))
+            rh = fs * 1.75 / 72 / LANDSCAPE[1]
+            width = min(WIDTH, chars * fs * 0.58 / 72 / LANDSCAPE[0])
+            hdr = [header[j] for j in cols]
+            body = [[r[j] for j in cols] for r in rows]
+            part = f"{title} ({gi + 1}/{len(groups)})" if len(groups) > 1 else title
+            start = 0
+            while True:
+                self.room(rh * 4)
+                fit = max(1, int((self.y - BOTTOM) / rh) - 2)
+                chunk = body[start:start + fit]
+                cont = " (continued)" if start else ""
+                self.y = draw_table(self.fig, (LEFT, self.y, width, rh), hdr, chunk,
+                                    [widths[j] for j in cols], fontsize=fs,
+                                    title=part + cont) - 0.012
+                start += len(chunk)
+                if start >= len(body):
+                    break
+                self.new_page()
+        for note in table.notes:
+            self.text(note, size=6.5, color=GREY)
+        self.y -= 0.01
+
+    def chart(self, draw: Callable, height: float = 0.40) -> None:
+        """Reserve ``height`` (figure fraction) and call ``draw(fig, rect)`` with
+        ``rect = [left, bottom, width, height]`` for the axes."""
+        self.room(height + 0.02)
+        rect = [LEFT + 0.04, self.y - height + 0.03, WIDTH - 0.06, height - 0.05]
+        draw(self.fig, rect)
+        self.y -= height + 0.02

@@ -1,0 +1,303 @@
+"""The monthly Macro Intelligence Report (``gamma report WORKBOOK --out FILE.pdf``).
+
+Content, in order: a dated cover with the contents and a list of what is missing; one section
+per asset class (Equity, Fixed Income, Currencies, Commodities) with its forecast and
+valuation tables (seed ``003_…`` Tables 2–9) and charts (price with model signals, price with
+valuation σ, the valuation scatter: Charts 1–6); the Track Record summary; the real-GDP gap.
+
+Tables are rendered from the :class:`~engine.tables.base.SheetContent` lists the refresh
+builders produced (``Table.df`` with ``Table.formats``). Charts are re-plotted from the
+chart-feed ``data_tables`` of those sheets: a table with a date column becomes a time-series
+chart (price-like columns on top; position/signal and σ columns in a lower panel), a table
+without dates and with two numeric columns becomes a scatter (first column on x, second on y,
+points labelled by the first text column). When an asset class has no charts, its price
+histories are plotted from :class:`WorkbookData` and labelled as such. Whatever is absent is
+listed on the cover and in its section — the report never fails for a missing table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+
+from engine.inputs.data import WorkbookData
+from engine.reports.pages import PageWriter
+from engine.reports.render import GREY, NAVY, PALETTE, wrap
+from engine.tables.base import RefreshContext, SheetContent, Table
+from engine.tables.performance import setting
+
+__all__ = ["write_report", "SECTIONS"]
+
+# (section title, asset class, forecast sheet, valuation sheet)
+SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
+            ("Fixed Income", "Bond", "Bond Forecasts", "Bond Valuation"),
+            ("Currencies", "FX", "FX Forecasts", "FX Valuation"),
+            ("Commodities", "Commodity", "Commodity Forecasts", "Commodity Valuation"))
+SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts"}
+LOWER = re.compile(r"position|signal|σ|sigma|regime|prob|phase", re.I)
+
+
+def _key(s: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(s).lower())
+
+
+def _by_sheet(tables: dict[str, list[SheetContent]] | None) -> dict[str, SheetContent]:
+    out: dict[str, SheetContent] = {}
+    for contents in (tables or {}).values():
+        for sc in contents or []:
+            cur = out.setdefault(sc.sheet, SheetContent(sc.sheet))
+            cur.tables += sc.tables
+            cur.data_tables += sc.data_tables
+            cur.intro += sc.intro
+    return out
+
+
+def _date_col(df: pd.DataFrame) -> str | None:
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]) or str(c).strip().lower() == "date":
+            return c
+    return None
+
+
+def _numeric(df: pd.DataFrame, exclude=()) -> list[str]:
+    return [c for c in df.columns if c not in exclude and pd.api.types.is_numeric_dtype(df[c])
+            and df[c].notna().any()]
+
+
+def _plot_series(table: Table):
+    df = table.df
+    dc = _date_col(df)
+    x = pd.to_datetime(df[dc], errors="coerce")
+    nums = _numeric(df, exclude=(dc,))
+    low = [c for c in nums if LOWER.search(str(c))]
+    top = [c for c in nums if c not in low]
+    title = table.title or table.name
+
+    def draw(fig, rect):
+        l, b, w, h = rect
+        if low and top:
+            ax = fig.add_axes([l, b + h * 0.38, w, h * 0.62])
+            ax2 = fig.add_axes([l, b, w, h * 0.30], sharex=ax)
+        else:
+            ax, ax2 = fig.add_axes(rect), None
+        for i, c in enumerate(top or low):
+            ax.plot(x, df[c].to_numpy(dtype=float), lw=1.1, color=PALETTE[i % len(PALETTE)],
+                    label=str(c))
+        if ax2 is not None:
+            for i, c in enumerate(low):
+                y = df[c].to_numpy(dtype=float)
+                if re.search(r"position|signal", str(c), re.I):
+                    ax2.step(x, y, where="post", lw=1.0, color=PALETTE[(i + 1) % 7],
+                             label=str(c))
+                    ax2.set_yticks([-1, 0, 1], ["Short", "Neutral", "Long"])
+                else:
+                    ax2.plot(x, y, lw=1.0, color=PALETTE[(i + 1) % 7], label=str(c))
+                    if re.search(r"σ|sigma", str(c), re.I):
+                        for lv in (-2, -1, 1, 2):
+                            ax2.axhline(lv, color=GREY, lw=0.5, ls=":")
+            ax2.legend(fontsize=6, frameon=False, loc="upper left")
+            ax2.axhline(0, color=GREY, lw=0.5)
+        ax.set_title(title, fontsize=9, color=NAVY, loc="left", weight="bold")
+        ax.legend(fontsize=6.5, frameon=False, loc="upper left")
+        for a in (ax, ax2):
+            if a is None:
+                continue
+            a.tick_params(labelsize=6.5)
+            a.grid(alpha=0.3, lw=0.5)
+            loc = mdates.AutoDateLocator(minticks=4, maxticks=10)
+            a.xaxis.set_major_locator(loc)
+            a.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        if ax2 is not None:
+            ax.tick_params(labelbottom=False)
+    return draw
+
+
+def _plot_scatter(table: Table):
+    df = table.df
+    nums = _numeric(df)
+    xc, yc = nums[0], nums[1]
+    labels = next((df[c] for c in df.columns if df[c].dtype == object or
+                   pd.api.types.is_string_dtype(df[c])), None)
+    title = table.title or table.name
+
+    def draw(fig, rect):
+        ax = fig.add_axes([rect[0] + 0.15, rect[1], rect[2] - 0.30, rect[3]])
+        xs, ys = df[xc].to_numpy(dtype=float), df[yc].to_numpy(dtype=float)
+        ax.scatter(xs, ys, s=22, color=NAVY, zorder=3)
+        if labels is not None:
+            for xv, yv, t in zip(xs, ys, labels):
+                if np.isfinite(xv) and np.isfinite(yv):
+                    ax.annotate(str(t), (xv, yv), fontsize=6.5, xytext=(4, 3),
+                                textcoords="offset points")
+        ax.axhline(0, color=GREY, lw=0.6)
+        ax.axvline(0, color=GREY, lw=0.6)
+        for col, axis, vals in ((xc, ax.xaxis, xs), (yc, ax.yaxis, ys)):
+            fin = vals[np.isfinite(vals)]
+            if fin.size and not re.search(r"σ|sigma", str(col), re.I) and \
+                    np.abs(fin).max() < 2:  # decimal returns -> percent axis
+                axis.set_major_formatter(mticker.PercentFormatter(1.0))
+        ax.set_xlabel(str(xc), fontsize=7.5)
+        ax.set_ylabel(str(yc), fontsize=7.5)
+        ax.set_title(title, fontsize=9, color=NAVY, loc="left", weight="bold")
+        ax.tick_params(labelsize=6.5)
+        ax.grid(alpha=0.3, lw=0.5)
+    return draw
+
+
+def _chart_for(table: Table):
+    """A draw function for a chart-feed table, or None when it is not chartable."""
+    df = table.df
+    if df is None or df.empty:
+        return None
+    if _date_col(df) is not None and _numeric(df, exclude=(_date_col(df),)):
+        return _plot_series(table)
+    if len(_numeric(df)) >= 2:
+        return _plot_scatter(table)
+    return None
+
+
+def _price_panels(data: WorkbookData, asset_class: str, years: int = 10):
+    insts = data.by_class(asset_class)
+    insts = [i for i in insts if i.code in data.prices and len(data.prices[i.code])]
+    if not insts:
+        return None
+    start = data.asof - pd.DateOffset(years=years)
+
+    def draw(fig, rect):
+        l, b, w, h = rect
+        n = len(insts[:6])
+        cols = 3 if n > 2 else n
+        rows = int(np.ceil(n / cols))
+        for k, inst in enumerate(insts[:6]):
+            r, c = divmod(k, cols)
+            ax = fig.add_axes([l + c * w / cols + 0.02, b + (rows - 1 - r) * h / rows + 0.03,
+                               w / cols - 0.05, h / rows - 0.07])
+            s = data.prices[inst.code]
+            s = s[s.index >= start]
+            ax.plot(s.index, s.to_numpy(dtype=float), lw=1, color=NAVY)
+            unit = " (yield, %)" if inst.is_yield else ""
+            ax.set_title(f"{inst.name}{unit}", fontsize=7.5, loc="left", color=NAVY)
+            ax.tick_params(labelsize=6)
+            ax.grid(alpha=0.3, lw=0.5)
+            loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
+            ax.xaxis.set_major_locator(loc)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    return draw
+
+
+def _own_tables(data: WorkbookData) -> dict[str, list[SheetContent]]:
+    """GDP Gap content when the caller passed none (it needs only the input data)."""
+    from engine.tables import gdp_gap as gdp_builder
+    try:
+        return {"gdp_gap": gdp_builder.build(RefreshContext(data))}
+    except Exception:  # the report still renders without it
+        return {}
+
+
+def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | None,
+                 out_file) -> Path:
+    """Write the Macro Intelligence Report PDF to ``out_file`` and return its path.
+
+    ``tables``: builder name -> the SheetContent lists the refresh builders produced (None or
+    partial is fine: the sections that can be built are, the rest is listed as missing)."""
+    out = Path(out_file)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheets = _by_sheet(tables)
+    if "GDP Gap" not in sheets:
+        sheets.update(_by_sheet(_own_tables(data)))
+    title = str(setting(data.settings, "Report Title", "Macro Intelligence Report"))
+    firm = str(setting(data.settings, "Firm Name", "") or "")
+    dated = f"{data.asof:%B %d, %Y}"
+    charts_sheet = sheets.get("Charts")
+    missing = [s for _, _, f, v in SECTIONS for s in (f, v) if s not in sheets]
+    if "Track Record" not in sheets:
+        missing.append("Track Record")
+
+    pw = PageWriter(out, title, f"{firm}  ·  as of {dated}".strip(" ·"))
+    pw.new_page()
+    pw.fig.text(0.05, 0.78, title, fontsize=30, weight="bold", color=NAVY)
+    pw.fig.text(0.05, 0.72, f"{firm}", fontsize=14, color=GREY)
+    pw.fig.text(0.05, 0.67, f"Forecasts and valuation as of {dated}", fontsize=13)
+    contents = ["Contents:"] + [f"  {t}" for t, *_ in SECTIONS] + ["  Track Record",
+                                                                   "  Real GDP gap"]
+    pw.fig.text(0.05, 0.60, "\n".join(contents), fontsize=10, va="top", linespacing=1.5)
+    note = ("Not available in this report (not produced by this refresh): "
+            + ", ".join(missing) + ".") if missing else "All forecast and valuation tables present."
+    pw.fig.text(0.05, 0.30, wrap(note, 150), fontsize=9, va="top",
+                color="#c0504d" if missing else GREY)
+    pw.fig.text(0.05, 0.12, "Forecasts are model estimates of one-month-ahead changes; "
+                "valuation horizons 1 month to 5 years. Past performance is not indicative of "
+                "future results.", fontsize=8, color=GREY)
+
+    for sec, cls, fsheet, vsheet in SECTIONS:
+        pw.heading(sec, page_break=True)
+        codes = {_key(i.code) for i in data.by_class(cls)}
+        charts: list[Table] = []
+        found = False
+        for sheet in (fsheet, vsheet):
+            sc = sheets.get(sheet)
+            if sc is None:
+                pw.text(f"{sheet}: not available in this refresh.", color="#c0504d")
+                continue
+            found = True
+            for line in sc.intro:
+                pw.text(line, size=7.5, color=GREY)
+            for t in sc.tables:
+                pw.table(t)
+            charts += sc.data_tables
+        if charts_sheet is not None:
+            charts += [t for t in charts_sheet.data_tables
+                       if any(c and c in _key(f"{t.name} {t.title or ''}") for c in codes)]
+        drawn = 0
+        for t in charts:
+            fn = _chart_for(t)
+            if fn is not None:
+                pw.chart(fn)
+                drawn += 1
+        if not drawn:
+            fn = _price_panels(data, cls)
+            if fn is not None:
+                pw.text("Model charts not available; price history (last 10 years) from the "
+                        "input data.", size=7.5, color=GREY)
+                pw.chart(fn, height=0.55)
+            elif not found:
+                pw.text(f"No {cls} instruments in this workbook.", color=GREY)
+
+    pw.heading("Track Record", page_break=True)
+    if "Track Record" in sheets:
+        for line in sheets["Track Record"].intro:
+            pw.text(line, size=7.5, color=GREY)
+        for t in sheets["Track Record"].tables:
+            pw.table(t)
+        for t in sheets["Track Record"].data_tables:
+            fn = _chart_for(t)
+            if fn is not None:
+                pw.chart(fn)
+    else:
+        pw.text("Track Record: not available in this refresh.", color="#c0504d")
+
+    pw.heading("Real GDP gap (deferred demand)", page_break=True)
+    if "GDP Gap" in sheets and sheets["GDP Gap"].tables:
+        for line in sheets["GDP Gap"].intro:
+            pw.text(line, size=7.5, color=GREY)
+        for t in sheets["GDP Gap"].tables:
+            pw.table(t)
+    else:
+        pw.text("GDP gap: not available (Macro sheet or Settings Trend Growth / Base Period "
+                "missing).", color="#c0504d")
+
+    extra = [s for s in sheets if s not in SKIP_APPENDIX
+             and s not in {x for _, _, f, v in SECTIONS for x in (f, v)}]
+    for s in extra:
+        if not sheets[s].tables:
+            continue
+        pw.heading(s, page_break=True)
+        for t in sheets[s].tables:
+            pw.table(t)
+    pw.close()
+    return out

@@ -1,0 +1,160 @@
+"""Fact sheets and the Macro Intelligence Report: PDF page counts and text (pdftotext), with
+every checked figure recomputed here independently (numpy on the same returns)."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.inputs.data import Instrument
+from engine.reports.factsheets import write_factsheets
+from engine.reports.report import write_report
+from engine.tables.base import PCT, SheetContent, Table
+from test_performance_tables import make_data
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler")
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def pdf_pages(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
+
+
+def pct(x):
+    return f"{x * 100:+.2f}%"
+
+
+def test_factsheets_one_page_per_strategy_with_correct_figures(tmp_path):
+    d = make_data()
+    paths = write_factsheets(d, tmp_path)
+    assert [p.name for p in paths] == ["MODEL_factsheet_1998-12.pdf",
+                                       "INCOME_factsheet_1998-12.pdf"]
+    for p in paths:
+        assert p.parent == tmp_path and pdf_pages(p) == 1
+    text = pdf_text(paths[0])
+    r = d.returns["MODEL"].to_numpy()
+    mkt = d.returns["MKT"].to_numpy()
+    assert "Test Advisers LLC" in text and "December 31, 1998" in text
+    assert "Model equity strategy (hypothetical)" in text
+    assert "Model/Hypothetical" in text and "MODEL / HYPOTHETICAL PERFORMANCE" in text
+    assert "Past performance is not indicative of future results" in text
+    assert "does not claim compliance" in text and "GIPS" in text
+    assert "Test disclosure text." in text
+    assert "net of fees" in text
+    # performance row, recomputed: month, YTD (= 1 year at December), 3-year annualized
+    assert pct(r[-1]) in text
+    assert pct(np.prod(1 + r[-12:]) - 1) in text
+    assert pct(np.prod(1 + r[-36:]) ** (1 / 3) - 1) in text
+    assert pct(np.prod(1 + r[-24:-12]) - 1) in text  # calendar 1997
+    assert pct(np.prod(1 + mkt[-60:]) ** (1 / 5) - 1) in text  # benchmark 5 years
+    # risk statistics
+    w = r[-36:]
+    assert f"{w.std(ddof=1) * 12 ** 0.5 * 100:.2f}%" in text
+    ex = w - 0.004
+    assert f"{ex.mean() / ex.std(ddof=1) * 12 ** 0.5:.2f}" in text
+    wealth = np.concatenate([[1], np.cumprod(1 + r)])
+    assert f"{(wealth / np.maximum.accumulate(wealth) - 1).min() * 100:.2f}%" in text
+    assert pct(r.max()) in text and pct(r.min()) in text
+    b = mkt[-36:]
+    assert f"{np.cov(w, b)[0, 1] / np.var(b, ddof=1):.2f}" in text
+    assert f"{np.corrcoef(w, b)[0, 1]:.2f}" in text
+    assert "Growth of $10,000" in text and "Drawdown" in text
+
+
+def test_income_factsheet_has_income_panel(tmp_path):
+    d = make_data()
+    [_, path] = write_factsheets(d, tmp_path)
+    text = pdf_text(path)
+    inc = d.income
+    assert "Income, cashflow and loss" in text
+    assert pct(inc["Income"].iloc[-1]) in text
+    assert f"{inc['Income'].iloc[-1] * 1200:+.1f}%" in text
+    assert pct(inc["Cashflow"].iloc[-12:].sum()) in text
+    # a 30-month record: 5-year figure shown as a dash with the reason in the notes
+    assert "needs 60 months, has 30" in text
+    assert "Performance type: Actual" in text
+
+
+def test_factsheet_problems_reported(tmp_path):
+    d = make_data()
+    d.series.loc[1, "Basis"] = "Maybe"
+    problems = {}
+    paths = write_factsheets(d, tmp_path, problems)
+    assert len(paths) == 1 and "MODEL" in problems
+
+
+def _fake_model_tables(d):
+    """SheetContent shaped like the forecast/valuation builders' (seed Tables 2-3)."""
+    fc = pd.DataFrame({"Code": ["SPX", "DAX"], "Country": ["US", "Germany"],
+                       "Stock Index": ["S&P 500", "DAX"], "Price": [1229.23, 5006.57],
+                       "1 Mo Forecast": [0.0073, -0.0121], "Previous Forecast": [0.0184, 0.0],
+                       "Position": [1, -1], "Trade": ["", "S"],
+                       "Updated": pd.to_datetime(["1998-12-31", "1998-12-31"]),
+                       "Phase": ["Calm", "Volatile"]})
+    val = pd.DataFrame({"Code": ["SPX", "DAX"], "Stock Index": ["S&P 500", "DAX"],
+                        "Valuation (σ)": [1.85, -0.42], "Valuation (%)": [0.31, -0.06],
+                        "1 Yr": [-0.041, 0.052], "5 Yr": [-0.012, 0.031]})
+    dates = pd.date_range("1994-01-31", "1998-12-31", freq="ME")
+    px = pd.DataFrame({"Date": dates, "Price": np.linspace(460, 1229, len(dates)),
+                       "Position": np.sign(np.sin(np.arange(len(dates)) / 5))})
+    sig = pd.DataFrame({"Date": dates, "Price": px["Price"], "Fair Value": px["Price"] * 0.8,
+                        "Valuation (σ)": np.linspace(0, 1.85, len(dates))})
+    scatter = val[["Code", "Valuation (σ)", "1 Yr"]]
+    return {
+        "forecasts": [SheetContent("Stock Forecasts", tables=[
+            Table("StockForecasts", fc, {"1 Mo Forecast": PCT, "Previous Forecast": PCT},
+                  title="Table 2: Stock index forecasts")],
+            data_tables=[Table("SPX_Signals", px, title="S&P 500 with model signals")])],
+        "valuation": [SheetContent("Stock Valuation", tables=[
+            Table("StockValuation", val, {"Valuation (%)": PCT, "1 Yr": PCT, "5 Yr": PCT},
+                  title="Table 3: Stock index valuation")],
+            data_tables=[Table("SPX_Sigma", sig, title="S&P 500 with valuation sigma"),
+                         Table("StockScatter", scatter, title="Valuation scatter")])],
+    }
+
+
+def test_report_with_tables_and_missing_sections(tmp_path):
+    d = make_data()
+    d.instruments = {"SPX": Instrument("SPX", "S&P 500", "US", "Equity")}
+    out = write_report(d, _fake_model_tables(d), tmp_path / "report.pdf")
+    text = pdf_text(out)
+    assert "Macro Intelligence Report" in text and "December 31, 1998" in text
+    assert "Table 2: Stock index forecasts" in text and "0.73%" in text and "-1.21%" in text
+    assert "Table 3: Stock index valuation" in text and "1.85" in text
+    assert "S&P 500 with model signals" in text and "Valuation scatter" in text
+    # absent tables are named, not silently dropped
+    assert "Bond Forecasts: not available" in text and "Track Record: not available" in text
+    # the GDP gap is built from the input data when no builder output was passed
+    assert "Foregone GDP Gap" in text and "108.7" in text
+    n = pdf_pages(out)
+    assert 7 <= n <= 12
+    for i in range(1, n + 1):
+        assert f"Page {i}" in text
+
+
+def test_report_without_any_tables(tmp_path):
+    d = make_data()
+    out = write_report(d, None, tmp_path / "sub" / "r.pdf")
+    text = pdf_text(out)
+    assert out.exists() and "Not available in this report" in text
+    assert "Stock Forecasts" in text and pdf_pages(out) >= 6
+
+
+def test_long_table_paginates(tmp_path):
+    d = make_data()
+    big = pd.DataFrame({"Code": [f"C{i:03d}" for i in range(120)],
+                        "Value": np.arange(120) / 1000})
+    tables = {"track": [SheetContent("Track Record", tables=[
+        Table("TrackRecord", big, {"Value": PCT}, title="Track record summary")])]}
+    out = write_report(d, tables, tmp_path / "r.pdf")
+    text = pdf_text(out)
+    assert "C000" in text and "C119" in text and "(continued)" in text
+    assert "11.90%" in text
