@@ -8,6 +8,8 @@ expected messages are written out by hand from the edit each test makes.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -521,3 +523,62 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     bad.write_text("just text")
     with pytest.raises(GuardError, match="notes.xlsx: not a readable .xlsx/.xlsm zip file"):
         snapshot(bad)
+
+
+# -- other writers' representations ------------------------------------------------------
+def _shared_strings(src: Path, dst: Path) -> Path:
+    """Rewrite every inline string of every sheet as a shared string, as Excel does."""
+    table: list[bytes] = []
+    pattern = re.compile(rb'<c r="([A-Z]+\d+)"([^>]*?) t="inlineStr"><is><t>([^<]*)</t></is></c>')
+
+    def to_sst(data: bytes) -> bytes:
+        def repl(m: re.Match) -> bytes:
+            table.append(m.group(3))
+            return b'<c r="%s"%s t="s"><v>%d</v></c>' % (m.group(1), m.group(2), len(table) - 1)
+        return pattern.sub(repl, data)
+    with zipfile.ZipFile(src) as z:
+        sheets = [n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)]
+    tmp = rezip(src, dst.with_suffix(".tmp.xlsx"), replace={n: to_sst for n in sheets})
+    assert table, "the fixture has inline strings to convert"
+    sst = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.'
+           b'openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (len(table), len(table))
+           + b"".join(b"<si><t>%s</t></si>" % t for t in table) + b"</sst>")
+    return rezip(tmp, dst, add={"xl/sharedStrings.xml": sst}, replace={
+        "[Content_Types].xml": lambda d: d.replace(
+            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'),
+        "xl/_rels/workbook.xml.rels": lambda d: d.replace(
+            b"</Relationships>", b'<Relationship Id="rId98" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            b"</Relationships>")})
+
+
+def test_shared_strings_equal_the_inline_strings_openpyxl_writes(user_wb: Path, tmp_path: Path) -> None:
+    src = _shared_strings(user_wb, tmp_path / "sst.xlsx")
+    before = snapshot(src)
+    assert before.sheets["Instruments"].rows[2][1::6] == ("SPX", "S&P 500", "Equity")
+    assert compare(snapshot(user_wb), before) == []  # same content, other representation
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx", edit=_set("Instruments", "B2", "S&P")))
+    assert compare(before, after, engine_areas=AREAS) == ['Instruments!B2: value "S&P 500" became "S&P"']
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_written_workbook_round_trips_clean(user_wb: Path, tmp_path: Path) -> None:
+    """A second writer (LibreOffice: shared strings, explicit default attributes, its own
+    style tables, cached formula values): after an openpyxl refresh the only loss found
+    is the one openpyxl really causes — formulas saved without their cached values."""
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo_profile", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(user_wb)],
+                   check=True, capture_output=True, timeout=120)
+    src = out / user_wb.name
+    before = snapshot(src)
+    assert before.sheets["Notes"].rows[1][6:10] == (2, None, "=A1*2", 6.0)  # B1: formula, cached 6
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
+    problems = compare(before, after, engine_areas=AREAS)
+    assert problems == [
+        'Notes!B1: cached value 6 of formula "=A1*2" dropped (the next read would find no value)',
+        'Notes!A3: cached value TRUE of formula "=TRUE()" dropped (the next read would find no value)',
+        'Notes!B4: cached value 6 of formula "=A1*2" dropped (the next read would find no value)']
+    assert compare(before, after, engine_areas=AREAS, cached_values=False) == []
