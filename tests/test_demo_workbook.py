@@ -231,3 +231,45 @@ def test_builder_is_deterministic(tmp_path, wb):
         a = list(wb[name].iter_rows(values_only=True))
         b = list(fresh[name].iter_rows(values_only=True))
         assert a == b, name
+
+
+# ---------------------------------------------------------------- builder helpers, by hand
+def test_reduce_daily_keeps_window_and_samples_elsewhere():
+    from workbooks.demo_series import reduce_daily, sample_on_day
+
+    days = pd.bdate_range("2000-01-03", "2000-04-28")
+    s = pd.Series(np.arange(len(days), dtype=float), index=days)
+    out = reduce_daily(s, pd.Timestamp("2000-03-01"), pd.Timestamp("2000-03-31"), day=15)
+    month_ends = ["2000-01-31", "2000-02-29", "2000-04-28"]
+    fifteenths = ["2000-01-14", "2000-02-15", "2000-04-14"]  # Jan 15 and Apr 15 are weekends
+    march = [d for d in days if d.month == 3]
+    expected = sorted(pd.DatetimeIndex(month_ends + fifteenths).append(pd.DatetimeIndex(march)))
+    assert list(out.index) == expected
+    assert (out == s.reindex(out.index)).all()
+    # a month without observations on or before the 20th is absent, not filled
+    late = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2000-05-25", "2000-06-02"]))
+    assert list(sample_on_day(late, 20).index) == [pd.Timestamp("2000-06-02")]
+
+
+def test_par_bond_price_closed_forms():
+    from workbooks.demo_series import bond_total_return, par_bond_price
+
+    assert par_bond_price(6.0, 6.0, 25) == pytest.approx(1.0, abs=1e-12)
+    assert par_bond_price(0.0, 4.0, 10) == pytest.approx(1.0 + 0.04 * 10)  # undiscounted
+    # unchanged yield: the return is one month of coupon exactly
+    r = bond_total_return(pd.Series([5.0, 5.0, 5.0]), 25)
+    assert np.isnan(r.iloc[0]) and r.iloc[2] == pytest.approx(5.0 / 1200, abs=1e-15)
+    # yield up 1 pp on a 25-year 5 % bond: 50 coupons of 2.5 and the face, discounted at 3 %
+    pv = sum(0.025 / 1.03 ** k for k in range(1, 51)) + 1 / 1.03 ** 50
+    assert par_bond_price(6.0, 5.0, 25) == pytest.approx(pv, abs=1e-12)
+
+
+def test_tbill_yield_is_next_months_rf():
+    from workbooks.demo_series import tbill_yield
+
+    ff = pd.DataFrame({"RF": [0.30, 0.40, 0.50]},
+                      index=pd.DatetimeIndex(["1999-01-31", "1999-02-28", "1999-03-31"]))
+    y = tbill_yield(ff)
+    # end of January (a Sunday in 1999: last weekday Fri 29th) knows February's bill rate
+    assert list(y.index) == [pd.Timestamp("1999-01-29"), pd.Timestamp("1999-02-26")]
+    assert list(y) == [4.8, 6.0]
