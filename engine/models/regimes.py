@@ -16,8 +16,9 @@ and including the refit date only (the schedule is anchored on the first observa
 appending a month never moves earlier refits). For the months from one refit up to the next the
 parameters are frozen and the Hamilton filter runs over the data up to each month. Estimation is
 EM (statsmodels' ``fit(em_iter=…, maxiter=0)`` for the first fit; its EM loop ``_fit_em`` for
-the refits, warm-started from the previous refit's parameters), on changes divided by their
-sample standard deviation (numerical scaling only).
+the refits, warm-started from the previous refit's parameters, at most 10 EM iterations or a
+relative log-likelihood change below 1e-5), on changes divided by their sample standard
+deviation (numerical scaling only).
 
 Fallback. If an estimation raises, returns non-finite values, or a degenerate variance (scaled
 σ² < 1e-4), the previous parameters are kept (``fit_ok`` = False on those months); before the
@@ -109,7 +110,7 @@ def fit_regimes(x: np.ndarray, previous: RegimeFit | None = None) -> RegimeFit |
                 # The EM loop of MarkovSwitching.fit without its BFGS set-up (which costs a
                 # numerical gradient even at maxiter=0): 3-4x faster for warm refits.
                 params = mod._fit_em(_rescale(previous, scale), transformed=True,
-                                     cov_type="none", maxiter=40, tolerance=1e-6,
+                                     cov_type="none", maxiter=10, tolerance=1e-5,
                                      return_params=True)
             else:  # pragma: no cover - other statsmodels versions
                 params = mod.fit(start_params=_rescale(previous, scale), em_iter=40,
