@@ -13,7 +13,6 @@ Layout (the workbook contract of DESIGN.md): input sheets ``Instruments``, ``Pri
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
