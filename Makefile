@@ -27,7 +27,7 @@ bench: $(BIN)/.installed
 
 # Render the refreshed demo and PDFs to PNG for a look (out/render/*.png).
 render: demo sysdeps
-	bash scripts/render.sh $(OUT) out/render
+	PY=$(BIN)/python bash scripts/render.sh $(OUT) out/render
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

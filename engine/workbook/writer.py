@@ -143,8 +143,8 @@ def _write_sheet(ws: Worksheet, content: SheetContent, used_names: set[str],
         dcol += len(placed.columns) + 1
     if content.charts:
         _place_charts(ws, content, row, lay)
-    if set_widths:
-        _set_widths(ws, content)
+    _set_widths(ws, [(t, 1) for t in content.tables] +
+                [(t, lay.tables[t.name].col) for t in content.data_tables], only_unset=not set_widths)
     if first_header and len(content.tables) == 1 and not content.charts:
         ws.freeze_panes = ws.cell(row=first_header + 1, column=1)
     return lay
@@ -230,15 +230,20 @@ def _place_charts(ws: Worksheet, content: SheetContent, row: int, lay: SheetLayo
         slot += 1 if spec.group is not None else 2
 
 
-def _set_widths(ws: Worksheet, content: SheetContent) -> None:
+def _set_widths(ws: Worksheet, placed: list[tuple[Table, int]], only_unset: bool) -> None:
+    """Column widths from header and content lengths (first 50 rows), capped at 48; with
+    ``only_unset`` a width someone already set (the user, or an earlier refresh) is kept."""
     widths: dict[int, float] = {}
-    for t in content.tables:
-        for j, c in enumerate(t.df.columns, start=1):
+    for t, first in placed:
+        for j, c in enumerate(t.df.columns, start=first):
             sample = t.df[c].head(50)
             longest = max([len(_fmt_len(v)) for v in sample] + [0])
             widths[j] = max(widths.get(j, 8), min(max(len(str(c)) * 0.9, longest) + 2, 48))
     for j, w in widths.items():
-        ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
+        dim = ws.column_dimensions[get_column_letter(j)]
+        if only_unset and dim.customWidth:
+            continue
+        dim.width = round(w, 1)
 
 
 def _fmt_len(v) -> str:

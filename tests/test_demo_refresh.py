@@ -1,0 +1,68 @@
+"""`gamma demo` end to end: the committed demo is copied and refreshed, every engine sheet is
+written, and LibreOffice opens the result and renders it without `###` cells."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from engine.cli import demo_workbook, main
+from engine.tables.base import ENGINE_SHEETS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed: .ci/run installs it (scripts/install-sysdeps.sh)")
+        pytest.skip(f"{tool} not installed (make sysdeps)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    committed = demo_workbook()
+    before = hashlib.sha256(committed.read_bytes()).hexdigest()
+    code = main(["demo", "--out", str(out), "--no-pdf", "--quiet"])
+    assert code in (0, 1)
+    assert hashlib.sha256(committed.read_bytes()).hexdigest() == before  # never changed
+    return out / "demo.xlsx"
+
+
+def test_every_engine_sheet_is_written(refreshed):
+    wb = load_workbook(refreshed)
+    missing = [s for s in ENGINE_SHEETS if s not in wb.sheetnames]
+    assert not missing, f"engine sheets not written: {missing}"
+    for s in ENGINE_SHEETS:
+        if s != "Charts":
+            assert wb[s].tables, f"{s} has no Excel table"
+    assert wb["Charts"]._charts, "no charts on the Charts sheet"
+
+
+def test_libreoffice_opens_and_renders_the_refreshed_demo(refreshed, tmp_path):
+    soffice = need("soffice")
+    pdftotext = need("pdftotext")
+    view = tmp_path / "engine-sheets.xlsx"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "engine_view.py"), str(refreshed),
+                    str(view)], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                   capture_output=True)
+    for src in (refreshed, view):
+        r = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir",
+                            str(tmp_path), str(src)], capture_output=True, text=True,
+                           timeout=300)
+        pdf = tmp_path / (src.stem + ".pdf")
+        assert r.returncode == 0 and pdf.exists() and pdf.stat().st_size > 10_000, r.stderr
+    text = subprocess.run([pdftotext, "-layout", str(tmp_path / "engine-sheets.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Stock Index" in text and "Data status as of" in text
+    assert "###" not in text, "a column too narrow for its numbers"
