@@ -1,0 +1,202 @@
+"""Valuation builder: Tables 3, 5, 7, 9 columns and values, failures marked per row, charts,
+Track Record section, and no look-ahead at workbook level (refresh --asof)."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from engine.inputs.data import Instrument, WorkbookData
+from engine.models.bonds import price_valuation
+from engine.models.horizons import horizon_forecasts
+from engine.models.valuation import valuation_history
+from engine.tables.base import RefreshContext
+from engine.tables.valuation import build
+from engine.workbook.writer import write_contents
+
+N = 300
+IDX = pd.date_range("1975-01-31", periods=N, freq="ME")
+HZ = ["1 Mo", "3 Mo", "6 Mo", "1 Yr", "2 Yr", "3 Yr", "5 Yr"]
+
+
+def _walk(seed: int, drift: float, vol: float, start: float) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return pd.Series(start * np.exp(np.cumsum(rng.normal(drift, vol, N))), IDX)
+
+
+def _data(short: bool = False, no_maturity: bool = False) -> WorkbookData:
+    cpi_us = pd.Series(100 * 1.003 ** np.arange(N), IDX)
+    cpi_uk = pd.Series(100 * 1.004 ** np.arange(N), IDX)
+    rng = np.random.default_rng(3)
+    yld = pd.Series(np.clip(7 + np.cumsum(rng.normal(0, 0.2, N)), 0.5, None), IDX)
+    insts = {
+        "SPX": Instrument("SPX", "S&P 500", "United States", "Equity",
+                          fair_value_inputs=["CPI_US"]),
+        "NKY": Instrument("NKY", "Nikkei 225", "Japan", "Equity"),
+        "UST": Instrument("UST", "US 10Y", "United States", "Bond", quote="Yield",
+                          maturity=None if no_maturity else 10.0,
+                          fair_value_inputs=["CPI_US", "TBILL"]),
+        "GBPUSD": Instrument("GBPUSD", "GBP/USD", "United Kingdom", "FX",
+                             fair_value_inputs=["CPI_UK", "CPI_US"]),
+        "GOLD": Instrument("GOLD", "Gold", "", "Commodity", fair_value_inputs=["CPI_US"]),
+    }
+    prices = {"SPX": _walk(1, 0.006, 0.045, 100), "NKY": _walk(2, 0.004, 0.05, 5000),
+              "UST": yld, "GBPUSD": _walk(4, 0.0, 0.025, 1.6), "GOLD": _walk(5, 0.004, 0.05, 300)}
+    if short:
+        prices["NKY"] = prices["NKY"].iloc[-30:]
+    fund = pd.DataFrame({"CPI_US": cpi_us, "CPI_UK": cpi_uk,
+                         "TBILL": (yld - 1.5).clip(lower=0.1)})
+    return WorkbookData(asof=IDX[-1], instruments=insts, prices=prices, fundamentals=fund,
+                        returns=pd.DataFrame(), series=pd.DataFrame(), income=pd.DataFrame(),
+                        macro=pd.DataFrame(), settings={})
+
+
+def _sheets(contents) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for c in contents:
+        out.setdefault(c.sheet, []).append(c)
+    return out
+
+
+def test_tables_have_the_seed_columns_in_order():
+    ctx = RefreshContext(data=_data())
+    sheets = _sheets(build(ctx))
+    assert set(sheets) == {"Stock Valuation", "Bond Valuation", "FX Valuation",
+                           "Commodity Valuation", "Charts", "Track Record"}
+    cols = {s: list(sheets[s][0].tables[0].df.columns) for s in sheets if "Valuation" in s}
+    assert cols["Stock Valuation"] == ["Code", "Country", "Valuation (σ)", "Valuation (%)", *HZ,
+                                       "To Fair Value (%)", "Frequency (%)", "Fair Value"]
+    assert cols["Bond Valuation"] == ["Code", "Country", "Debt Instrument", "Current Yield",
+                                      "Valuation (σ)", "Price Valuation (%)", *HZ,
+                                      "To Fair Value (%)", "Frequency (%)", "Fair Yield"]
+    assert cols["FX Valuation"] == ["Code", "FX Rate", "Valuation (σ)", "Valuation (%)", *HZ,
+                                    "To Fair Value (%)", "Frequency (%)", "Fair Value"]
+    assert cols["Commodity Valuation"] == ["Code", "Commodity", "Valuation (σ)",
+                                           "Valuation (%)", *HZ, "To Fair Value (%)",
+                                           "Frequency (%)", "Fair Value"]
+    t = sheets["Stock Valuation"][0].tables[0]
+    assert t.formats["Valuation (σ)"] == "0.00" and t.formats["1 Yr"] == "0.00%"
+    assert sheets["Bond Valuation"][0].tables[0].formats["1 Yr"] == "0.00"
+
+
+def test_values_equal_the_models_and_are_cached():
+    d = _data()
+    ctx = RefreshContext(data=d)
+    sheets = _sheets(build(ctx))
+    stock = sheets["Stock Valuation"][0].tables[0].df.set_index("Code")
+    h = valuation_history(d.prices["SPX"], d.fundamentals_for("SPX"), asset_class="Equity")
+    assert stock.loc["SPX", "Valuation (σ)"] == pytest.approx(h["sigma"].iloc[-1], abs=1e-12)
+    assert stock.loc["SPX", "Fair Value"] == pytest.approx(h["fair_value"].iloc[-1])
+    fc = horizon_forecasts(d.prices["SPX"], h["sigma"]).iloc[-1]
+    np.testing.assert_allclose(stock.loc["SPX", HZ].to_numpy(float), fc.to_numpy(), rtol=1e-12)
+    pd.testing.assert_frame_equal(ctx.cache["valuation"]["SPX"], h)
+    assert h["model"].iloc[-1] == "real trend (deflated by CPI_US)"
+    fx = ctx.cache["valuation"]["GBPUSD"]
+    assert fx["model"].iloc[-1] == "PPP: CPI_US/CPI_UK"
+    bond = sheets["Bond Valuation"][0].tables[0].df.set_index("Code").loc["UST"]
+    hb = ctx.cache["valuation"]["UST"]
+    pv = price_valuation(d.prices["UST"].iloc[-1], hb["fair_value"].iloc[-1], 10.0)
+    assert bond["Price Valuation (%)"] == pytest.approx(pv, abs=1e-14)
+    assert (1 + bond["Price Valuation (%)"]) * (1 + bond["To Fair Value (%)"]) == \
+        pytest.approx(1.0, abs=1e-12)
+    assert bond["Current Yield"] == d.prices["UST"].iloc[-1]
+    assert bond["Fair Yield"] == pytest.approx(hb["fair_value"].iloc[-1])
+    assert np.sign(bond["Price Valuation (%)"]) == -np.sign(bond["Valuation (σ)"])
+    assert not ctx.failures
+
+
+def test_a_short_instrument_fails_alone_with_its_reason():
+    ctx = RefreshContext(data=_data(short=True))
+    sheets = _sheets(build(ctx))
+    df = sheets["Stock Valuation"][0].tables[0].df.set_index("Code")
+    assert list(df.columns)[-1] == "Note"
+    assert df.loc["NKY", "Note"] == "need 60 months of prices for a valuation, got 30"
+    assert np.isnan(df.loc["NKY", "Valuation (σ)"])
+    assert np.isfinite(df.loc["SPX", "Valuation (σ)"]) and pd.isna(df.loc["SPX", "Note"])
+    assert ctx.failures == {"NKY": "need 60 months of prices for a valuation, got 30"}
+    tr = sheets["Track Record"][0].tables[0].df
+    assert "NKY" not in set(tr["Code"])
+
+
+def test_bond_without_maturity_is_noted():
+    ctx = RefreshContext(data=_data(no_maturity=True))
+    df = _sheets(build(ctx))["Bond Valuation"][0].tables[0].df.set_index("Code")
+    assert np.isnan(df.loc["UST", "Price Valuation (%)"])
+    assert "no Maturity" in df.loc["UST", "Note"]
+
+
+def test_track_record_section_is_honest():
+    ctx = RefreshContext(data=_data())
+    tr = _sheets(build(ctx))["Track Record"][0].tables[0]
+    df = tr.df
+    assert len(df) == 5 * 7
+    assert list(df.columns[:4]) == ["Code", "Asset Class", "Horizon", "Forecasts"]
+    scored = df[df["Forecasts"] > 0]
+    assert ((scored["OOS R²"] > 0) == (scored["Beats Mean"] == "Yes")).all()
+    assert tr.notes[0].startswith("Overall: the valuation forecasts beat the prevailing "
+                                  f"historical mean in {int((scored['OOS R²'] > 0).sum())} of "
+                                  f"{len(scored)}")
+    losers = scored[scored["Beats Mean"] == "No"]
+    for code in set(losers["Code"]):
+        assert any(n.startswith(f"{code}: the valuation forecast does not beat") for n in
+                   tr.notes)
+
+
+def test_charts_are_written_as_native_charts(tmp_path):
+    ctx = RefreshContext(data=_data())
+    contents = build(ctx)
+    wb = openpyxl.Workbook()
+    write_contents(wb, contents)
+    ws = wb["Charts"]
+    assert len(ws._charts) == 1 + 2 * 5  # scatter + price and sigma per instrument
+    titles = []
+    for ch in ws._charts:
+        titles.append("".join(r.t for p in ch.title.tx.rich.p for r in p.r))
+        assert ch.x_axis.title is not None and ch.y_axis.title is not None
+    assert titles[0].startswith("Stock indices: valuation vs 1-year")
+    assert titles[1].startswith("S&P 500: ") and titles[2] == "SPX valuation (σ), bands at ±1.75σ"
+    scatter = ws._charts[0]
+    assert [s.tx.v for s in scatter.series] == ["SPX", "NKY"]  # one labelled point per index
+    assert all(s.dLbls.showSerName for s in scatter.series)
+    sig = ws._charts[2]
+    assert sig.y_axis.scaling.min <= -3 and sig.y_axis.scaling.max >= 3
+    assert sig.x_axis.number_format.formatCode == "yyyy"
+    wb.save(tmp_path / "charts.xlsx")
+    assert "ValChartSigma" in ws.tables
+
+
+def test_no_look_ahead_at_workbook_level(tmp_path):
+    """Refresh at As Of t on the original workbook and on one whose every price and
+    fundamental after t is tripled: the valuation tables are identical; and the valuation
+    history up to t from a later As Of equals the one computed at t."""
+    from workbook_factory import build as build_wb
+    from engine.inputs.reader import read_workbook
+
+    def triple_future(wb):
+        for name in ("Prices", "Fundamentals"):
+            ws = wb[name]
+            for row in ws.iter_rows(min_row=2):
+                if row[0].value is not None and pd.Timestamp(row[0].value) > cut:
+                    for c in row[1:]:
+                        if isinstance(c.value, (int, float)):
+                            c.value = c.value * 3
+
+    cut = pd.Timestamp("2019-06-30")
+    a = build_wb(tmp_path / "a.xlsx", months=150)
+    b = build_wb(tmp_path / "b.xlsx", months=150, mutate=triple_future)
+    tables = []
+    for path in (a, b):
+        ctx = RefreshContext(data=read_workbook(path, asof=cut))
+        tables.append({c.sheet: c.tables[0].df for c in build(ctx) if "Valuation" in c.sheet})
+    for sheet in tables[0]:
+        pd.testing.assert_frame_equal(tables[0][sheet], tables[1][sheet])
+    late = RefreshContext(data=read_workbook(b, asof="2020-12-31"))
+    early = RefreshContext(data=read_workbook(b, asof=cut))
+    build(late), build(early)
+    for code, h in early.cache["valuation"].items():
+        pd.testing.assert_frame_equal(late.cache["valuation"][code].loc[:cut], h,
+                                      check_freq=False)
+    assert not late.cache["valuation"]["EQ1"].loc[cut:].iloc[1:].equals(
+        early.cache["valuation"]["EQ1"].loc[cut:].iloc[1:])
