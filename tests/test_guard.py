@@ -421,7 +421,7 @@ def test_vba_in_xlsx_is_refused_and_kept_in_xlsm(user_wb: Path, tmp_path: Path) 
     problems = unsupported_parts(xlsx, keep_vba=True)
     assert len(problems) == 1
     assert problems[0].startswith("Workbook contains VBA macros (xl/vbaProject.bin), which a "
-                                  "refresh would drop (an .xlsx cannot hold macros)")
+                                  "refresh would drop (a .xlsx workbook cannot hold macros)")
     xlsm = _with_vba(user_wb, tmp_path / "macro.xlsm")
     assert unsupported_parts(xlsm, keep_vba=True) == []
     assert "keep_vba is off" in unsupported_parts(xlsm, keep_vba=False)[0]
@@ -582,3 +582,104 @@ def test_libreoffice_written_workbook_round_trips_clean(user_wb: Path, tmp_path:
         'Notes!A3: cached value TRUE of formula "=TRUE()" dropped (the next read would find no value)',
         'Notes!B4: cached value 6 of formula "=A1*2" dropped (the next read would find no value)']
     assert compare(before, after, engine_areas=AREAS, cached_values=False) == []
+
+
+def test_images_are_compared(tmp_path: Path) -> None:
+    PIL = pytest.importorskip("PIL.Image")
+    import io
+
+    from openpyxl.drawing.image import Image
+    buf = io.BytesIO()
+    PIL.new("RGB", (20, 10), (255, 0, 0)).save(buf, "PNG")
+    buf.seek(0)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.add_image(Image(buf), "C3")
+    wb.create_sheet("Data Status")
+    src = tmp_path / "img.xlsx"
+    wb.save(src)
+    before = snapshot(src)
+    assert compare(before, snapshot(refresh_like(src, tmp_path / "kept.xlsx")), engine_areas=AREAS) == []
+
+    def drop(wb):
+        wb["Notes"]._images = []
+    after = snapshot(refresh_like(src, tmp_path / "lost.xlsx", edit=drop))
+    assert compare(before, after, engine_areas=AREAS) == [
+        'Images on sheet "Notes": 1 image dropped (at C3 "Picture")',
+        'part xl/media/image1.png dropped (png) (sheet "Notes")']
+
+
+def test_dynamic_array_formula_and_its_metadata(user_wb: Path, tmp_path: Path) -> None:
+    """Excel 365 marks a spilled formula with cm="1" and keeps xl/metadata.xml; openpyxl
+    keeps neither, so the formula would come back as a legacy array formula."""
+    def spill(data: bytes) -> bytes:
+        return data.replace(b'<row r="7"', b'<row r="6"><c r="H6" cm="1"><f t="array" ref="H6:H8">'
+                            b"SEQUENCE(3)</f><v>1</v></c></row><row r=\"7\"", 1)
+    meta_ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
+    src = rezip(user_wb, tmp_path / "spill.xlsx", add={"xl/metadata.xml": b"<metadata/>"}, replace={
+        sheet_part(user_wb, "Notes"): spill,
+        "[Content_Types].xml": lambda d: d.replace(
+            b"</Types>", b'<Override PartName="/xl/metadata.xml" ContentType="%s"/></Types>'
+            % meta_ct.encode()),
+        "xl/_rels/workbook.xml.rels": lambda d: d.replace(
+            b"</Relationships>", b'<Relationship Id="rId97" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/sheetMetadata" Target="metadata.xml"/></Relationships>')})
+    assert unsupported_parts(src) == [
+        "Workbook contains dynamic-array metadata (spilled formulas would turn into legacy array "
+        "formulas) (xl/metadata.xml), which a refresh would drop: refresh refused. Remove them "
+        "or refresh from Excel with the add-in's button."]
+    before = snapshot(src)
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
+    assert compare(before, after, engine_areas=AREAS, cached_values=False) == [
+        'Notes!H6: dynamic-array formula "{=SEQUENCE(3)} array H6:H8" became a legacy '
+        "(Ctrl+Shift+Enter) array formula",
+        "part xl/metadata.xml dropped (dynamic-array metadata (spilled formulas would turn into "
+        "legacy array formulas))"]
+
+
+# Parts the guard refuses up front. The experiment behind the list: wire each part into a
+# workbook, load and save it with openpyxl, and check that the part is gone.
+KNOWN = [
+    ("xl/slicerCaches/slicerCache1.xml", "application/vnd.ms-excel.slicerCache+xml",
+     "http://schemas.microsoft.com/office/2007/relationships/slicerCache", "slicer caches"),
+    ("xl/timelineCaches/timelineCache1.xml", "application/vnd.ms-excel.timelineCache+xml",
+     "http://schemas.microsoft.com/office/2011/relationships/timelineCache", "timeline caches"),
+    ("xl/ctrlProps/ctrlProp1.xml", "application/vnd.ms-excel.controlproperties+xml",
+     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/ctrlProp", "form controls"),
+    ("xl/activeX/activeX1.xml", "application/vnd.ms-office.activeX+xml",
+     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/control", "ActiveX controls"),
+    ("xl/threadedComments/threadedComment1.xml", "application/vnd.ms-excel.threadedcomments+xml",
+     "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment", "threaded comments"),
+    ("customXml/item1.xml", "application/xml",
+     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXml", "custom XML"),
+    ("xl/queryTables/queryTable1.xml",
+     "application/vnd.openxmlformats-officedocument.spreadsheetml.queryTable+xml",
+     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/queryTable", "query tables"),
+    ("xl/connections.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.connections+xml",
+     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/connections", "data connections"),
+    ("xl/embeddings/oleObject1.bin", "application/vnd.openxmlformats-officedocument.oleObject",
+     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/oleObject", "embedded OLE"),
+]
+
+
+@pytest.mark.parametrize("part, ctype, reltype, label", KNOWN, ids=[k[3] for k in KNOWN])
+def test_known_unsupported_parts(user_wb: Path, tmp_path: Path, part, ctype, reltype, label) -> None:
+    notes = sheet_part(user_wb, "Notes")
+    rels = notes.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    target = "../../" + part if part.startswith("customXml") else "../" + part[3:]
+    src = rezip(user_wb, tmp_path / "part.xlsx", add={part: b"<x/>"}, replace={
+        "[Content_Types].xml": lambda d: d.replace(
+            b"</Types>", b'<Override PartName="/%s" ContentType="%s"/></Types>'
+            % (part.encode(), ctype.encode())),
+        rels: lambda d: d.replace(b"</Relationships>", b'<Relationship Id="rId77" Type="%s" '
+                                  b'Target="%s"/></Relationships>' % (reltype.encode(), target.encode()))})
+    problems = unsupported_parts(src)
+    assert len(problems) == 1 and label in problems[0] and part in problems[0]
+    before = snapshot(src)
+    assert any(part in names for names in before.parts.values())
+    for keep_vba in (False, True):  # keep_vba copies some of these files but not their links
+        after = snapshot(refresh_like(src, tmp_path / "out.xlsx", keep_vba=keep_vba))
+        lost = compare(before, after, engine_areas=AREAS)
+        assert len(lost) == 1, lost
+        assert lost[0].startswith(f"part {part} dropped (") and label in lost[0]
+        assert lost[0].endswith('(sheet "Notes")')

@@ -319,7 +319,10 @@ def _cell_problems(where: str, b: tuple | None, a: tuple | None, user_sheet: boo
     elif bf is None and af is not None:
         out.append(f'{where}: value {_show(bv)} became formula "{af}"')
     elif bf is not None:
-        if bf != af:
+        if bf != af and bf.endswith(" dynamic") and af == bf[: -len(" dynamic")]:
+            out.append(f'{where}: dynamic-array formula "{bf[:-8]}" became a legacy '
+                       "(Ctrl+Shift+Enter) array formula")
+        elif bf != af:
             out.append(f'{where}: formula "{bf}" became "{af}"')
         elif not cached_values:
             pass
@@ -628,11 +631,15 @@ def unsupported_parts(path: str | Path, keep_vba: bool = False) -> list[str]:
                 low = name.lower()
                 if low.endswith("vbaproject.bin") or "vbaproject" in ct:
                     if not keep_vba or path.suffix.lower() not in (".xlsm", ".xltm"):
-                        why = ("an .xlsx cannot hold macros" if path.suffix.lower() == ".xlsx"
-                               else "macros are not being kept (keep_vba is off)")
+                        if path.suffix.lower() in (".xlsm", ".xltm"):
+                            why, fix = "macros are not being kept (keep_vba is off)", \
+                                "Refresh it with macros kept"
+                        else:
+                            why, fix = f"a {path.suffix or 'file'} workbook cannot hold macros", \
+                                "Save it as .xlsm"
                         out.append(f"Workbook contains VBA macros ({name}), which a refresh "
-                                   f"would drop ({why}): refresh refused. Save it as .xlsm "
-                                   "or refresh from Excel with the add-in's button.")
+                                   f"would drop ({why}): refresh refused. {fix} or refresh "
+                                   "from Excel with the add-in's button.")
                     continue
                 for key, label, advice in _UNSUPPORTED:
                     if key in ct or key in low:

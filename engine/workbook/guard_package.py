@@ -156,6 +156,23 @@ class Package:
         except ParseError as exc:
             raise PackageError(f"{self.path.name}: part {name} is not well-formed XML ({exc})")
 
+    def iter_rows(self, name: str, holder: dict) -> Iterator[Element]:
+        """The ``<row>`` elements of a worksheet part, in order; afterwards
+        ``holder["root"]`` is the worksheet element without its rows.
+
+        (A batched variant — cutting ``sheetData`` at row ends and parsing ~1 MB batches
+        whole — was measured at the same CPU time, so the plain stream is kept.)
+        """
+        row_tag = f"{{{NS_MAIN}}}row"
+        root = None
+        for _, el in self.iterxml(name):
+            if el.tag == row_tag:
+                yield el
+                el.clear()
+            else:
+                root = el
+        holder["root"] = root
+
     # -- content types and relationships ------------------------------------------
     def _content_types(self) -> dict[str, str]:
         if not self.has("[Content_Types].xml"):

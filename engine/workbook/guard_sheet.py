@@ -273,10 +273,9 @@ def read_cells(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
     col_cache: dict[str, int] = {}
     style_cache: dict[str, tuple] = {}
     row_no = 0
-    root = None
-    for _, el in pkg.iterxml(part):
+    holder: dict = {}
+    for el in pkg.iter_rows(part, holder):
         if el.tag != ROW:
-            root = el
             continue
         r = el.get("r")
         row_no = int(float(r)) if r else row_no + 1
@@ -357,7 +356,7 @@ def read_cells(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
             flat.extend((col, value, formula, cached, style, rich))
         if flat:
             snap.rows[row_no] = tuple(flat)
-        el.clear()
+    root = holder.get("root")
     if root is None:
         raise PackageError(f"{pkg.path.name}: part {part} is empty")
     return root
