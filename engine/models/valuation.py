@@ -55,6 +55,7 @@ VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fa
                      "frequency")
 QUOTES = ("Price", "Yield")
 _SD_TOL = 1e-10  # a residual std below this (log units or pct points) counts as zero
+_BLOCK = 64      # fits per block of the residual matrix (64 × n floats stay in cache)
 
 _PRICE_LEVEL_WORDS = ("CPI", "PPI", "HICP", "RPI", "DEFLATOR", "PRICELEVEL", "PRICE_LEVEL",
                       "PRICE LEVEL", "PRICEINDEX", "PRICE INDEX")
@@ -278,18 +279,19 @@ def _expanding_fit(d: _Design, min_history: int, need: np.ndarray | None = None
         return {"fitted": fitted, "dev": dev, "sd": sd, "freq": freq, "m": m}
     beta = _solve(sxx[rows], sxy[rows])
     cols = np.arange(n)
-    for lo in range(0, rows.size, 400):  # blocks bound memory at 400 × n residuals
-        r = rows[lo:lo + 400]
-        mask = (cols[None, :] <= r[:, None]) & ok[None, :]
-        resid = beta[lo:lo + 400] @ X.T                 # fit at r, fitted value at every s
-        np.subtract(y[None, :], resid, out=resid)
+    for lo in range(0, rows.size, _BLOCK):  # small blocks keep the residuals in cache
+        r = rows[lo:lo + _BLOCK]
+        w = r[-1] + 1                                   # only rows s <= t matter
+        mask = (cols[None, :w] <= r[:, None]) & ok[None, :w]
+        resid = beta[lo:lo + _BLOCK] @ X[:w].T          # fit at r, fitted value at every s
+        np.subtract(y[None, :w], resid, out=resid)
         resid *= mask                                   # residuals of rows s <= r only
         e_t = resid[np.arange(r.size), r]
         ssr = np.einsum("ij,ij->i", resid, resid)
         np.abs(resid, out=resid)
         thr = np.abs(e_t) * (1 - 1e-9) - 1e-14          # ties count as "as extreme"
         hits = (resid >= thr[:, None]).sum(axis=1)
-        hits -= np.where(thr <= 0, n - m[r], 0)         # masked zeros are not history
+        hits -= np.where(thr <= 0, w - m[r], 0)         # masked zeros are not history
         fitted[r] = y[r] - e_t
         dev[r] = e_t
         sd[r] = np.sqrt(ssr / (m[r] - k))
