@@ -217,8 +217,7 @@ def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, 
     latest = []
     for code in codes:
         r = ctx.cache["forecast_current"][code]
-        label = f"{r['trade']} on {r['updated']:%Y-%m-%d}" if r["trade"] else \
-            f"{POSITION_WORDS[r['position']]} (no trade) on {r['updated']:%Y-%m-%d}"
+        label = r["trade"] if r["trade"] else "no trade"
         latest.append({"Code": code, "Date": _month_end(pd.DatetimeIndex([r["last_date"]]))[0],
                        "Signal": r["position"], "Label": label})
     prices_t = Table("FcChartPrices", prices.reset_index(names="Date"), formats={"Date": DATE})
@@ -255,13 +254,13 @@ def price_chart(code: str, title: str, yield_quote: bool = False):
     return make
 
 
-def signal_chart(code: str, row: int, yield_quote: bool):
+def signal_chart(code: str, row: int, title: str):
     """ChartSpec factory: step chart of the model signals (−1/0/1) with the latest trade
     labelled (a one-point series whose name is the trade)."""
 
     def make(ref, header):
         ch = ScatterChart()
-        ch.title = f"Model Signals — {code}" + (" (the bond)" if yield_quote else "")
+        ch.title = title
         ch.style = 2
         x = ref("FcChartSignals", "Date")
         y = ref("FcChartSignals", code)
@@ -279,13 +278,15 @@ def signal_chart(code: str, row: int, yield_quote: bool):
         t.marker.size = 7
         t.dLbls = DataLabelList()
         t.dLbls.showSerName = True
-        t.dLbls.showVal = False
+        for flag in ("showVal", "showCatName", "showLegendKey", "showPercent"):
+            setattr(t.dLbls, flag, False)
         t.dLbls.position = "t"
         ch.series.append(t)
         _axes(ch, "Position")
-        ch.y_axis.scaling.min = -1.5
-        ch.y_axis.scaling.max = 1.5
+        ch.y_axis.scaling.min = -2
+        ch.y_axis.scaling.max = 2
         ch.y_axis.majorUnit = 1
+        ch.x_axis.crosses = "min"  # dates along the bottom, not across the 0 line
         return ch
 
     return make
@@ -301,10 +302,12 @@ def _charts(ctx: RefreshContext) -> SheetContent | None:
         inst = ctx.data.instruments[code]
         r = ctx.cache["forecast_current"][code]
         fc = (f"{r['forecast']:+.2f} pp" if inst.is_yield else f"{r['forecast']:+.2%}")
-        title = (f"{inst.name} ({code}): 1-month forecast {fc}, "
-                 f"{POSITION_WORDS[r['position']]}" + (f", {r['trade']}" if r["trade"] else ""))
-        charts.append(ChartSpec(make=price_chart(code, title, inst.is_yield), height=7.0))
-        charts.append(ChartSpec(make=signal_chart(code, i, inst.is_yield), height=4.5))
+        sig_title = (f"Model Signals {code}" + (" (the bond)" if inst.is_yield else "") +
+                     f": forecast {fc}, {POSITION_WORDS[r['position']]}" +
+                     (f", {r['trade']}" if r["trade"] else ""))
+        charts.append(ChartSpec(make=price_chart(code, f"{inst.name} ({code})", inst.is_yield),
+                                height=7.0))
+        charts.append(ChartSpec(make=signal_chart(code, i, sig_title), height=5.0))
     return SheetContent("Charts", charts=charts, data_tables=[prices_t, steps_t, latest_t],
                         intro=["Composite model: price history and model signals "
                                f"(last {CHART_MONTHS // 12} years; 1 Long, 0 Neutral, −1 Short; "
