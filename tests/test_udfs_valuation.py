@@ -216,3 +216,33 @@ def test_constant_prices():
     out = gamma_valuation(DATES, col([50.0] * N))[0]
     assert out[0] == 0.0 and out[1] == pytest.approx(0.0, abs=1e-12) and out[3] == 1.0
     assert out[4] == pytest.approx(50.0, rel=1e-12)
+
+
+# Property: whatever Excel passes, the functions return a '#…' string or a row, never raise.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_cell = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+                  st.booleans(), st.integers(-10, 50000),
+                  st.datetimes(min_value=dt.datetime(1950, 1, 1),
+                               max_value=dt.datetime(2030, 1, 1)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(dates=st.lists(st.lists(_cell, min_size=1, max_size=2), max_size=70),
+       prices=st.lists(st.lists(_cell, min_size=1, max_size=1), max_size=70),
+       quote=st.one_of(st.none(), st.sampled_from(["Price", "Yield", "FX", "x"]), _cell))
+def test_never_raises_property(dates, prices, quote):
+    for out in (gamma_valuation(dates, prices, None, quote),
+                gamma_bond_valuation(dates, prices, quote),
+                gamma_sigma(dates, prices, None, quote)):
+        assert (isinstance(out, str) and out.startswith("#")) or isinstance(out, (list, float))
+
+
+def test_monthly_random_prices_with_blanks_give_a_row():
+    rng = np.random.default_rng(9)
+    p = list(100 * np.exp(np.cumsum(rng.normal(0.005, 0.05, N))))
+    for i in (5, 50, 51, 200):
+        p[i] = None  # blank cells: missing months, skipped
+    out = gamma_valuation(DATES, col(p))
+    assert isinstance(out, list) and all(isinstance(v, float) for v in out[0][:5])
