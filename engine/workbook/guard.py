@@ -181,7 +181,11 @@ def _read_workbook(root, order: list[str], snap: WorkbookSnapshot) -> None:
                 key = dn.get("name", "")
                 if scope is not None and scope.isdigit() and int(scope) < len(order):
                     key = f"{order[int(scope)]}!{key}"
+                if dn.get("name", "") == "_xlnm._FilterDatabase":
+                    continue  # bookkeeping of the auto filter, compared with the sheet
                 value = _norm_ref(dn.text or "")
+                if dn.get("name", "").startswith("_xlnm."):
+                    value = value.replace("$", "")  # writers differ; print areas are absolute
                 if dn.get("hidden") in ("1", "true"):
                     value += " (hidden)"
                 snap.names[key] = value

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from openpyxl.cell.text import InlineFont
+from openpyxl.formatting.rule import Rule
 from openpyxl.formula.translate import Translator
 from openpyxl.styles.alignment import Alignment
 from openpyxl.styles.borders import Border
@@ -97,19 +98,19 @@ def canon(el: Element, skip: frozenset[str] = frozenset({"id"})) -> str:
     return f"<{local(el.tag)}{a}>{text}{inner}</{local(el.tag)}>"
 
 
-def _norm(cls: type, el: Element) -> str:
+def _norm(cls: type, el: Element, skip: frozenset[str] = frozenset({"id"})) -> str:
     """Canonical text of ``el`` after openpyxl's own parse/serialise (writer-independent)."""
     try:
         obj = cls.from_tree(el)
         tree = obj.to_tree()
     except Exception:  # openpyxl cannot model it: compare the raw XML
-        return canon(el)
+        return canon(el, skip)
     try:
         if obj == cls():  # all defaults: same as absent (e.g. locked, unhidden protection)
             return ""
     except Exception:
         pass
-    return canon(tree) if tree is not None else ""
+    return canon(tree, skip) if tree is not None else ""
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -391,7 +392,9 @@ def read_sheet(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
             rules = []
             for rule in el:
                 dxf = rule.get("dxfId")
-                body = canon(rule, frozenset({"id", "dxfId"}))
+                body = _norm(Rule, rule, frozenset({"id", "dxfId"}))
+                if rule.find(_M + "extLst") is not None:  # x14 data bars, icon sets…
+                    body += "+extension " + canon(rule.find(_M + "extLst"))
                 if dxf is not None and dxf.isdigit() and int(dxf) < len(styles.dxfs):
                     body += styles.dxfs[int(dxf)]
                 rules.append(body)
