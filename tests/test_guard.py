@@ -16,10 +16,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl.chart import LineChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import CellIsRule
+from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -683,3 +686,34 @@ def test_known_unsupported_parts(user_wb: Path, tmp_path: Path, part, ctype, rel
         assert len(lost) == 1, lost
         assert lost[0].startswith(f"part {part} dropped (") and label in lost[0]
         assert lost[0].endswith('(sheet "Notes")')
+
+
+# -- any edit on a user sheet is found, at its cell -------------------------------------------
+
+CELL_VALUES = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["a", "b", "=A1+1", "=1/0"]),
+                        st.booleans(), st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 3)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.dictionaries(st.tuples(st.integers(1, 4), st.integers(1, 4)), CELL_VALUES, max_size=5))
+def test_random_edits_are_reported_exactly_at_their_cells(tmp_path: Path, edits: dict) -> None:
+    src = tmp_path / "grid.xlsx"
+    if not src.exists():
+        wb = openpyxl.Workbook()
+        wb.active.title = "Inputs"
+        for r in range(1, 5):
+            for c in range(1, 5):
+                wb.active.cell(r, c, r * 10 + c)
+        wb.create_sheet("Data Status")
+        wb.save(src)
+    before = snapshot(src)
+
+    def edit(wb):
+        for (r, c), v in edits.items():
+            wb["Inputs"].cell(r, c).value = v
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx", edit=edit))
+    problems = compare(before, after, engine_areas=AREAS, max_messages=100)
+    changed = {f"Inputs!{get_column_letter(c)}{r}" for (r, c), v in edits.items()
+               if not (isinstance(v, int) and not isinstance(v, bool) and v == r * 10 + c)}
+    assert {p.split(":")[0] for p in problems} == changed
+    assert len(problems) == len(changed)  # one message per edited cell
