@@ -717,3 +717,23 @@ def test_random_edits_are_reported_exactly_at_their_cells(tmp_path: Path, edits:
                if not (isinstance(v, int) and not isinstance(v, bool) and v == r * 10 + c)}
     assert {p.split(":")[0] for p in problems} == changed
     assert len(problems) == len(changed)  # one message per edited cell
+
+
+def test_table_areas_and_command_line(user_wb: Path, tmp_path: Path, capsys) -> None:
+    from openpyxl.worksheet.table import Table
+    from engine.workbook.guard import main, table_areas
+    wb = openpyxl.load_workbook(user_wb)
+    wb["Data Status"].add_table(Table(displayName="DataStatus", ref="A1:C2"))
+    src = tmp_path / "tables.xlsx"
+    wb.save(src)
+    assert table_areas(snapshot(src)) == {"Data Status": ["A1:C2"]}
+    assert main([str(src)]) == 0
+    lost = refresh_like(src, tmp_path / "lost.xlsx", edit=_set("Notes", "A1", None))
+    assert main([str(src), str(lost)]) == 2
+    assert capsys.readouterr().out.splitlines()[-1] == "Notes!A1: value 3 dropped"
+
+
+def test_libreoffice_lock_file(user_wb: Path) -> None:
+    lock = user_wb.with_name(f".~lock.{user_wb.name}#")
+    lock.write_text("analyst,host,2026")
+    assert excel_lock_owner(user_wb) == lock

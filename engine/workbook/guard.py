@@ -47,7 +47,7 @@ from engine.workbook.guard_sheet import (
 
 __all__ = [
     "GuardError", "WorkbookSnapshot", "snapshot", "compare", "unsupported_parts",
-    "excel_lock_owner", "MAX_UNCOMPRESSED_BYTES", "MAX_COMPRESSION_RATIO", "MAX_MESSAGES",
+    "excel_lock_owner", "table_areas", "MAX_UNCOMPRESSED_BYTES", "MAX_COMPRESSION_RATIO", "MAX_MESSAGES",
 ]
 
 MAX_MESSAGES = 20  # compare() lists this many problems, then "… and N more"
@@ -702,14 +702,51 @@ def _sheet_extensions(pkg: Package, sheet: str, part: str) -> list[str]:
 
 
 def excel_lock_owner(path: str | Path) -> Path | None:
-    """The ``~$name.xlsx`` owner file Excel keeps next to a workbook it has open, or None.
+    """The owner file of an office program holding the workbook open, or None.
 
-    Excel names it ``~$`` + the file name; for long names some versions replace the
-    first two characters instead (``~$nancial.xlsx`` for ``Financial.xlsx``). Both forms
-    are checked. A refresh must refuse while it exists.
+    Excel keeps ``~$`` + the file name next to a workbook it has open; for long names
+    some versions replace the first two characters instead (``~$nancial.xlsx`` for
+    ``Financial.xlsx``). LibreOffice keeps ``.~lock.NAME#``. All three are checked; a
+    refresh must refuse while one exists.
     """
     path = Path(path)
-    for cand in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
-        if len(cand.name) > 2 and cand.exists():
+    for cand in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:]),
+                 path.with_name(f".~lock.{path.name}#")):
+        if cand.exists():
             return cand
     return None
+
+
+def table_areas(snap: WorkbookSnapshot, engine_sheets: Iterable[str] = ENGINE_SHEETS
+                ) -> dict[str, list[str]]:
+    """The A1 ranges of the Excel tables on each engine sheet of ``snap`` — where the
+    engine wrote before — to pass (with what it writes now) as ``engine_areas``."""
+    return {name: sorted(s.table_refs.values()) for name, s in snap.sheets.items()
+            if name in set(engine_sheets) and s.table_refs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m engine.workbook.guard BOOK [AFTER]``: print what a refresh of BOOK would
+    refuse (unsupported parts) and the snapshot time; with AFTER, the differences."""
+    import sys
+    args = sys.argv[1:] if argv is None else argv
+    if not args or len(args) > 2:
+        print(main.__doc__)
+        return 2
+    try:
+        problems = unsupported_parts(args[0], keep_vba=args[0].lower().endswith(".xlsm"))
+        before = snapshot(args[0])
+        print(f"snapshot of {args[0]}: {before.seconds:.2f} s, {len(before.sheets)} sheets")
+        if len(args) == 2:
+            after = snapshot(args[1])
+            print(f"snapshot of {args[1]}: {after.seconds:.2f} s")
+            problems += compare(before, after, engine_areas=table_areas(before))
+    except GuardError as exc:
+        problems = exc.problems
+    for p in problems:
+        print(p)
+    return 2 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -240,6 +240,7 @@ class SheetSnap:
     extensions: dict[str, str] = field(default_factory=dict)  # ext uri -> feature name
     other_elements: set[str] = field(default_factory=set)    # unmodelled top-level XML
     tables: dict[str, str] = field(default_factory=dict)     # table name -> ref + columns
+    table_refs: dict[str, str] = field(default_factory=dict)  # table name -> A1 range
     drawing: list[DrawingItem] = field(default_factory=list)
 
 
@@ -459,6 +460,7 @@ def _read_sheet_rels(pkg: Package, part: str, snap: SheetSnap) -> None:
             t = pkg.xml(rel.target)
             cols = [c.get("name", "") for c in t.iter(_M + "tableColumn")]
             style = t.find(_M + "tableStyleInfo")
+            snap.table_refs[t.get("displayName") or t.get("name", "")] = t.get("ref", "")
             snap.tables[t.get("displayName") or t.get("name", "")] = (
                 f"{t.get('ref', '')} columns {cols}"
                 + (f" style {style.get('name')}" if style is not None else ""))
