@@ -11,10 +11,12 @@ regime with the larger variance is the *high-volatility* regime; ``prob_high_vol
 later data.
 
 Walk-forward schedule. Parameters are first estimated once ``min_obs`` (default 60) changes
-exist, then re-estimated every ``refit_every`` (default 12) months, each time with the data up to
-and including the refit date only (the schedule is anchored on the first observation, so
-appending a month never moves earlier refits). For the months from one refit up to the next the
-parameters are frozen and the Hamilton filter runs over the data up to each month. Estimation is
+exist, then re-estimated every ``refit_every`` (default 12) months, each time with the data of
+the last ``window`` (default 240) months up to and including the refit date only (the schedule
+is anchored on the first observation, so appending a month never moves earlier refits; the
+rolling window bounds the cost of a refit and lets the regimes follow structural change). For
+the months from one refit up to the next the parameters are frozen and the Hamilton filter runs
+over the same window's data up to each month. Estimation is
 EM (statsmodels' ``fit(em_iter=…, maxiter=0)`` for the first fit; its EM loop ``_fit_em`` for
 the refits, warm-started from the previous refit's parameters, at most 10 EM iterations or a
 relative log-likelihood change below 1e-5), on changes divided by their sample standard
@@ -36,11 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["RegimeFit", "model_changes", "fit_regimes", "filter_probabilities",
+__all__ = ["WINDOW", "RegimeFit", "model_changes", "fit_regimes", "filter_probabilities",
            "regime_probabilities", "phase", "phases", "PHASES", "HIGH_VOL_PROB",
            "EXTREME_SIGMA", "RICH_SIGMA"]
 
 PHASES = ("rational", "irrational", "hyperrational")
+WINDOW = 240          # months of changes each estimation (and the filter) uses
 HIGH_VOL_PROB = 0.5    # filtered probability above which the market is in its high-vol regime
 EXTREME_SIGMA = 1.75   # |valuation σ| of an extreme (seed: "valuation extreme in excess of ±1.75")
 RICH_SIGMA = 1.0       # |valuation σ| beyond which valuation is no longer near fair value
@@ -154,7 +157,7 @@ def _cached_fit(x: np.ndarray, previous: RegimeFit | None, schedule: tuple) -> R
 
 
 def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every: int = 12,
-                         min_obs: int = 60) -> pd.DataFrame:
+                         min_obs: int = 60, window: int | None = WINDOW) -> pd.DataFrame:
     """Walk-forward filtered probability of the high-volatility regime, per price date.
 
     ``prices``: monthly levels (yields in percentage points when ``quote="Yield"``), one row
@@ -162,6 +165,8 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     :func:`model_changes`), ``prob_high_vol`` (0–1, NaN before the first fit), ``refit_date``
     (date of the data the parameters were estimated with) and ``fit_ok``. Row t uses data dated
     ≤ t only (refits every ``refit_every`` months; filtered, never smoothed probabilities).
+    ``window``: estimation window in months (the last ``window`` changes up to the refit date;
+    ``None`` = all data so far); the filter runs from the start of the same window.
     """
     if refit_every < 1:
         raise ValueError(f"refit_every must be >= 1 month, got {refit_every}")
@@ -190,13 +195,14 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     fit_end = -1
     for start in range(min_obs - 1, n, refit_every):
         end = min(start + refit_every, n)  # months [start, end) use the fit at `start`
-        new = _cached_fit(x[: start + 1], fit, (refit_every, min_obs))
+        lo = 0 if window is None else max(0, start + 1 - window)
+        new = _cached_fit(x[lo: start + 1], fit, (refit_every, min_obs, window))
         if new is not None:
             fit, fit_end = new, start
         if fit is None:
             continue
-        p = filter_probabilities(x[:end], fit)
-        prob[start:end] = p[start:end]
+        p = filter_probabilities(x[lo:end], fit)
+        prob[start:end] = p[start - lo:end - lo]
         refit_at[start:end] = fit_end
         ok[start:end] = new is not None
     out.loc[ch.index, "prob_high_vol"] = prob
