@@ -737,3 +737,24 @@ def test_libreoffice_lock_file(user_wb: Path) -> None:
     lock = user_wb.with_name(f".~lock.{user_wb.name}#")
     lock.write_text("analyst,host,2026")
     assert excel_lock_owner(user_wb) == lock
+
+
+def test_custom_document_properties(user_wb: Path, tmp_path: Path) -> None:
+    """The user's properties must survive; the engine's own (gamma_desk_*) may change."""
+    from openpyxl.packaging.custom import StringProperty
+    wb = openpyxl.load_workbook(user_wb)
+    wb.custom_doc_props.append(StringProperty(name="Classification", value="Internal"))
+    src = tmp_path / "props.xlsx"
+    wb.save(src)
+    before = snapshot(src)
+    assert before.properties == {"Classification"}
+
+    def engine_prop(wb):
+        wb.custom_doc_props.append(StringProperty(name="gamma_desk_areas_0", value="{}"))
+    assert compare(before, snapshot(refresh_like(src, tmp_path / "ok.xlsx", edit=engine_prop)),
+                   engine_areas=AREAS) == []
+
+    def drop(wb):
+        wb.custom_doc_props.props = []
+    assert compare(before, snapshot(refresh_like(src, tmp_path / "lost.xlsx", edit=drop)),
+                   engine_areas=AREAS) == ['workbook: custom document property "Classification" dropped']

@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 MAX_MESSAGES = 20  # compare() lists this many problems, then "… and N more"
+# Custom document properties the engine owns (engine/workbook/areas.py); others are the user's.
+ENGINE_PROPERTY_PREFIX = "gamma_desk_"
 _M = f"{{{NS_MAIN}}}"
 
 
@@ -77,6 +79,7 @@ class WorkbookSnapshot:
     settings: dict[str, str] = field(default_factory=dict)
     extensions: dict[str, str] = field(default_factory=dict)
     other_elements: set[str] = field(default_factory=set)
+    properties: set[str] = field(default_factory=set)  # custom document property names
     parts: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -161,10 +164,8 @@ def snapshot(path: str | Path) -> WorkbookSnapshot:
             for r in pkg.rels(""):
                 if r.kind == "custom-properties" and pkg.has(r.target):
                     # the engine's own bookkeeping (engine.workbook.areas) may change freely
-                    props = sorted(n for n in (p.get("name", "") for p in pkg.xml(r.target))
-                                   if not n.startswith("gamma_desk_areas_"))
-                    if props:
-                        snap.settings["custom document properties"] = ", ".join(props)
+                    snap.properties = {p.get("name", "") for p in pkg.xml(r.target)
+                                       if not p.get("name", "").startswith(ENGINE_PROPERTY_PREFIX)}
             snap.parts = _inventory(pkg, wb_part, sheet_parts)
     except PackageError as exc:
         raise GuardError([str(exc)]) from exc
@@ -555,6 +556,8 @@ def compare(before: WorkbookSnapshot, after: WorkbookSnapshot,
             out.append(f"workbook: {feature} dropped")
     for el in sorted(before.other_elements - after.other_elements):
         out.append(f"workbook: <{el}> element dropped")
+    for prop in sorted(before.properties - after.properties):
+        out.append(f'workbook: custom document property "{prop}" dropped')
     out += _compare_parts(before, after, engine)
     if len(out) > max_messages:
         out = out[:max_messages] + [f"… and {len(out) - max_messages} more"]
