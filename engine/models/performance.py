@@ -50,6 +50,8 @@ def to_monthly(returns: pd.Series, arg: str = "returns", inception=None) -> pd.S
     if not isinstance(returns, pd.Series):
         raise ValueError(f"{arg}: expected a pandas Series of monthly decimal returns, "
                          f"got {type(returns).__name__}")
+    if inception is None and _is_monthly(returns):
+        return returns  # already the output of this function
     idx = returns.index
     if not isinstance(idx, (pd.DatetimeIndex, pd.PeriodIndex)):
         try:
@@ -77,6 +79,19 @@ def to_monthly(returns: pd.Series, arg: str = "returns", inception=None) -> pd.S
     out = vals.reindex(full)
     out.name = returns.name
     return out
+
+
+def _is_monthly(r: pd.Series) -> bool:
+    """True for a float Series on a gap-free monthly PeriodIndex starting and ending with a
+    value and no return below -1 (what :func:`to_monthly` returns)."""
+    idx = r.index
+    if not (isinstance(idx, pd.PeriodIndex) and idx.freqstr == "M" and r.dtype == float):
+        return False
+    if len(r) == 0:
+        return True
+    v = r.to_numpy()
+    return bool((idx[-1] - idx[0]).n == len(idx) - 1 and idx.is_monotonic_increasing
+                and not np.isnan(v[0]) and not np.isnan(v[-1]) and not (v < -1).any())
 
 
 def link(returns: Iterable[float]) -> float:

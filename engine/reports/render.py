@@ -117,7 +117,7 @@ def draw_table(fig: Figure, rect: Sequence[float], header: Sequence[str],
             fig.patches.append(_rect(fig, left, y - rh, width, rh, LIGHT))
         for j, v in enumerate(row):
             _cell(fig, xs[j], xs[j + 1], y - rh / 2, str(v), fontsize, "black",
-                  "bold" if i in bold_rows else "normal", texty[j])
+                  "bold" if i in bold_rows else "medium", texty[j])
         y -= rh
     fig.lines.append(_hline(fig, left, left + width, y))
     return y
