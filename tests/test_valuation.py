@@ -275,3 +275,24 @@ def test_statsmodels_twin_matches_hand_ols():
     X = sm.add_constant(_years(IDX))
     beta = np.linalg.solve(X.T @ X, X.T @ np.log(p.to_numpy()))
     np.testing.assert_allclose(res.params.to_numpy(), beta, rtol=1e-10)
+
+
+def test_residual_stationarity_matches_statsmodels_coint_and_separates_cases():
+    from statsmodels.tsa.stattools import coint
+
+    from engine.models.valuation import residual_stationarity
+
+    rng = np.random.default_rng(31)
+    log_e = np.cumsum(rng.normal(0.005, 0.03, N))
+    p = pd.Series(np.exp(1.0 + 1.0 * log_e + _ar1(N, phi=0.8, seed=32)), IDX)
+    f = pd.DataFrame({"Earnings": np.exp(log_e)}, index=IDX)
+    out = residual_stationarity(p, f)
+    ref = coint(np.log(p.to_numpy()), log_e, trend="c", maxlag=12, autolag="aic")
+    assert out["adf_stat"] == pytest.approx(ref[0], rel=1e-8)
+    assert out["pvalue"] == pytest.approx(ref[1], rel=1e-8)
+    assert out["pvalue"] < 0.05 and out["model"].startswith("cointegration")
+    walk = pd.Series(np.exp(np.cumsum(rng.normal(0.0, 0.05, N))), IDX)
+    assert residual_stationarity(walk, pd.DataFrame({"Earnings": np.exp(log_e)},
+                                                    index=IDX))["pvalue"] > 0.10
+    flat = residual_stationarity(pd.Series(100.0, IDX[:80]))
+    assert flat["pvalue"] == 0.0

@@ -27,7 +27,8 @@ def _walk(seed: int, drift: float, vol: float, start: float) -> pd.Series:
 
 
 def _data(short: bool = False, no_maturity: bool = False) -> WorkbookData:
-    cpi_us = pd.Series(100 * 1.003 ** np.arange(N), IDX)
+    noise = np.random.default_rng(6).normal(0.003, 0.002, N)
+    cpi_us = pd.Series(100 * np.exp(np.cumsum(noise)), IDX)
     cpi_uk = pd.Series(100 * 1.004 ** np.arange(N), IDX)
     rng = np.random.default_rng(3)
     yld = pd.Series(np.clip(7 + np.cumsum(rng.normal(0, 0.2, N)), 0.5, None), IDX)
@@ -47,7 +48,8 @@ def _data(short: bool = False, no_maturity: bool = False) -> WorkbookData:
     if short:
         prices["NKY"] = prices["NKY"].iloc[-30:]
     fund = pd.DataFrame({"CPI_US": cpi_us, "CPI_UK": cpi_uk,
-                         "TBILL": (yld - 1.5).clip(lower=0.1)})
+                         "TBILL": (0.6 * yld - 1.0 + np.cumsum(rng.normal(0, 0.1, N)))
+                         .clip(lower=0.1)})
     return WorkbookData(asof=IDX[-1], instruments=insts, prices=prices, fundamentals=fund,
                         returns=pd.DataFrame(), series=pd.DataFrame(), income=pd.DataFrame(),
                         macro=pd.DataFrame(), settings={})
@@ -105,6 +107,10 @@ def test_values_equal_the_models_and_are_cached():
     assert bond["Fair Yield"] == pytest.approx(hb["fair_value"].iloc[-1])
     assert np.sign(bond["Price Valuation (%)"]) == -np.sign(bond["Valuation (σ)"])
     assert not ctx.failures
+    notes = sheets["Stock Valuation"][0].tables[0].notes
+    spx = next(n for n in notes if n.startswith("SPX: fair value by real trend"))
+    p = ctx.cache["valuation_stationarity"]["SPX"]["pvalue"]
+    assert spx.endswith(f"(Engle–Granger/ADF p = {p:.3f}).")
 
 
 def test_a_short_instrument_fails_alone_with_its_reason():

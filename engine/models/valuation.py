@@ -48,8 +48,8 @@ import pandas as pd
 
 from engine.inputs.data import ASSET_CLASSES, asof
 
-__all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "fundamental_role",
-           "month_end", "month_ids", "VALUATION_COLUMNS"]
+__all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "residual_stationarity",
+           "fundamental_role", "month_end", "month_ids", "VALUATION_COLUMNS"]
 
 VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fair_value_pct",
                      "frequency")
@@ -401,6 +401,39 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
             return res, d.name
     raise ValueError(f"prices: need {min_history} valid months up to {end:%Y-%m-%d} for a "
                      f"fair value, got {int(np.isfinite(p[upto]).sum())}")
+
+
+def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
+                          quote: str = "Price", asset_class: str = "Equity",
+                          min_history: int = 60, asof_date: pd.Timestamp | None = None
+                          ) -> dict[str, object]:
+    """Does the deviation from fair value mean-revert? The Engle–Granger check of the model in
+    force on ``asof_date``: an ADF test (statsmodels ``adfuller``, no deterministic terms, lags
+    by AIC up to 12) on the residuals of :func:`fit_fair_value`, with MacKinnon p-values for
+    the number of stochastic variables in the regression (trend models: ``"ct"``).
+
+    Returns ``model``, ``adf_stat``, ``pvalue`` (small = mean-reverting deviation, σ has an
+    anchor; large = the fair value may not hold) and ``n_obs``. A diagnostic: no figure of
+    the tables depends on it."""
+    import warnings
+
+    from statsmodels.tsa.adfvalues import mackinnonp
+    from statsmodels.tsa.stattools import adfuller
+
+    res, name = fit_fair_value(prices, fundamentals, quote=quote, asset_class=asset_class,
+                               min_history=min_history, asof_date=asof_date)
+    cols = list(res.model.exog_names)
+    resid = np.asarray(res.resid, dtype=float)
+    if np.std(resid) < _SD_TOL:
+        return {"model": name, "adf_stat": float("-inf"), "pvalue": 0.0, "n_obs": len(resid)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stat = float(adfuller(resid, maxlag=min(12, len(resid) // 4), regression="n",
+                              autolag="AIC")[0])
+    stochastic = [c for c in cols if c not in ("const", "trend")]
+    p = float(mackinnonp(stat, regression="ct" if "trend" in cols else "c",
+                         N=1 + len(stochastic)))
+    return {"model": name, "adf_stat": stat, "pvalue": p, "n_obs": len(resid)}
 
 
 def valuation_snapshot(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,

@@ -36,7 +36,7 @@ from engine.inputs.data import Instrument
 from engine.models.bonds import price_valuation
 from engine.models.horizons import (HORIZON_LABELS, HORIZONS, evaluate_horizons,
                                     forecasts_from_paths, horizon_paths)
-from engine.models.valuation import valuation_history
+from engine.models.valuation import residual_stationarity, valuation_history
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, ChartSpec, RefreshContext,
                                 SheetContent, Table, register)
 
@@ -117,12 +117,28 @@ def _row(ctx: RefreshContext, inst: Instrument) -> dict:
 
 
 def _model_note(ctx: RefreshContext, code: str) -> str | None:
+    """Which fair-value model is in force, on how many months, and whether its deviation
+    mean-reverts (Engle–Granger / ADF p-value on the residuals: a diagnostic only)."""
     h = ctx.cache.get("valuation", {}).get(code)
     if h is None or h.empty or h["model"].iloc[-1] is None:
         return None
     last = h.iloc[-1]
-    return (f"{code}: fair value by {last['model']}, fitted on {int(last['n_obs'])} months "
-            f"to {h.index[-1]:%Y-%m-%d}.")
+    note = (f"{code}: fair value by {last['model']}, fitted on {int(last['n_obs'])} months "
+            f"to {h.index[-1]:%Y-%m-%d}")
+    d, inst = ctx.data, ctx.data.instruments[code]
+    try:
+        fund = d.fundamentals_for(code)
+        st = residual_stationarity(d.prices[code], fund if len(fund.columns) else None,
+                                   quote=inst.quote, asset_class=inst.asset_class,
+                                   min_history=MIN_HISTORY)
+    except Exception:  # noqa: BLE001 - a diagnostic must never fail the row
+        return note + "."
+    p = st["pvalue"]
+    ctx.cache.setdefault("valuation_stationarity", {})[code] = st
+    verdict = ("the deviation mean-reverts" if p < 0.05 else
+               "weak evidence that the deviation mean-reverts" if p < 0.10 else
+               "no evidence that the deviation mean-reverts: read σ with caution")
+    return note + f"; {verdict} (Engle–Granger/ADF p = {p:.3f})."
 
 
 def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
