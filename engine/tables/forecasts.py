@@ -342,8 +342,7 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
                "Hit Rate": PCT1, "Base Rate": PCT1, "Annual Return": PCT, "Volatility": PCT,
                "Sharpe": NUM2, "Max Drawdown": PCT, "Trades/Yr": "0.0"}
     assert set(formats) == set(METRICS)
-    intro = [
-        "Forecast track record — walk-forward, out of sample",
+    how = [
         "Every forecast was made with data dated on or before its month; all models of an "
         "instrument are scored on the same months, from the first month with a composite "
         "forecast to the last month whose next change is known.",
@@ -352,9 +351,13 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         "position gained; Base Rate: share of months a long position gained. Strategy: hold "
         "the signal for one month, Neutral earns 0, no costs; Sharpe without a risk-free rate.",
     ]
-    return SheetContent("Track Record", intro=intro, tables=[Table(
-        "ForecastTrackRecord", df, formats=formats, title="Composite forecast and rivals",
-        notes=[summary] + notes)])
+    how.append("Caveat: series that are monthly averages (e.g. Moody's yields, a monthly-average "
+               "oil price) have autocorrelated changes, which flatters their forecastability; "
+               "an average cannot be traded.")
+    return SheetContent("Track Record", tables=[Table(
+        "ForecastTrackRecord", df, formats=formats,
+        title="Composite forecast vs rivals — walk-forward, out of sample",
+        notes=[summary] + notes + how)])
 
 
 @register("forecasts", order=30)
