@@ -206,6 +206,7 @@ def build(out: Path | str = DEFAULT_OUT) -> Path:
     income = ds.illustrative_income("1993-01", DATA_END.strftime("%Y-%m"))
     ret = returns(ff, moodys, income)
     inst = pd.DataFrame([list(r) for r in INSTRUMENTS], columns=INSTRUMENT_COLUMNS)
+    from workbooks.demo_addin import add_addin_sheets
     from workbooks.demo_sources import sources_table
 
     px, fund = prices(ff, moodys), fundamentals(ff)
@@ -218,6 +219,7 @@ def build(out: Path | str = DEFAULT_OUT) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(sheets, out)
+    add_addin_sheets(out)  # the Functions and xlwings.conf sheets (workbooks/demo_addin.py)
     return out
 
 
