@@ -158,3 +158,10 @@ def test_long_table_paginates(tmp_path):
     text = pdf_text(out)
     assert "C000" in text and "C119" in text and "(continued)" in text
     assert "11.90%" in text
+
+
+def test_factsheet_keeps_non_latin_text(tmp_path):
+    d = make_data()
+    d.series.loc[1, "Description"] = "Model strategy: long when valuation σ < −1 (Ω)"
+    [path, _] = write_factsheets(d, tmp_path)
+    assert "valuation σ < −1" in pdf_text(path)  # embedded fonts, nothing lost

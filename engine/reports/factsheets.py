@@ -27,6 +27,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 
 from engine.inputs.data import WorkbookData
@@ -227,7 +228,12 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
     for i, (name, w) in enumerate(f["wealth"].items()):
         ax1.plot(w.index, w.to_numpy(), color=PALETTE[i % len(PALETTE)], lw=1.4 if i == 0 else 1,
                  label=name[:28])
-    ax1.set_title("Growth of $10,000", fontsize=9, color=NAVY, loc="left", weight="bold")
+    log = len(f["wealth"]) and float(np.nanmax(f["wealth"].to_numpy())) > 200_000
+    if log:  # decades of compounding: a log scale keeps the early years readable
+        ax1.set_yscale("log")
+        ax1.yaxis.set_minor_formatter(mticker.NullFormatter())
+    ax1.set_title("Growth of $10,000" + (" (log scale)" if log else ""), fontsize=9,
+                  color=NAVY, loc="left", weight="bold")
     ax1.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"${v:,.0f}"))
     for i, (name, d) in enumerate(f["drawdown"].items()):
         ax2.plot(d.index, d.to_numpy() * 100, color=PALETTE[i % len(PALETTE)],
@@ -271,7 +277,8 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
             f"excess returns over {rf or 'the risk-free rate (not set)'} x sqrt(12).",
             "Max drawdown: worst peak-to-trough fall since inception. Capture: geometric mean "
             "return in benchmark up (down) months / benchmark's."]
-    fig.text(0.05, y_stats - 0.006, wrap("\n".join(foot), 120 if f["income"] is None else 100),
+    fig.text(0.05, y_stats - 0.006, "\n".join(wrap(t, 125 if f["income"] is None else 105)
+                                               for t in foot),
              fontsize=5.8, color=GREY, va="top")
     if f["income"] is not None:
         inc = f["income"]
