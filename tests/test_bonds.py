@@ -86,3 +86,20 @@ def test_bad_input(args, message):
 def test_bad_freq():
     with pytest.raises(ValueError, match="freq must be 1, 2, 4 or 12 coupons a year, got 3"):
         bond_price(5.0, 5.0, 2, freq=3)
+
+
+def test_price_valuation_with_negative_fair_yield():
+    # coupon = fair yield = −0.5 %: hand price at −0.2 % over the price at −0.5 %
+    def hand(y, c):
+        i = y / 200
+        return (c / 2) * (1 - (1 + i) ** -20) / i + 100 * (1 + i) ** -20
+    expect = hand(-0.2, -0.5) / hand(-0.5, -0.5) - 1
+    assert price_valuation(-0.2, -0.5, 10) == pytest.approx(expect, abs=1e-12)
+    assert price_valuation(-0.2, -0.5, 10) < 0
+
+
+def test_price_valuation_bad_input_names_argument():
+    with pytest.raises(ValueError, match="maturity_years must be > 0, got 0.0"):
+        price_valuation(5.0, 4.0, 0)
+    with pytest.raises(ValueError, match="fair_yield must be a number, got None"):
+        price_valuation(5.0, None, 10)

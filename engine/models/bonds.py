@@ -30,6 +30,30 @@ def _check_number(arg: str, v: object) -> float:
     return x
 
 
+def _price(y: float, c: float, m: float, freq: int) -> float:
+    """Clean price per 100 face (module docstring); inputs already checked."""
+    i = y / 100.0 / freq
+    n = m * freq
+    big_n = max(1, math.ceil(n - 1e-9))
+    w = n - (big_n - 1)
+    cpn = c / freq
+    disc = (1.0 + i) ** (-(w + np.arange(big_n)))
+    dirty = cpn * disc.sum() + 100.0 * disc[-1]
+    return float(dirty - cpn * (1.0 - w))
+
+
+def _check_curve(arg: str, y: float, freq: int) -> None:
+    if y / 100.0 / freq <= -1.0:
+        raise ValueError(f"{arg} must be above {-100 * freq}, got {y}")
+
+
+def _check_maturity_freq(m: float, freq: int) -> None:
+    if isinstance(freq, bool) or freq not in (1, 2, 4, 12):
+        raise ValueError(f"freq must be 1, 2, 4 or 12 coupons a year, got {freq!r}")
+    if m <= 0:
+        raise ValueError(f"maturity_years must be > 0, got {m}")
+
+
 def bond_price(yield_pct: float, coupon_pct: float, maturity_years: float, freq: int = 2
                ) -> float:
     """Clean price per 100 face of a fixed-coupon bond (seed Table 5, ``Price Valuation (%)``).
@@ -43,23 +67,11 @@ def bond_price(yield_pct: float, coupon_pct: float, maturity_years: float, freq:
     y = _check_number("yield_pct", yield_pct)
     c = _check_number("coupon_pct", coupon_pct)
     m = _check_number("maturity_years", maturity_years)
-    if isinstance(freq, bool) or freq not in (1, 2, 4, 12):
-        raise ValueError(f"freq must be 1, 2, 4 or 12 coupons a year, got {freq!r}")
-    if m <= 0:
-        raise ValueError(f"maturity_years must be > 0, got {m}")
+    _check_maturity_freq(m, freq)
     if c < 0:
         raise ValueError(f"coupon_pct must be >= 0, got {c}")
-    i = y / 100.0 / freq
-    if i <= -1.0:
-        raise ValueError(f"yield_pct must be above {-100 * freq}, got {y}")
-    n = m * freq
-    big_n = max(1, math.ceil(n - 1e-9))
-    w = n - (big_n - 1)
-    cpn = c / freq
-    times = w + np.arange(big_n)
-    disc = (1.0 + i) ** (-times)
-    dirty = cpn * disc.sum() + 100.0 * disc[-1]
-    return float(dirty - cpn * (1.0 - w))
+    _check_curve("yield_pct", y, freq)
+    return _price(y, c, m, freq)
 
 
 def price_valuation(current_yield: float, fair_yield: float, maturity: float, freq: int = 2
@@ -67,8 +79,13 @@ def price_valuation(current_yield: float, fair_yield: float, maturity: float, fr
     """Seed ``Price Valuation (%)``, decimal: the price at ``current_yield`` of a bond with
     ``maturity`` years and coupon = ``fair_yield``, over its price at ``fair_yield`` (par for
     whole coupon periods), minus 1 (DESIGN.md). Yields in %. Negative = the bond is cheap
-    (yield above fair yield); e.g. 10-year, current 6 %, fair 5 % → −0.0744.
+    (yield above fair yield); e.g. 10-year, current 6 %, fair 5 % → −0.0744. A negative fair
+    yield gives a (hypothetical) negative coupon: the formula still holds.
     """
-    p_now = bond_price(current_yield, fair_yield, maturity, freq)
-    p_fair = bond_price(fair_yield, fair_yield, maturity, freq)
-    return p_now / p_fair - 1.0
+    y = _check_number("current_yield", current_yield)
+    fy = _check_number("fair_yield", fair_yield)
+    m = _check_number("maturity", maturity)
+    _check_maturity_freq(m, freq)
+    _check_curve("current_yield", y, freq)
+    _check_curve("fair_yield", fy, freq)
+    return _price(y, fy, m, freq) / _price(fy, fy, m, freq) - 1.0
