@@ -362,9 +362,11 @@ def _charts(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
                                                     else "Price")
         charts.append(ChartSpec(make=price_chart(code, title, y_title), width=18.0, height=7.5))
         charts.append(ChartSpec(make=sigma_chart(code, lo, hi), width=18.0, height=6.0))
-    intro = ["Valuation: price with its walk-forward fair value above valuation in standard "
-             f"deviations (last {CHART_MONTHS // 12} years; dashed lines at ±{BAND}σ, where "
-             "major reversals often begin); stock indices' valuation vs 1-year forecast"]
+    intro = ["Charts — valuation and forecasts by instrument",
+             "Valuation charts: stock indices' valuation vs their 1-year valuation forecast; "
+             "then per instrument the price with its walk-forward fair value above valuation in "
+             f"standard deviations (last {CHART_MONTHS // 12} years; dashed lines at ±{BAND}σ, "
+             "where major reversals often begin)."]
     return SheetContent("Charts", charts=charts, data_tables=data_tables, intro=intro)
 
 
@@ -411,13 +413,15 @@ def _track_record(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
                     "periods: treat those R² as anecdotes, not evidence.")
     formats = {"Forecasts": INT, "Independent Obs": INT, "First": DATE, "Last": DATE,
                "RMSE Valuation": "0.0000", "RMSE Mean": "0.0000", "OOS R²": PCT}
-    intro = ["Valuation forecasts — walk-forward, out of sample: each forecast made with data "
-             "dated on or before its month, scored on the change that followed (log change for "
-             "prices, yield change in points for bonds). OOS R² vs the prevailing historical "
-             "mean change (> 0 beats it); Independent Obs: forecasts at least one horizon apart."]
+    intro = ["Track record — walk-forward, out of sample (valuation forecasts, then the "
+             "composite forecasts)"]
+    how = ("Each valuation forecast was made with data dated on or before its month and is "
+           "scored on the change that followed (log change for prices, yield change in points "
+           "for bonds). OOS R² vs the prevailing historical mean change (> 0 beats it); "
+           "Independent Obs: forecasts at least one horizon apart.")
     return SheetContent("Track Record", intro=intro, tables=[Table(
-        "ValuationTrackRecord", df, formats=formats, title="Valuation forecasts by horizon",
-        notes=[summary] + notes)])
+        "ValuationTrackRecord", df, formats=formats,
+        title="Valuation forecasts by horizon (out of sample)", notes=[summary, how] + notes)])
 
 
 @register("valuation", order=20)
