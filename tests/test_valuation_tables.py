@@ -162,7 +162,8 @@ def test_charts_are_written_as_native_charts(tmp_path):
         titles.append("".join(r.t for p in ch.title.tx.rich.p for r in p.r))
         assert ch.x_axis.title is not None and ch.y_axis.title is not None
     assert titles[0].startswith("Stock indices: valuation vs 1-year")
-    assert titles[1].startswith("S&P 500: ") and titles[2] == "SPX valuation (σ), bands at ±1.75σ"
+    assert titles[1].startswith("S&P 500: ")
+    assert titles[2] == "SPX valuation (σ), bands at ±1.75σ"
     scatter = ws._charts[0]
     assert [s.tx.v for s in scatter.series] == ["SPX", "NKY"]  # one labelled point per index
     assert all(s.dLbls.showSerName for s in scatter.series)
@@ -178,6 +179,7 @@ def test_no_look_ahead_at_workbook_level(tmp_path):
     fundamental after t is tripled: the valuation tables are identical; and the valuation
     history up to t from a later As Of equals the one computed at t."""
     from workbook_factory import build as build_wb
+
     from engine.inputs.reader import read_workbook
 
     def triple_future(wb):
