@@ -258,8 +258,10 @@ LOSSES = [
     ("print setup", _landscape, ["Notes: page setup changed"]),
     ("sheet removed", _del_sheet, ['workbook: sheet "Instruments" dropped']),
     ("sheet hidden", _hide_sheet, ['workbook: sheet "Instruments" was visible, became hidden']),
-    ("sheet order", _move_sheet, ["workbook: sheet order changed (Notes, Instruments became Instruments, Notes)"]),
-    ("user sheet written", _set("Instruments", "Z99", 1), ["Instruments!Z99: value 1 written on a user sheet"]),
+    ("sheet order", _move_sheet,
+     ["workbook: sheet order changed (Notes, Instruments became Instruments, Notes)"]),
+    ("user sheet written", _set("Instruments", "Z99", 1),
+     ["Instruments!Z99: value 1 written on a user sheet"]),
     ("note next to engine table deleted", _set("Data Status", "H2", None),
      ['Data Status!H2: value "user note" dropped']),
     ("note next to engine table overwritten", _set("Data Status", "D2", "x"), []),  # new, not a loss
@@ -544,7 +546,8 @@ def _shared_strings(src: Path, dst: Path) -> Path:
     tmp = rezip(src, dst.with_suffix(".tmp.xlsx"), replace={n: to_sst for n in sheets})
     assert table, "the fixture has inline strings to convert"
     sst = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.'
-           b'openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (len(table), len(table))
+           b'openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
+           % (len(table), len(table))
            + b"".join(b"<si><t>%s</t></si>" % t for t in table) + b"</sst>")
     return rezip(tmp, dst, add={"xl/sharedStrings.xml": sst}, replace={
         "[Content_Types].xml": lambda d: d.replace(

@@ -18,12 +18,13 @@ import posixpath
 import re
 import zipfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
+import openpyxl.xml
 from defusedxml import DefusedXmlException
 
 # Bounds for untrusted files. A monthly research workbook is a few MB zipped and rarely
@@ -40,6 +41,21 @@ NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 R_ID = f"{{{NS_REL}}}id"
+
+
+class GuardError(Exception):
+    """A refresh refused to replace the workbook. ``problems`` lists every reason."""
+
+    def __init__(self, problems: Iterable[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def require_defusedxml() -> None:
+    if not openpyxl.xml.DEFUSEDXML:
+        raise GuardError("openpyxl is not using defusedxml (install the 'defusedxml' package "
+                         "and do not set OPENPYXL_DEFUSEDXML=False): refusing to read "
+                         "untrusted workbooks without XML-bomb protection")
 
 
 class PackageError(ValueError):
@@ -255,3 +271,34 @@ def _xml_refusal(path: Path, part: str, exc: Exception) -> PackageError:
     return PackageError(
         f"{path.name}: part {part} declares XML entities or a DTD ({type(exc).__name__}), "
         "which Excel never writes — refused as a possible XML bomb")
+
+
+# Parts openpyxl 3.1 does not keep when it loads and saves a workbook (checked on this
+# machine; tests/test_guard.py re-checks the slicer and VBA cases). Matched against the
+# lower-cased content type or part name: (key, what it is, what the user can do).
+ADVICE = "Remove them or refresh from Excel with the add-in's button."
+UNSUPPORTED_PARTS: list[tuple[str, str, str]] = [
+    ("ms-excel.slicer+", "slicers", ADVICE),
+    ("slicercache", "slicer caches", ADVICE),
+    ("ms-excel.timeline+", "timelines", ADVICE),
+    ("timelinecache", "timeline caches", ADVICE),
+    ("controlproperties", "form controls", ADVICE),
+    ("activex", "ActiveX controls", ADVICE),
+    ("threadedcomments", "threaded comments",
+     "Convert them to notes, remove them or refresh from Excel with the add-in's button."),
+    ("ms-excel.person+", "threaded-comment authors", ADVICE),
+    ("customxml", "custom XML data (document properties, labels)", ADVICE),
+    ("xl/richdata/", "rich values (pictures in cells, linked data types)", ADVICE),
+    ("sheetmetadata",
+     "dynamic-array metadata (spilled formulas would turn into legacy array formulas)", ADVICE),
+    ("querytable", "query tables", ADVICE),
+    ("spreadsheetml.connections", "data connections", ADVICE),
+    ("xl/model/", "a data model (Power Pivot)", ADVICE),
+    ("webextension", "Office add-in (web extension) data", ADVICE),
+    ("xl/embeddings/", "embedded OLE objects", ADVICE),
+    ("drawingml.diagram", "SmartArt graphics", ADVICE),
+    ("chartex", "Excel 2016 charts (waterfall, histogram…)", ADVICE),
+    ("macrosheet", "Excel 4.0 macro sheets", ADVICE),
+    ("dialogsheet", "Excel 5 dialog sheets", ADVICE),
+    ("customui", "a custom ribbon", ADVICE),
+]

@@ -29,7 +29,7 @@ from openpyxl.styles.fills import Fill
 from openpyxl.styles.fonts import Font
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.styles.protection import Protection
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import from_ISO8601, to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
@@ -39,7 +39,6 @@ from openpyxl.worksheet.pagebreak import ColBreak, RowBreak
 from openpyxl.worksheet.properties import WorksheetProperties
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.xml.constants import EXT_TYPES
-from openpyxl.xml.functions import tostring
 
 from engine.workbook.guard_package import NS_MAIN, R_ID, Package, PackageError, local
 
@@ -76,6 +75,7 @@ def XlError(text: str) -> XlValue:  # noqa: N802 - reads like a type at the call
     return XlValue(text)
 
 
+_EXT_NAMES = {k.upper(): v for k, v in EXT_TYPES.items()}
 _INTERN: dict[tuple, tuple] = {}
 
 
@@ -419,14 +419,15 @@ def read_sheet(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
                         f"{get_column_letter(int(float(pane.get('xSplit', '0'))) + 1)}"
                         f"{int(float(pane.get('ySplit', '0'))) + 1}")
                 snap.settings["freeze panes"] = frozen
-                snap.settings["gridlines"] = "hidden" if view.get("showGridLines") in ("0", "false") else "shown"
+                hidden = view.get("showGridLines") in ("0", "false")
+                snap.settings["gridlines"] = "hidden" if hidden else "shown"
                 snap.settings["zoom"] = view.get("zoomScale", "100")
                 snap.settings["right-to-left"] = "yes" if view.get("rightToLeft") in ("1", "true") else "no"
                 break
         elif name == "extLst":
             for ext in el:
                 uri = (ext.get("uri") or "").upper()
-                snap.extensions[uri] = {k.upper(): v for k, v in EXT_TYPES.items()}.get(uri, f"extension {uri}")
+                snap.extensions[uri] = _EXT_NAMES.get(uri, f"extension {uri}")
         elif name in _SETTINGS:
             label, cls = _SETTINGS[name]
             if name == "headerFooter" and not "".join(el.itertext()).strip():
