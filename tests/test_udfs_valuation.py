@@ -246,3 +246,15 @@ def test_monthly_random_prices_with_blanks_give_a_row():
         p[i] = None  # blank cells: missing months, skipped
     out = gamma_valuation(DATES, col(p))
     assert isinstance(out, list) and all(isinstance(v, float) for v in out[0][:5])
+
+
+def test_bond_headerless_fundamentals_are_rates():
+    rng = np.random.default_rng(10)
+    short = np.clip(4 + np.cumsum(rng.normal(0, 0.2, N)), 0.1, None)
+    y = 1.0 + 0.8 * short + np.cumsum(rng.normal(0, 0.05, N)) * 0.2
+    out = gamma_bond_valuation(DATES, col(y), 10, col(short))
+    h = valuation_history(pd.Series(y, IDX), pd.DataFrame({"F1": short}, index=IDX),
+                          quote="Yield", asset_class="Bond")
+    assert h["model"].iloc[-1] == "fair yield: inflation/short rate"
+    assert out[0][0] == pytest.approx(h["sigma"].iloc[-1], abs=1e-12)
+    assert out[0][2] == pytest.approx(h["fair_value"].iloc[-1], abs=1e-12)
