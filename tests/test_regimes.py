@@ -120,3 +120,32 @@ def test_fit_regimes_bad_input():
     with pytest.raises(ValueError, match="x must be"):
         fit_regimes(np.array([1.0, np.nan] * 10))
     assert isinstance(fit_regimes(np.random.default_rng(0).normal(size=50)), (RegimeFit, type(None)))
+
+
+def test_fit_store_reuses_estimations_exactly():
+    import engine.models.regimes as rg
+    px, _ = _two_regime_prices(n=200)
+    store = {}
+    rg._FIT_CACHE.clear()
+    a = regime_probabilities(px, store=store)
+    assert len(store) == len(range(59, 200, 12))          # one record per refit date
+    rg._FIT_CACHE.clear()
+    calls = []
+    orig = rg.fit_regimes
+    rg.fit_regimes = lambda *a, **k: calls.append(1) or orig(*a, **k)
+    try:
+        b = regime_probabilities(px, store=store)          # everything from the store
+        longer = px.copy()
+        longer.loc[longer.index[-1] + pd.offsets.MonthEnd(1)] = longer.iloc[-1] * 1.01
+        rg._FIT_CACHE.clear()
+        regime_probabilities(longer, store=store)          # one new month, no new refit due
+    finally:
+        rg.fit_regimes = orig
+    assert calls == []
+    pd.testing.assert_frame_equal(a, b)
+    changed = px.copy()
+    changed.iloc[100] *= 1.5                               # other data: other keys
+    rg._FIT_CACHE.clear()
+    n = len(store)
+    regime_probabilities(changed, store=store)
+    assert len(store) > n

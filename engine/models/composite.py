@@ -216,7 +216,7 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
                      sigma: pd.Series | pd.DataFrame | None = None, band: float | None = None,
                      regime: pd.DataFrame | None = None, min_train: int = MIN_TRAIN,
                      ridge: float = RIDGE, refit_every: int = 12,
-                     use_valuation: bool = True) -> pd.DataFrame:
+                     use_valuation: bool = True, fit_store=None) -> pd.DataFrame:
     """Walk-forward composite one-month forecasts for one instrument, one row per month.
 
     ``prices``: monthly levels (yields in percentage points for ``quote="Yield"``), indexed by
@@ -225,7 +225,8 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
     DataFrame of ``valuation_history``); ``None`` computes it with
     :func:`engine.models.valuation.valuation_history` when available (``use_valuation=False``
     skips it). ``band``: neutral band (forecast units), default per asset class. ``regime``: a
-    precomputed :func:`engine.models.regimes.regime_probabilities` frame (reused if given).
+    precomputed :func:`engine.models.regimes.regime_probabilities` frame (reused if given);
+    ``fit_store``: optional content-keyed store of Markov estimations passed to it.
 
     Columns: ``price``, ``change`` (realised change to t), ``forecast`` (composite, change t→t+1:
     decimal for prices, pp for yields), ``regression``, ``mean`` (prevailing mean), ``weight``
@@ -246,7 +247,8 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
         sigma = load_sigma(p, fundamentals, quote, asset_class)
     sig = _align_sigma(sigma, idx)
     if regime is None:
-        regime = regime_probabilities(p, quote=quote, refit_every=refit_every)
+        regime = regime_probabilities(p, quote=quote, refit_every=refit_every,
+                                      store=fit_store)
     prob = regime["prob_high_vol"].reindex(idx).astype(float)
     prob_used = prob.fillna(0.5)
     change = realized_changes(p, quote)

@@ -33,12 +33,13 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["WINDOW", "RegimeFit", "model_changes", "fit_regimes", "filter_probabilities",
+__all__ = ["WINDOW", "RegimeFit", "fit_key", "fit_to_record", "fit_from_record", "model_changes", "fit_regimes", "filter_probabilities",
            "regime_probabilities", "phase", "phases", "PHASES", "HIGH_VOL_PROB",
            "EXTREME_SIGMA", "RICH_SIGMA"]
 
@@ -144,20 +145,51 @@ _FIT_CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 20000
 
 
-def _cached_fit(x: np.ndarray, previous: RegimeFit | None, schedule: tuple) -> RegimeFit | None:
-    key = (hashlib.sha1(x.tobytes()).hexdigest(), schedule)
+def fit_key(x: np.ndarray, schedule: tuple) -> str:
+    """Content key of one estimation: SHA-1 of the changes' bytes and the schedule. The same
+    key always means the same data, so a stored fit can never be applied to other data."""
+    h = hashlib.sha1(np.ascontiguousarray(x, dtype=float).tobytes())
+    h.update(repr(tuple(schedule)).encode())
+    return h.hexdigest()
+
+
+def fit_to_record(fit: RegimeFit | None) -> list | None:
+    """A JSON-friendly record of a fit (``None`` for a failed estimation)."""
+    return None if fit is None else [*map(float, fit.params), float(fit.scale), int(fit.high)]
+
+
+def fit_from_record(rec: list | None) -> RegimeFit | None:
+    """Inverse of :func:`fit_to_record`."""
+    if rec is None:
+        return None
+    return RegimeFit(params=np.asarray(rec[:6], dtype=float), scale=float(rec[6]),
+                     high=int(rec[7]))
+
+
+def _cached_fit(x: np.ndarray, previous: RegimeFit | None, schedule: tuple,
+                store: MutableMapping | None = None,
+                prefix: np.ndarray | None = None) -> RegimeFit | None:
+    # keyed on all data up to the refit (``prefix``): the warm start depends on earlier fits
+    key = fit_key(x if prefix is None else prefix, schedule)
     if key in _FIT_CACHE:
         _FIT_CACHE.move_to_end(key)
-        return _FIT_CACHE[key]
-    fit = fit_regimes(x, previous)
-    _FIT_CACHE[key] = fit
+        fit = _FIT_CACHE[key]
+    elif store is not None and key in store:
+        fit = fit_from_record(store[key])
+        _FIT_CACHE[key] = fit
+    else:
+        fit = fit_regimes(x, previous)
+        _FIT_CACHE[key] = fit
+    if store is not None and key not in store:
+        store[key] = fit_to_record(fit)
     if len(_FIT_CACHE) > _CACHE_SIZE:
         _FIT_CACHE.popitem(last=False)
     return fit
 
 
 def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every: int = 12,
-                         min_obs: int = 60, window: int | None = WINDOW) -> pd.DataFrame:
+                         min_obs: int = 60, window: int | None = WINDOW,
+                         store: MutableMapping | None = None) -> pd.DataFrame:
     """Walk-forward filtered probability of the high-volatility regime, per price date.
 
     ``prices``: monthly levels (yields in percentage points when ``quote="Yield"``), one row
@@ -167,6 +199,9 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     ≤ t only (refits every ``refit_every`` months; filtered, never smoothed probabilities).
     ``window``: estimation window in months (the last ``window`` changes up to the refit date;
     ``None`` = all data so far); the filter runs from the start of the same window.
+    ``store``: optional mapping ``fit_key -> fit_to_record(fit)`` that estimations are read
+    from and added to (content-keyed, so a persistent store lets a monthly refresh skip every
+    refit it has already done; the caller owns its persistence).
     """
     if refit_every < 1:
         raise ValueError(f"refit_every must be >= 1 month, got {refit_every}")
@@ -196,7 +231,8 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     for start in range(min_obs - 1, n, refit_every):
         end = min(start + refit_every, n)  # months [start, end) use the fit at `start`
         lo = 0 if window is None else max(0, start + 1 - window)
-        new = _cached_fit(x[lo: start + 1], fit, (refit_every, min_obs, window))
+        new = _cached_fit(x[lo: start + 1], fit, (refit_every, min_obs, window), store,
+                          prefix=x[: start + 1])
         if new is not None:
             fit, fit_end = new, start
         if fit is None:

@@ -15,6 +15,13 @@ it is the walk-forward forecast made at the previous update date (the previous m
 
 The walk-forward histories are cached in ``ctx.cache["forecast_history"][code]`` and the current
 rows in ``ctx.cache["forecast_current"][code]`` for the History builder.
+
+Reuse across refreshes: when the pipeline puts a mutable mapping in
+``ctx.cache["regime_fit_store"]`` (e.g. a dict loaded from a JSON file kept beside the
+workbook, saved after the refresh), the Markov estimations are read from and added to it. Its
+keys are SHA-1 hashes of the data up to each refit date (:func:`engine.models.regimes.fit_key`),
+so a stored fit is only ever reused for exactly the same data; a monthly refresh then only
+estimates the refits that are new.
 """
 
 from __future__ import annotations
@@ -74,7 +81,7 @@ def instrument_history(ctx: RefreshContext, code: str) -> pd.DataFrame:
     sigma = _sigma_for(ctx, code)
     h = forecast_history(d.prices[code], fund if len(fund.columns) else None,
                          quote=inst.quote, asset_class=inst.asset_class, sigma=sigma,
-                         band=_band(inst))
+                         band=_band(inst), fit_store=ctx.cache.get("regime_fit_store"))
     cache[code] = h
     return h
 
