@@ -162,8 +162,8 @@ def _call(name: str, *args: Any) -> Any:
     except Exception as e:  # the adapters never raise; belt and braces for Excel
         return f"#VALUE!: {name}: {type(e).__name__}: {e}"
     if isinstance(out, list):
-        if not out:
-            return "#N/A: no result"
+        if not out or not all(isinstance(r, list) and r for r in out):
+            return f"#N/A: {name}: empty range, nothing to compute"
         if not all(isinstance(r, list) for r in out) or len({len(r) for r in out}) != 1:
             return f"#VALUE!: {name}: result is not a rectangular range"
     return out
