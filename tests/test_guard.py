@@ -761,3 +761,63 @@ def test_custom_document_properties(user_wb: Path, tmp_path: Path) -> None:
         wb.custom_doc_props.props = []
     assert compare(before, snapshot(refresh_like(src, tmp_path / "lost.xlsx", edit=drop)),
                    engine_areas=AREAS) == ['workbook: custom document property "Classification" dropped']
+
+
+def test_workbook_settings(user_wb: Path, tmp_path: Path) -> None:
+    """Workbook-level settings: openpyxl keeps structure protection and manual calculation,
+    drops 'password to modify' (fileSharing); file-recovery bookkeeping is not content."""
+    def settings(data: bytes) -> bytes:
+        data = re.sub(rb"<workbookProtection\s*/>", b'<fileSharing readOnlyRecommended="1" '
+                      b'userName="ana" reservationPassword="CC4B"/><workbookProtection '
+                      b'lockStructure="1"/><fileRecoveryPr repairLoad="1"/>', data)
+        return re.sub(rb"<calcPr [^>]*/>", b'<calcPr calcId="191029" calcMode="manual"/>', data)
+    src = rezip(user_wb, tmp_path / "settings.xlsx", replace={"xl/workbook.xml": settings})
+    before = snapshot(src)
+    assert before.settings["calculation mode"] == "manual"
+    assert before.settings["workbook protection"] == '<workbookProtection lockStructure="1"></workbookProtection>'
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
+    assert compare(before, after, engine_areas=AREAS) == [
+        "workbook: password to modify / read-only recommended "
+        '<fileSharing readOnlyRecommended="1" reservationPassword="CC4B"></fileSharing> became none']
+
+
+@pytest.mark.filterwarnings("ignore:Sparkline Group extension is not supported")
+def test_sheet_extensions_and_elements(user_wb: Path, tmp_path: Path) -> None:
+    """Sparklines live in a worksheet extension, embedded objects in <oleObjects>: openpyxl
+    drops both; the guard names them (and refuses sparklines before loading)."""
+    ext = (b'<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" xmlns:x14="http://schemas.'
+           b'microsoft.com/office/spreadsheetml/2009/9/main"><x14:sparklineGroups/></ext></extLst>'
+           b"</worksheet>")
+
+    def add(data: bytes) -> bytes:
+        data = data.replace(b"</worksheet>", ext)
+        return data.replace(b"<pageMargins", b'<oleObjects><oleObject progId="Word.Document.12" '
+                            b'shapeId="1025"/></oleObjects><pageMargins', 1)
+    part = sheet_part(user_wb, "Instruments")
+    src = rezip(user_wb, tmp_path / "ext.xlsx", replace={part: add})
+    assert unsupported_parts(src) == [
+        'Sheet "Instruments" uses Sparkline Group (a worksheet extension), which a refresh would '
+        "drop: refresh refused. Remove them or refresh from Excel with the add-in's button."]
+    before = snapshot(src)
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
+    assert compare(before, after, engine_areas=AREAS) == [
+        "Instruments: Sparkline Group (worksheet extension) dropped",
+        "Instruments: embedded OLE objects dropped"]
+
+
+def test_user_excel_table_and_protection(user_wb: Path, tmp_path: Path) -> None:
+    from openpyxl.worksheet.table import Table
+    wb = openpyxl.load_workbook(user_wb)
+    wb["Instruments"].add_table(Table(displayName="Universe", ref="A1:C2"))
+    wb["Instruments"].protection.sheet = True
+    src = tmp_path / "table.xlsx"
+    wb.save(src)
+    before = snapshot(src)
+    assert compare(before, snapshot(refresh_like(src, tmp_path / "same.xlsx")), engine_areas=AREAS) == []
+
+    def drop(wb):
+        del wb["Instruments"].tables["Universe"]
+        wb["Instruments"].protection.sheet = False
+    after = snapshot(refresh_like(src, tmp_path / "out.xlsx", edit=drop))
+    assert compare(before, after, engine_areas=AREAS) == [
+        "Instruments: sheet protection dropped", 'Instruments: Excel table "Universe" dropped']

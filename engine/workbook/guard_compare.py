@@ -265,7 +265,7 @@ def _compare_sheet(name: str, b: SheetSnap, a: SheetSnap, areas: list[Area] | No
         if uri not in a.extensions and uri not in _SHEET_EXT_MINOR:
             out.append(f"{name}: {feature} (worksheet extension) dropped")
     for el in sorted(b.other_elements - a.other_elements):
-        out.append(f"{name}: <{el}> element dropped")
+        out.append(f"{name}: {el} dropped")
     for t in sorted(set(b.tables) | set(a.tables)):
         if t not in a.tables:
             out.append(f'{name}: Excel table "{t}" dropped')
@@ -329,7 +329,7 @@ def compare(before: WorkbookSnapshot, after: WorkbookSnapshot,
         if uri not in after.extensions:
             out.append(f"workbook: {feature} dropped")
     for el in sorted(before.other_elements - after.other_elements):
-        out.append(f"workbook: <{el}> element dropped")
+        out.append(f"workbook: {el} dropped")
     for prop in sorted(before.properties - after.properties):
         out.append(f'workbook: custom document property "{prop}" dropped')
     out += _compare_parts(before, after, engine)

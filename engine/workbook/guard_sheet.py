@@ -52,6 +52,16 @@ _HANDLED = {
     "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup",
     "headerFooter", "rowBreaks", "colBreaks", "drawing", "legacyDrawing", "tableParts",
     "extLst", "sheetCalcPr",
+    "phoneticPr", "ignoredErrors",  # East-Asian phonetic defaults, green-triangle flags
+}
+_SHEET_ELEMENTS = {
+    "oleObjects": "embedded OLE objects", "controls": "form/ActiveX controls",
+    "customSheetViews": "custom views", "picture": "background picture",
+    "smartTags": "smart tags", "cellWatches": "watch-window cells",
+    "dataConsolidate": "data consolidation settings", "protectedRanges": "protected ranges",
+    "scenarios": "what-if scenarios", "sortState": "sort settings",
+    "webPublishItems": "web publish items", "legacyDrawingHF": "header/footer pictures",
+    "drawingHF": "header/footer pictures",
 }
 
 
@@ -434,7 +444,7 @@ def read_sheet(pkg: Package, part: str, sst: list, styles: Styles, snap: SheetSn
                 continue  # an empty header/footer is no header/footer
             snap.settings[label] = _norm(cls, el) if cls else canon(el)
         elif name not in _HANDLED:
-            snap.other_elements.add(name)
+            snap.other_elements.add(_SHEET_ELEMENTS.get(name, f"<{name}> element"))
     _read_sheet_rels(pkg, part, snap)
 
 

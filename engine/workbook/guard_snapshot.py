@@ -126,6 +126,16 @@ def snapshot(path: str | Path) -> WorkbookSnapshot:
     return snap
 
 
+# workbook.xml children every writer rewrites or Excel recreates (not user content)
+_WB_BOOKKEEPING = {"fileVersion", "bookViews", "sheets", "calcPr", "definedNames",
+                   "externalReferences", "pivotCaches", "workbookPr", "AlternateContent",
+                   "revisionPtr", "absPath", "fileRecoveryPr"}
+_WB_ELEMENTS = {"customWorkbookViews": "custom views", "smartTagPr": "smart tag settings",
+                "smartTagTypes": "smart tag types", "webPublishing": "web publishing settings",
+                "webPublishObjects": "web publish items", "oleSize": "OLE embedding size",
+                "functionGroups": "XLM function groups"}
+
+
 def _read_workbook(root, order: list[str], snap: WorkbookSnapshot) -> None:
     for el in root:
         name = local(el.tag)
@@ -154,10 +164,11 @@ def _read_workbook(root, order: list[str], snap: WorkbookSnapshot) -> None:
                 uri = (ext.get("uri") or "").upper()
                 if uri in _WB_EXT:
                     snap.extensions[uri] = _WB_EXT[uri]
-        elif name not in ("fileVersion", "bookViews", "sheets", "calcPr", "definedNames",
-                          "externalReferences", "pivotCaches", "workbookPr", "fileSharing",
-                          "AlternateContent", "revisionPtr", "absPath"):
-            snap.other_elements.add(name)
+        elif name == "fileSharing":
+            snap.settings["password to modify / read-only recommended"] = canon(
+                el, frozenset({"userName"}))
+        elif name not in _WB_BOOKKEEPING:
+            snap.other_elements.add(_WB_ELEMENTS.get(name, f"<{name}> element"))
     snap.settings.setdefault("date system", "1900")
     snap.settings.setdefault("calculation mode", "auto")
 
