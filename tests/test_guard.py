@@ -774,7 +774,8 @@ def test_workbook_settings(user_wb: Path, tmp_path: Path) -> None:
     src = rezip(user_wb, tmp_path / "settings.xlsx", replace={"xl/workbook.xml": settings})
     before = snapshot(src)
     assert before.settings["calculation mode"] == "manual"
-    assert before.settings["workbook protection"] == '<workbookProtection lockStructure="1"></workbookProtection>'
+    assert before.settings["workbook protection"] == (
+        '<workbookProtection lockStructure="1"></workbookProtection>')
     after = snapshot(refresh_like(src, tmp_path / "out.xlsx"))
     assert compare(before, after, engine_areas=AREAS) == [
         "workbook: password to modify / read-only recommended "
