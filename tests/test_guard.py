@@ -434,7 +434,7 @@ def test_vba_in_xlsx_is_refused_and_kept_in_xlsm(user_wb: Path, tmp_path: Path) 
     before = snapshot(xlsm)
     lost = snapshot(refresh_like(xlsm, tmp_path / "lost.xlsm"))
     assert compare(before, lost, engine_areas=AREAS) == [
-        "part xl/vbaProject.bin dropped (vnd.ms-office.vbaProject)"]
+        "part xl/vbaProject.bin dropped (VBA macros)"]
     kept = snapshot(refresh_like(xlsm, tmp_path / "kept.xlsm", keep_vba=True))
     assert compare(before, kept, engine_areas=AREAS) == []
 
@@ -612,7 +612,7 @@ def test_images_are_compared(tmp_path: Path) -> None:
     after = snapshot(refresh_like(src, tmp_path / "lost.xlsx", edit=drop))
     assert compare(before, after, engine_areas=AREAS) == [
         'Images on sheet "Notes": 1 image dropped (at C3 "Picture")',
-        'part xl/media/image1.png dropped (png) (sheet "Notes")']
+        'part xl/media/image1.png dropped (image) (sheet "Notes")']
 
 
 def test_dynamic_array_formula_and_its_metadata(user_wb: Path, tmp_path: Path) -> None:
@@ -822,3 +822,27 @@ def test_user_excel_table_and_protection(user_wb: Path, tmp_path: Path) -> None:
     after = snapshot(refresh_like(src, tmp_path / "out.xlsx", edit=drop))
     assert compare(before, after, engine_areas=AREAS) == [
         "Instruments: sheet protection dropped", 'Instruments: Excel table "Universe" dropped']
+
+
+def test_lying_zip_header_cannot_inflate_a_part(user_wb: Path, tmp_path: Path) -> None:
+    """A zip entry that declares 2 kB but inflates to 8 MB passes the size bounds; reading
+    it must stop at the declared size (and fail its CRC) instead of inflating further."""
+    import struct
+    part = sheet_part(user_wb, "Instruments")
+    src = rezip(user_wb, tmp_path / "pad.xlsx",
+                replace={part: lambda d: d.replace(b"</worksheet>", b" " * (8 << 20) + b"</worksheet>")})
+    raw = bytearray(src.read_bytes())
+    name = part.encode()
+    for sig, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        pos = raw.find(sig)
+        while pos >= 0:
+            (nlen,) = struct.unpack_from("<H", raw, pos + name_at - (4 if sig == b"PK\x03\x04" else 18))
+            if raw[pos + name_at: pos + name_at + nlen] == name:
+                struct.pack_into("<I", raw, pos + size_at, 2000)
+            pos = raw.find(sig, pos + 4)
+    liar = tmp_path / "liar.xlsx"
+    liar.write_bytes(bytes(raw))
+    with zipfile.ZipFile(liar) as z:
+        assert z.getinfo(part).file_size == 2000  # the lie is in place
+    with pytest.raises(GuardError, match=rf"part {part} unreadable \(Bad CRC-32"):
+        snapshot(liar)

@@ -353,8 +353,18 @@ def _compare_parts(before: WorkbookSnapshot, after: WorkbookSnapshot, engine: se
     return out
 
 
+_PART_LABELS = [("vbaproject", "VBA macros"), ("image/", "image"), ("pivotcachedefinition",
+                 "pivot cache"), ("pivotcacherecords", "pivot cache records"), ("pivottable",
+                 "pivot table"), ("externallink", "external link"), ("theme", "theme")]
+
+
 def _describe(ctype: str, part: str) -> str:
+    """What a part is, in words (``slicers``, ``VBA macros``, ``pivot table``…)."""
+    low = ctype.lower()
     for key, label, _ in UNSUPPORTED_PARTS:
-        if key in ctype.lower() or key in part.lower():
+        if key in low or key in part.lower():
+            return label
+    for key, label in _PART_LABELS:
+        if key in low:
             return label
     return ctype.rsplit("/", 1)[-1].replace("vnd.openxmlformats-officedocument.", "")

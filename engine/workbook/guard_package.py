@@ -286,7 +286,6 @@ UNSUPPORTED_PARTS: list[tuple[str, str, str]] = [
     ("activex", "ActiveX controls", ADVICE),
     ("threadedcomments", "threaded comments",
      "Convert them to notes, remove them or refresh from Excel with the add-in's button."),
-    ("ms-excel.person+", "threaded-comment authors", ADVICE),
     ("customxml", "custom XML data (document properties, labels)", ADVICE),
     ("xl/richdata/", "rich values (pictures in cells, linked data types)", ADVICE),
     ("sheetmetadata",

@@ -56,6 +56,7 @@ _REGENERATED = (
     "spreadsheetml.sheet.macroEnabled.main", "spreadsheetml.template", "relationships",
     "chartstyle", "chartcolorstyle", "printerSettings", "ms-excel.sheet.macroEnabled",
     "custom-properties",  # compared by property name (an empty part may vanish)
+    "ms-excel.person+",   # authors of threaded comments (Excel keeps it after they are gone)
     # compared semantically (comments by cell, drawings object by object, Excel tables by
     # name), so a lost part is reported there with its place:
     "spreadsheetml.comments", "officedocument.drawing+xml", "drawingml.chart+xml",
