@@ -20,10 +20,16 @@ references, anchor), images and shapes; at workbook level the sheet order and vi
 defined names, the date system and calculation mode, and the inventory of OOXML parts
 (pivot caches, slicers, VBA, external links, custom XML…) with the sheet that owns each.
 
-Untrusted files: parts are parsed with defusedxml, and the zip directory is checked
-against :data:`~engine.workbook.guard_package.MAX_UNCOMPRESSED_BYTES` and
+Untrusted files: parts are parsed with defusedxml (or, for DTD-free UTF-8 parts, by the C
+parser after checking the prolog), and the zip directory is checked against
+:data:`~engine.workbook.guard_package.MAX_UNCOMPRESSED_BYTES` and
 :data:`~engine.workbook.guard_package.MAX_COMPRESSION_RATIO` first; a refusal raises
 :class:`GuardError` with the reason.
+
+Modules: ``guard_package`` (safe zip/XML access, the table of parts openpyxl drops),
+``guard_sheet`` (one sheet), ``guard_snapshot`` (the workbook), ``guard_compare`` (the
+messages). This module is the public face; ``python -m engine.workbook.guard BOOK
+[AFTER]`` prints what a refresh of BOOK would refuse.
 """
 
 from __future__ import annotations
@@ -55,12 +61,13 @@ _SHAPES = {"shape", "group", "connector", "smartart", "chartex", "ink", "other g
 def unsupported_parts(path: str | Path, keep_vba: bool = False) -> list[str]:
     """Messages for content in the file that a load+save through openpyxl would drop.
 
-    Checks the package parts against the known list above (slicers, timelines, form and
+    Checks the package parts against ``UNSUPPORTED_PARTS`` (slicers, timelines, form and
     ActiveX controls, threaded comments, custom XML, dynamic-array metadata, query tables,
     embedded objects…), VBA (``xl/vbaProject.bin``) unless ``keep_vba`` and the file is an
     ``.xlsm``, shapes and text boxes on drawings, and sheet extensions (sparklines, x14
     validations and formats). Empty list = nothing known to be lost. The generic safety
     net is :func:`compare`, which reports any part that vanished after the save.
+    Raises :class:`GuardError` for an unreadable or hostile file, like :func:`snapshot`.
     """
     require_defusedxml()
     path = Path(path)
