@@ -148,11 +148,22 @@ def to_table(arg: str, value: Any) -> list[list[Any]]:
 
 
 def _freeze(v: Any) -> Any:
-    """A hashable key for an Excel-shaped argument (lists become tuples)."""
-    if isinstance(v, (list, tuple)):
+    """A hashable key for an Excel-shaped argument (lists become tuples).
+
+    Ranges arrive as lists of rows; the common 2-D case is converted with one C-level
+    ``tuple`` per row (a key for 600 cells costs microseconds). A NaN inside a key only
+    costs a cache miss (NaN != NaN), never a wrong hit."""
+    if isinstance(v, list):
+        if all(type(r) is list for r in v):
+            try:
+                rows = tuple(map(tuple, v))
+                hash(rows)
+                return rows
+            except TypeError:
+                pass
         return tuple(_freeze(x) for x in v)
-    if isinstance(v, float) and math.isnan(v):
-        return ("nan",)
+    if isinstance(v, tuple):
+        return tuple(_freeze(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
     return v
@@ -183,7 +194,7 @@ def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Calla
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
-                key = (_freeze(args), _freeze(kwargs))
+                key = (_freeze(args), _freeze(kwargs) if kwargs else None)
                 hash(key)
             except TypeError:
                 key = None
