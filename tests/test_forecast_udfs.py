@@ -1,7 +1,5 @@
 """UDF adapters: Excel-shaped input, one '#…' string on bad input, never raising."""
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,9 +28,9 @@ def test_gamma_forecast_matches_engine():
 
 
 def test_gamma_forecast_errors():
-    dates, prices, factors, *_ = _excel_columns(n=60)
+    dates, prices, _, *_ = _excel_columns(n=60)
     assert gamma_forecast(dates, prices).startswith("#N/A: need 97 months of prices, got 60")
-    dates, prices, factors, *_ = _excel_columns()
+    dates, prices, _, *_ = _excel_columns()
     bad = [list(r) for r in prices]
     bad[5] = ["abc"]
     assert gamma_forecast(dates, bad).startswith('#VALUE!: prices (row 6): text "abc"')

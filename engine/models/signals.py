@@ -193,8 +193,7 @@ def update_date(month: object, rule: str = "MonthEnd") -> pd.Timestamp:
     (``USFederalHolidayCalendar``).
     """
     rule = str(rule).strip()
-    if rule.endswith(".0"):
-        rule = rule[:-2]
+    rule = rule.removesuffix(".0")
     if rule not in _RULES:
         raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
     m = _month(month)

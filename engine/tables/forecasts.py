@@ -121,7 +121,7 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
     if prev is not None:
         prev_fc, stored = prev
         try:
-            prev_pos = to_position(stored) if stored is not None and stored == stored else None
+            prev_pos = None if pd.isna(stored) else to_position(stored)
         except ValueError:
             prev_pos = None
         if prev_pos is None and np.isfinite(prev_fc):
@@ -171,7 +171,8 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
         cols.append("Note")
     df = pd.DataFrame(rows).reindex(columns=cols)
     fmt = YIELD if asset_class == "Bond" else PCT
-    formats = {price_col: YIELD if asset_class == "Bond" else NUM, fc_col: fmt,
+    price_fmt = {"Bond": YIELD, "FX": "0.0000"}.get(asset_class, NUM)
+    formats = {price_col: price_fmt, fc_col: fmt,
                "Previous Forecast": fmt, "Updated": DATE}
     unit = ("yield change in percentage points (−0.09 = −9 bp); a fall is Long the bond"
             if asset_class == "Bond" else
@@ -276,11 +277,14 @@ def signal_chart(code: str, row: int, title: str):
         s.smooth = False
         ch.series.append(s)
         lx, ly, ll = (ref("FcChartLatest", c) for c in ("Date", "Signal", "Label"))
-        one = lambda r: Reference(r.worksheet, min_col=r.min_col, max_col=r.min_col,  # noqa: E731
-                                  min_row=r.min_row + row, max_row=r.min_row + row)
+
+        def one(r: Reference) -> Reference:  # the instrument's row of a column
+            return Reference(r.worksheet, min_col=r.min_col, max_col=r.min_col,
+                             min_row=r.min_row + row, max_row=r.min_row + row)
+
         t = Series(one(ly), one(lx), title_from_data=False)
-        t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!${get_column_letter(ll.min_col)}$"
-                                         f"{ll.min_row + row}"))
+        cell = f"${get_column_letter(ll.min_col)}${ll.min_row + row}"
+        t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!{cell}"))
         t.marker.symbol = "circle"
         t.marker.size = 7
         t.dLbls = DataLabelList()
