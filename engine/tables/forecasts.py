@@ -308,6 +308,15 @@ def _charts(ctx: RefreshContext) -> SheetContent | None:
     if not codes:
         return None
     prices_t, steps_t, latest_t = _chart_tables(ctx, codes)
+    summary = []
+    for code in codes:
+        inst, r = ctx.data.instruments[code], ctx.cache["forecast_current"][code]
+        summary.append({
+            "Code": code, "Name": inst.name,
+            "1 Mo Forecast": (f"{r['forecast']:+.2f} pp" if inst.is_yield
+                              else f"{r['forecast']:+.2%}"),
+            "Position": POSITION_WORDS[r["position"]], "Trade": r["trade"],
+            "Updated": r["updated"]})
     charts = []
     for i, code in enumerate(codes):
         inst = ctx.data.instruments[code]
@@ -319,7 +328,12 @@ def _charts(ctx: RefreshContext) -> SheetContent | None:
         charts.append(ChartSpec(make=price_chart(code, f"{inst.name} ({code})", inst.is_yield),
                                 height=7.0))
         charts.append(ChartSpec(make=signal_chart(code, i, sig_title), height=5.0))
-    return SheetContent("Charts", charts=charts, data_tables=[prices_t, steps_t, latest_t],
+    top = Table("ForecastChartSummary", pd.DataFrame(summary), formats={"Updated": DATE},
+                title="Composite forecasts (summary of Tables 2, 4, 6, 8)",
+                notes=["Forecasts: % change of the price (FX: the first currency); bonds: "
+                       "yield change in percentage points."])
+    return SheetContent("Charts", tables=[top], charts=charts,
+                        data_tables=[prices_t, steps_t, latest_t],
                         intro=["Composite model: price history and model signals "
                                f"(last {CHART_MONTHS // 12} years; 1 Long, 0 Neutral, −1 Short; "
                                "latest trade labelled)"])
