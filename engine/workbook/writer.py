@@ -165,6 +165,8 @@ def _write_table(ws: Worksheet, t: Table, row: int, col: int, used_names: set[st
         c.font = HEADER_FONT
         c.fill = HEADER_FILL
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    if any(len(name) > 12 for name in columns):  # room for a wrapped two-line header
+        ws.row_dimensions[row].height = 30
     formats = [t.formats.get(name) or _default_format(df[df.columns[j]])
                for j, name in enumerate(columns)]
     values = df.to_numpy(dtype=object)
