@@ -34,7 +34,8 @@ __all__ = [
     "to_monthly", "link", "annualize", "window_return", "trailing_return", "ytd_return",
     "calendar_year_return", "since_inception", "volatility", "sharpe", "max_drawdown",
     "wealth_index", "drawdown_series", "best_worst_month", "relative_stats",
-    "performance_row", "performance_table", "newsletter_table", "PERF_COLUMNS",
+    "performance_row", "performance_table", "newsletter_table", "PERF_COLUMNS", "setting",
+    "valid_series_meta",
 ]
 
 SQRT12 = math.sqrt(12.0)
@@ -502,3 +503,41 @@ def newsletter_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof, yea
         row["Note"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
+
+
+def setting(settings: dict, key: str, default=None):
+    """A ``Settings`` value by key, matched case- and space-insensitively; ``default`` when
+    absent or blank."""
+    want = " ".join(key.split()).casefold()
+    for k, v in (settings or {}).items():
+        if " ".join(str(k).split()).casefold() == want:
+            if v is None or (isinstance(v, str) and not v.strip()):
+                return default
+            if isinstance(v, float) and math.isnan(v):
+                return default
+            return v
+    return default
+
+
+def valid_series_meta(returns: pd.DataFrame, series: pd.DataFrame,
+                      ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The ``Series`` rows that are valid, and ``{name: reason}`` for the rows that are not
+    (bad Role or Basis), so one bad row does not stop the others. The returned frame always
+    has a ``Name`` column (an index named Name is turned into one)."""
+    if series is None or len(series) == 0:
+        return series, {}
+    if not any(str(c).strip().lower() == "name" for c in series.columns):
+        series = series.reset_index()  # the reader indexes the Series sheet by Name
+        if not any(str(c).strip().lower() == "name" for c in series.columns):
+            series = series.rename(columns={series.columns[0]: "Name"})
+    good, bad = [], {}
+    for i in range(len(series)):
+        row = series.iloc[[i]]
+        try:
+            _meta_rows(returns, row)
+            good.append(i)
+        except ValueError as e:
+            nc = next(c for c in row.columns if str(c).strip().lower() == "name")
+            name = str(row.iloc[0][nc])
+            bad[name] = str(e)
+    return series.iloc[good], bad

@@ -20,7 +20,6 @@ labelled model/hypothetical.
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 
@@ -33,9 +32,9 @@ import pandas as pd
 from engine.inputs.data import WorkbookData
 from engine.models import performance as perf
 from engine.models.income import income_figures
+from engine.models.performance import setting, valid_series_meta
 from engine.reports.render import (DASH, GREY, LETTER, NAVY, PALETTE, draw_table, fmt_num,
                                    fmt_pct, new_page, slug, wrap)
-from engine.tables.performance import setting, valid_series_meta
 
 __all__ = ["write_factsheets", "factsheet_figures", "STANDARD_DISCLOSURES"]
 
@@ -332,15 +331,6 @@ def _pdf_rc(data: WorkbookData, f: dict, firm: str, disclosure: str) -> dict:
     return rc
 
 
-class _QuietWeights(logging.Filter):
-    """Drop font_manager's 'Failed to find font weight normal for Helvetica' notices (the
-    standard Helvetica has only a 'medium' weight, which is what is used)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "Failed to find font weight" not in record.getMessage()
-
-
-logging.getLogger("matplotlib.font_manager").addFilter(_QuietWeights())
 
 
 def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | None = None,

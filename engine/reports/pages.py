@@ -16,6 +16,7 @@ __all__ = ["PageWriter", "table_cells"]
 
 TOP, BOTTOM, LEFT, WIDTH = 0.90, 0.06, 0.05, 0.90
 PAGE_PTS = LANDSCAPE[0] * 72 * WIDTH  # usable width in points
+MIN_FONT = 5.5
 
 
 def table_cells(table: Table, max_chars: int = 38) -> tuple[list[str], list[list[str]]]:
@@ -75,7 +76,7 @@ class PageWriter:
 
     def room(self, need: float) -> None:
         """Start a new page unless ``need`` (figure fraction) fits below the cursor."""
-        if self.fig is None or self.y - need < BOTTOM:
+        if self.fig is None or self.y - need < BOTTOM - 1e-9:
             self.new_page()
 
     # ------------------------------------------------------------------ content
@@ -95,30 +96,32 @@ class PageWriter:
         self.fig.text(LEFT, self.y, body, fontsize=size, color=color, va="top", linespacing=1.3)
         self.y -= h + 0.012
 
-    def table(self, table: Table) -> None:
+    def table(self, table: Table, fallback_title: str | None = None) -> None:
         """Draw a table, splitting rows over pages and very wide tables into column groups
         (each group repeats the first column)."""
         header, rows = table_cells(table)
         if not header:
             return
-        widths = [max([len(header[j])] + [len(r[j]) for r in rows]) + 2
+        # bold header text is ~20 % wider than body text
+        widths = [max([int(len(header[j]) * 1.2 + 0.99)] + [len(r[j]) for r in rows]) + 2
                   for j in range(len(header))]
         groups, cur, total = [], [], 0
+        max_chars = PAGE_PTS / (MIN_FONT * 0.62)  # what fits at the smallest font
         for j in range(1, len(header)):
-            if cur and total + widths[j] > 175 - widths[0]:
+            if cur and total + widths[j] > max_chars - widths[0]:
                 groups.append(cur)
                 cur, total = [], 0
             cur.append(j)
             total += widths[j]
         if cur or not groups:
             groups.append(cur)
-        title = table.title or table.name
+        title = table.title or fallback_title or table.name
         for gi, g in enumerate(groups):
             cols = [0, *g]
             chars = sum(widths[j] for j in cols)
-            fs = max(5.0, min(8.0, PAGE_PTS / (chars * 0.58)))
+            fs = max(MIN_FONT, min(8.0, PAGE_PTS / (chars * 0.62)))
             rh = fs * 1.75 / 72 / LANDSCAPE[1]
-            width = min(WIDTH, chars * fs * 0.58 / 72 / LANDSCAPE[0])
+            width = min(WIDTH, chars * fs * 0.62 / 72 / LANDSCAPE[0])
             hdr = [header[j] for j in cols]
             body = [[r[j] for j in cols] for r in rows]
             part = f"{title} ({gi + 1}/{len(groups)})" if len(groups) > 1 else title
@@ -139,9 +142,15 @@ class PageWriter:
             self.text(note, size=6.5, color=GREY)
         self.y -= 0.01
 
-    def chart(self, draw: Callable, height: float = 0.40) -> None:
-        """Reserve ``height`` (figure fraction) and call ``draw(fig, rect)`` with
-        ``rect = [left, bottom, width, height]`` for the axes."""
+    def chart(self, draw: Callable, height: float = 0.40, min_height: float | None = None,
+              ) -> None:
+        """Reserve ``height`` (figure fraction; down to ``min_height`` when that fits on the
+        current page) and call ``draw(fig, rect)`` with ``rect = [left, bottom, width,
+        height]`` for the axes."""
+        if self.fig is not None and min_height is not None:
+            avail = self.y - BOTTOM - 0.02
+            if min_height <= avail < height:
+                height = avail
         self.room(height + 0.02)
         rect = [LEFT + 0.04, self.y - height + 0.03, WIDTH - 0.06, height - 0.05]
         draw(self.fig, rect)

@@ -7,6 +7,7 @@ state, no GUI backend); pages are saved through matplotlib's PDF backend.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 import textwrap
@@ -27,6 +28,17 @@ LIGHT = "#e9edf4"
 PALETTE = ["#1f3864", "#c0504d", "#9bbb59", "#f79646", "#4bacc6", "#8064a2", "#7f7f7f"]
 DASH = "\u2014"  # em dash shown for a figure that cannot be computed
 _NUMERIC = re.compile(r"^([+\-]?[$]?[\d,]*\.?\d+%?|\u2014|\d{4}-\d{2}-\d{2})$")
+
+
+class _QuietWeights(logging.Filter):
+    """Drop font_manager's 'Failed to find font weight …' notices: table text asks for
+    'medium', which the standard Helvetica has and DejaVu maps to its regular face."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_QuietWeights())
 
 
 def new_page(size: tuple[float, float] = LETTER) -> Figure:

@@ -29,7 +29,7 @@ from engine.inputs.data import WorkbookData
 from engine.reports.pages import PageWriter
 from engine.reports.render import GREY, NAVY, PALETTE, wrap
 from engine.tables.base import RefreshContext, SheetContent, Table
-from engine.tables.performance import setting
+from engine.models.performance import setting
 
 __all__ = ["write_report", "SECTIONS"]
 
@@ -38,7 +38,8 @@ SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
             ("Fixed Income", "Bond", "Bond Forecasts", "Bond Valuation"),
             ("Currencies", "FX", "FX Forecasts", "FX Valuation"),
             ("Commodities", "Commodity", "Commodity Forecasts", "Commodity Valuation"))
-SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts"}
+SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts",
+                 "Signals"}
 LOWER = re.compile(r"position|signal|σ|sigma|regime|prob|phase", re.I)
 
 
@@ -134,6 +135,7 @@ def _plot_scatter(table: Table):
                 if np.isfinite(xv) and np.isfinite(yv):
                     ax.annotate(str(t), (xv, yv), fontsize=6.5, xytext=(4, 3),
                                 textcoords="offset points")
+        ax.margins(0.12)
         ax.axhline(0, color=GREY, lw=0.6)
         ax.axvline(0, color=GREY, lw=0.6)
         for col, axis, vals in ((xc, ax.xaxis, xs), (yc, ax.yaxis, ys)):
@@ -159,6 +161,96 @@ def _chart_for(table: Table):
     if len(_numeric(df)) >= 2:
         return _plot_scatter(table)
     return None
+
+
+# chart feeds of the forecast and valuation builders (engine/tables/forecasts.py, valuation.py)
+KNOWN_FEEDS = ("FcChartPrices", "FcChartSignals", "FcChartLatest", "ValChartPrices",
+               "ValChartSigma", "ValScatter")
+
+
+def _style(ax, title: str | None = None, dates: bool = True) -> None:
+    if title:
+        ax.set_title(title, fontsize=8, color=NAVY, loc="left", weight="bold")
+    ax.tick_params(labelsize=6.5)
+    ax.grid(alpha=0.3, lw=0.5)
+    if dates:
+        loc = mdates.AutoDateLocator(minticks=4, maxticks=9)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def _instrument_pair(feeds: dict[str, pd.DataFrame], inst):
+    """Draw function: price with model signals (seed Chart 1) on the left, price with its fair
+    value above valuation σ (Charts 2/6) on the right, for one instrument; None when neither
+    feed has it."""
+    code = inst.code
+    fp, fs = feeds.get("FcChartPrices"), feeds.get("FcChartSignals")
+    vp, vs = feeds.get("ValChartPrices"), feeds.get("ValChartSigma")
+    has_fc = fp is not None and fs is not None and code in fp and code in fs
+    has_val = vp is not None and vs is not None and code in vp and code in vs
+    if not (has_fc or has_val):
+        return None
+    unit = "yield, %" if inst.is_yield else "price"
+    latest = feeds.get("FcChartLatest")
+
+    def panel(fig, rect, top_title, low_title):
+        l, b, w, h = rect
+        ax = fig.add_axes([l, b + h * 0.40, w, h * 0.55])
+        ax2 = fig.add_axes([l, b, w, h * 0.30], sharex=ax)
+        ax.tick_params(labelbottom=False)
+        _style(ax, top_title)
+        _style(ax2, low_title)
+        ax2.title.set_fontsize(7)
+        return ax, ax2
+
+    def draw(fig, rect):
+        l, b, w, h = rect
+        half = (w - 0.06) / 2
+        if has_fc:
+            ax, ax2 = panel(fig, [l, b, half, h], f"{inst.name} ({code}): {unit} and model "
+                            "signals", "Model signal (1 Long, 0 Neutral, -1 Short)")
+            x = pd.to_datetime(fp["Date"])
+            ax.plot(x, fp[code].to_numpy(dtype=float), color=NAVY, lw=1)
+            ax2.plot(pd.to_datetime(fs["Date"]), fs[code].to_numpy(dtype=float),
+                     color=PALETTE[1], lw=1)
+            ax2.set_ylim(-1.6, 1.6)
+            ax2.set_yticks([-1, 0, 1])
+            if latest is not None and code in set(latest["Code"]):
+                r = latest[latest["Code"] == code].iloc[0]
+                ax2.plot([pd.Timestamp(r["Date"])], [r["Signal"]], "o", color=PALETTE[1], ms=4)
+                ax2.annotate(str(r["Label"]), (pd.Timestamp(r["Date"]), r["Signal"]),
+                             fontsize=6.5, xytext=(-4, 5), textcoords="offset points",
+                             ha="right")
+        else:
+            fig.text(l, b + h / 2, f"{code}: no model signals in this refresh", fontsize=8,
+                     color=GREY)
+        if has_val:
+            ax, ax2 = panel(fig, [l + half + 0.06, b, half, h], f"{inst.name} ({code}): "
+                            f"{unit} and fair value", "Valuation (σ)")
+            x = pd.to_datetime(vp["Date"])
+            ax.plot(x, vp[code].to_numpy(dtype=float), color=NAVY, lw=1, label=code)
+            if f"{code} FV" in vp:
+                ax.plot(x, vp[f"{code} FV"].to_numpy(dtype=float), color=GREY, lw=1, ls="--",
+                        label="Fair value")
+            ax.legend(fontsize=6, frameon=False, loc="upper left")
+            ax2.plot(pd.to_datetime(vs["Date"]), vs[code].to_numpy(dtype=float),
+                     color=PALETTE[1], lw=1)
+            for c in vs.columns:
+                if str(c).endswith("σ") and c != code:
+                    ax2.plot(pd.to_datetime(vs["Date"]), vs[c].to_numpy(dtype=float),
+                             color=GREY, lw=0.6, ls=":")
+            ax2.axhline(0, color=GREY, lw=0.5)
+        else:
+            fig.text(l + half + 0.06, b + h / 2, f"{code}: no valuation in this refresh",
+                     fontsize=8, color=GREY)
+    return draw
+
+
+def _valuation_scatter(df: pd.DataFrame):
+    """Seed Chart 3: valuation % (x) against the 1-year valuation forecast (y), labelled."""
+    t = Table("ValScatter", df[["Code", "Valuation (%)", "1 Yr"]],
+              title="Stock indices: valuation (P/FV - 1) vs 1-year valuation-based forecast")
+    return _plot_scatter(t)
 
 
 def _price_panels(data: WorkbookData, asset_class: str, years: int = 10):
@@ -214,6 +306,8 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     firm = str(setting(data.settings, "Firm Name", "") or "")
     dated = f"{data.asof:%B %d, %Y}"
     charts_sheet = sheets.get("Charts")
+    feeds = {t.name: t.df for sc in sheets.values() for t in sc.data_tables
+             if t.name in KNOWN_FEEDS and t.df is not None}
     missing = [s for _, _, f, v in SECTIONS for s in (f, v) if s not in sheets]
     if "Track Record" not in sheets:
         missing.append("Track Record")
@@ -247,13 +341,22 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
             found = True
             for line in sc.intro:
                 pw.text(line, size=7.5, color=GREY)
-            for t in sc.tables:
-                pw.table(t)
+            for k, t in enumerate(sc.tables):
+                pw.table(t, sheet if k == 0 else None)
             charts += sc.data_tables
         if charts_sheet is not None:
-            charts += [t for t in charts_sheet.data_tables
-                       if any(c and c in _key(f"{t.name} {t.title or ''}") for c in codes)]
+            charts += [t for t in charts_sheet.data_tables if t.name not in KNOWN_FEEDS
+                       and any(c and c in _key(f"{t.name} {t.title or ''}") for c in codes)]
         drawn = 0
+        if cls == "Equity" and "ValScatter" in feeds and {"Code", "Valuation (%)", "1 Yr"} <= \
+                set(feeds["ValScatter"].columns):
+            pw.chart(_valuation_scatter(feeds["ValScatter"]), height=0.45, min_height=0.32)
+            drawn += 1
+        for inst in data.by_class(cls):
+            fn = _instrument_pair(feeds, inst)
+            if fn is not None:
+                pw.chart(fn, height=0.40)
+                drawn += 1
         for t in charts:
             fn = _chart_for(t)
             if fn is not None:

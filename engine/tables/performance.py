@@ -9,48 +9,11 @@ import math
 import pandas as pd
 
 from engine.models.income import income_figures
-from engine.models.performance import _meta_rows, newsletter_table, performance_table
+from engine.models.performance import (newsletter_table, performance_table, setting,
+                                       valid_series_meta)
 from engine.tables.base import DATE, INT, NUM2, PCT, RefreshContext, SheetContent, Table, register
 
 __all__ = ["build", "setting", "valid_series_meta", "risk_free_series"]
-
-
-def setting(settings: dict, key: str, default=None):
-    """A ``Settings`` value by key, matched case- and space-insensitively; ``default`` when
-    absent or blank."""
-    want = " ".join(key.split()).casefold()
-    for k, v in (settings or {}).items():
-        if " ".join(str(k).split()).casefold() == want:
-            if v is None or (isinstance(v, str) and not v.strip()):
-                return default
-            if isinstance(v, float) and math.isnan(v):
-                return default
-            return v
-    return default
-
-
-def valid_series_meta(returns: pd.DataFrame, series: pd.DataFrame,
-                      ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The ``Series`` rows that are valid, and ``{name: reason}`` for the rows that are not
-    (bad Role or Basis), so one bad row does not stop the others. The returned frame always
-    has a ``Name`` column (an index named Name is turned into one)."""
-    if series is None or len(series) == 0:
-        return series, {}
-    if not any(str(c).strip().lower() == "name" for c in series.columns):
-        series = series.reset_index()  # the reader indexes the Series sheet by Name
-        if not any(str(c).strip().lower() == "name" for c in series.columns):
-            series = series.rename(columns={series.columns[0]: "Name"})
-    good, bad = [], {}
-    for i in range(len(series)):
-        row = series.iloc[[i]]
-        try:
-            _meta_rows(returns, row)
-            good.append(i)
-        except ValueError as e:
-            nc = next(c for c in row.columns if str(c).strip().lower() == "name")
-            name = str(row.iloc[0][nc])
-            bad[name] = str(e)
-    return series.iloc[good], bad
 
 
 def risk_free_series(data, notes: list[str]) -> pd.Series | None:
