@@ -697,7 +697,8 @@ CELL_VALUES = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["a", "b"
                         st.booleans(), st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 3)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, database=None,  # no .hypothesis/ outside tmp_path
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.dictionaries(st.tuples(st.integers(1, 4), st.integers(1, 4)), CELL_VALUES, max_size=5))
 def test_random_edits_are_reported_exactly_at_their_cells(tmp_path: Path, edits: dict) -> None:
     src = tmp_path / "grid.xlsx"
