@@ -847,3 +847,11 @@ def test_lying_zip_header_cannot_inflate_a_part(user_wb: Path, tmp_path: Path) -
         assert z.getinfo(part).file_size == 2000  # the lie is in place
     with pytest.raises(GuardError, match=rf"part {part} unreadable \(Bad CRC-32"):
         snapshot(liar)
+
+
+def test_malformed_sheet_xml_is_refused(user_wb: Path, tmp_path: Path) -> None:
+    part = sheet_part(user_wb, "Notes")
+    src = rezip(user_wb, tmp_path / "broken.xlsx",
+                replace={part: lambda d: d.replace(b"</sheetData>", b"</sheetDat>")})
+    with pytest.raises(GuardError, match=rf"part {part} is not well-formed XML \(mismatched tag"):
+        snapshot(src)
