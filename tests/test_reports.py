@@ -165,3 +165,37 @@ def test_factsheet_keeps_non_latin_text(tmp_path):
     d.series.loc[1, "Description"] = "Model strategy: long when valuation σ < −1 (Ω)"
     [path, _] = write_factsheets(d, tmp_path)
     assert "valuation σ < −1" in pdf_text(path)  # embedded fonts, nothing lost
+
+
+def test_report_instrument_charts_from_builder_feeds(tmp_path):
+    """The chart feeds as the forecast and valuation builders lay them out (wide: one column
+    per code) give per-instrument charts (seed Charts 1-3)."""
+    d = make_data()
+    d.instruments = {"SPX": Instrument("SPX", "S&P 500", "US", "Equity"),
+                     "AAA": Instrument("AAA", "Moody's Aaa", "US", "Bond", "Yield", 25.0)}
+    dates = pd.date_range("1994-01-31", "1998-12-31", freq="ME")
+    n = len(dates)
+    px = pd.DataFrame({"Date": dates, "SPX": np.linspace(460, 1229, n),
+                       "AAA": np.linspace(7.5, 6.2, n)})
+    sig = pd.DataFrame({"Date": dates, "SPX": 1.0, "AAA": -1.0})
+    latest = pd.DataFrame({"Code": ["SPX", "AAA"], "Date": [dates[-1]] * 2,
+                           "Signal": [1, -1], "Label": ["B", "no trade"]})
+    vpx = px.assign(**{"SPX FV": px["SPX"] * 0.8, "AAA FV": px["AAA"] + 0.3})
+    vsig = pd.DataFrame({"Date": dates, "SPX": np.linspace(0, 1.7, n),
+                         "AAA": np.linspace(0.5, -0.1, n), "+1.75σ": 1.75, "−1.75σ": -1.75})
+    scat = pd.DataFrame({"Code": ["SPX"], "Valuation (%)": [0.77], "Valuation (σ)": [1.7],
+                         "1 Yr": [0.096]})
+    tables = {"Charts": [
+        SheetContent("Charts", data_tables=[Table("FcChartPrices", px),
+                                            Table("FcChartSignals", sig),
+                                            Table("FcChartLatest", latest)]),
+        SheetContent("Charts", data_tables=[Table("ValChartPrices", vpx),
+                                            Table("ValChartSigma", vsig),
+                                            Table("ValScatter", scat)])]}
+    text = pdf_text(write_report(d, tables, tmp_path / "r.pdf"))
+    assert "S&P 500 (SPX): price and model signals" in text
+    assert "S&P 500 (SPX): price and fair value" in text
+    assert "Moody's Aaa (AAA): yield, % and model signals" in text
+    assert "valuation (P/FV - 1) vs 1-year" in text
+    assert "Model charts not available" not in text  # both classes had feeds
+    assert "No FX instruments in this workbook" in text
