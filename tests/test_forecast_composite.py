@@ -103,10 +103,22 @@ def test_unforecastable_series_fades_to_the_mean():
     px, _ = _equity(n=400, seed=11)
     h = forecast_history(px, quote="Price", asset_class="Equity", use_valuation=False)
     tail = h.dropna(subset=["forecast"]).iloc[-60:]
-    gap = (tail["forecast"] - tail["mean"]).abs().max()
-    assert gap < (tail["regression"] - tail["mean"]).abs().max() + 1e-12
+    gap = (tail["forecast"] - tail["anchor"]).abs().max()
+    assert gap < (tail["regression"] - tail["anchor"]).abs().max() + 1e-12
+    assert set(tail["anchor"].round(12)) <= set(tail["mean"].round(12)) | {0.0}
     assert set(h["position"].dropna().unique()) <= {-1.0, 0.0, 1.0}
     assert h.attrs["features"][0] == "const" and "sigma" not in h.attrs["features"]
+
+
+def test_anchor_is_the_better_of_mean_and_zero_so_far():
+    from engine.models.composite import _anchor
+    y_next = np.array([0.01, -0.02, 0.0, 0.03, np.nan])
+    mean = np.array([0.05, 0.05, 0.05, 0.05, 0.05])
+    got = _anchor(y_next, mean, min_obs=2)
+    # squared errors so far: mean 0.0016, 0.0049, 0.0025 ...; zero 0.0001, 0.0004, 0 ...
+    assert got[0] == 0.05 and got[1] == 0.05          # fewer than 2 scored months
+    assert got[2] == 0.0 and got[3] == 0.0 and got[4] == 0.0
+    assert np.isnan(_anchor(y_next, np.full(5, np.nan))).all()
 
 
 def test_one_month_forecast_is_last_row():

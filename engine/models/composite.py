@@ -21,11 +21,13 @@ The model (details and reasons in ``docs/methodology.md``, "Composite forecast")
    month on the pairs (x_s, y_{s+1}) with s+1 ≤ t (expanding window), penalty
    ``ridge`` × n × feature variance (intercept free), forecast clipped to the prevailing mean
    ± 2 standard deviations of past changes.
-3. A forecast combination with the prevailing historical mean m_t:
-   ``forecast = m_t + w_t (regression − m_t)``, where w_t is the encompassing weight estimated
-   on the out-of-sample errors realised so far (least squares of y − m on f − m, prior 0.5
+3. A forecast combination with an anchor a_t — the prevailing historical mean, or zero change
+   when zero has had the smaller squared errors over the months scored so far (FX pairs and
+   commodities, where the random walk is the harder benchmark):
+   ``forecast = a_t + w_t (regression − a_t)``, where w_t is the encompassing weight estimated
+   on the out-of-sample errors realised so far (least squares of y − a on f − a, prior 0.5
    worth 24 months, clipped to [0, 1]). A regression that has not helped out of sample fades
-   towards the historical mean.
+   towards the anchor.
 
 Nothing is fitted on the future: every figure in row t uses data dated t or earlier.
 """
@@ -198,6 +200,20 @@ def _combination_weight(y_next: np.ndarray, f: np.ndarray, m: np.ndarray,
     return np.clip(w, 0.0, 1.0)
 
 
+def _anchor(y_next: np.ndarray, mean: np.ndarray, min_obs: int = MIN_MEAN) -> np.ndarray:
+    """The combination's anchor at t: the prevailing mean, or zero change when zero has had
+    the smaller sum of squared errors over the months already scored (s ≤ t−1, at least
+    ``min_obs`` of them). NaN where the mean is not yet defined."""
+    ok = np.isfinite(y_next) & np.isfinite(mean)
+    se_m = np.cumsum(np.where(ok, (y_next - mean) ** 2, 0.0))
+    se_0 = np.cumsum(np.where(ok, y_next ** 2, 0.0))
+    cnt = np.cumsum(ok)
+    se_m, se_0 = np.concatenate([[0.0], se_m[:-1]]), np.concatenate([[0.0], se_0[:-1]])
+    cnt = np.concatenate([[0], cnt[:-1]])
+    zero = (cnt >= min_obs) & (se_0 < se_m)
+    return np.where(np.isfinite(mean), np.where(zero, 0.0, mean), np.nan)
+
+
 def _align_sigma(sigma: pd.Series | pd.DataFrame | None, index: pd.DatetimeIndex) -> pd.Series:
     if sigma is None:
         return pd.Series(np.nan, index=index)
@@ -229,8 +245,8 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
     ``fit_store``: optional content-keyed store of Markov estimations passed to it.
 
     Columns: ``price``, ``change`` (realised change to t), ``forecast`` (composite, change t→t+1:
-    decimal for prices, pp for yields), ``regression``, ``mean`` (prevailing mean), ``weight``
-    (combination weight on the regression), ``sigma``, ``momentum``, ``regime_prob`` (filtered
+    decimal for prices, pp for yields), ``regression``, ``mean`` (prevailing mean), ``anchor``
+    (mean or 0, see the module docstring), ``weight`` (combination weight on the regression), ``sigma``, ``momentum``, ``regime_prob`` (filtered
     high-volatility probability), ``phase``, ``position`` (1/0/−1, NaN without forecast),
     ``trade``. ``attrs["features"]`` lists the regression's features. Row t uses data ≤ t only.
     """
@@ -270,12 +286,13 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
     lo, hi = (mean - 2 * sd).to_numpy(), (mean + 2 * sd).to_numpy()
     reg = np.where(np.isfinite(reg), np.clip(reg, lo, hi), np.nan)
     m = mean.to_numpy()
-    w = _combination_weight(y_next.to_numpy(), reg, m)
-    fc = m + w * (reg - m)
+    a = _anchor(y_next.to_numpy(), m)
+    w = _combination_weight(y_next.to_numpy(), reg, a)
+    fc = a + w * (reg - a)
     out = pd.DataFrame({
         "price": p, "change": change, "forecast": fc, "regression": reg, "mean": m,
-        "weight": np.where(np.isfinite(fc), w, np.nan), "sigma": sig, "momentum": mom,
-        "regime_prob": prob,
+        "anchor": a, "weight": np.where(np.isfinite(fc), w, np.nan), "sigma": sig,
+        "momentum": mom, "regime_prob": prob,
     }, index=idx)
     out["phase"] = phases(out["regime_prob"], out["sigma"])
     out["position"] = positions(out["forecast"], band, quote)
