@@ -855,3 +855,13 @@ def test_malformed_sheet_xml_is_refused(user_wb: Path, tmp_path: Path) -> None:
                 replace={part: lambda d: d.replace(b"</sheetData>", b"</sheetDat>")})
     with pytest.raises(GuardError, match=rf"part {part} is not well-formed XML \(mismatched tag"):
         snapshot(src)
+
+
+def test_changed_validation_shows_where_it_changed(user_wb: Path, tmp_path: Path) -> None:
+    def narrow(wb):
+        wb["Instruments"].data_validations.dataValidation[0].formula1 = '"Equity,Bond"'
+    before = snapshot(user_wb)
+    after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx", edit=narrow))
+    assert compare(before, after, engine_areas=AREAS) == [
+        'Instruments: data validation on C2:C40 changed (…"Equity,Bond,FX,Commodity… '
+        'became …"Equity,Bond…)']

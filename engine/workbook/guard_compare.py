@@ -63,6 +63,23 @@ def _same(a: object, b: object) -> bool:
     return a == b and type(a) is type(b)
 
 
+def _hint(a: str, b: str, width: int = 30) -> str:
+    """Where two canonical texts part: ``…type="list"><formula1>"A,B,C…" became …"A,B"…``."""
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    start = max(0, i - 12)
+
+    def cut(s: str) -> str:
+        mid = s[start:len(s) - j]
+        mid = mid if len(mid) <= width else mid[:width] + "…"
+        return ("…" if start else "") + mid + ("…" if j else "")
+    return f"{cut(a)} became {cut(b)}"
+
+
 def _style_diff(a: tuple, b: tuple) -> str:
     parts = []
     for label, x, y in zip(STYLE_PARTS, a, b):
@@ -169,7 +186,7 @@ def _compare_ranges(name: str, label: str, bd: Mapping[str, str], ad: Mapping[st
             if areas is None:
                 out.append(f"{name}: {label} on {sq} added")
         elif bd[sq] != ad[sq]:
-            out.append(f"{name}: {label} on {sq} changed")
+            out.append(f"{name}: {label} on {sq} changed ({_hint(bd[sq], ad[sq])})")
     return out
 
 
@@ -260,7 +277,8 @@ def _compare_sheet(name: str, b: SheetSnap, a: SheetSnap, areas: list[Area] | No
         if x != y:
             short = len(x or "") < 30 and len(y or "") < 30
             out.append(f"{name}: {key} " + (f"{x or 'none'} became {y or 'none'}" if short
-                                             else "dropped" if y is None else "changed"))
+                                             else "dropped" if y is None
+                                             else f"changed ({_hint(x or '', y)})"))
     for uri, feature in sorted(b.extensions.items()):
         if uri not in a.extensions and uri not in _SHEET_EXT_MINOR:
             out.append(f"{name}: {feature} (worksheet extension) dropped")
