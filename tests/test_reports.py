@@ -81,6 +81,11 @@ def test_income_factsheet_has_income_panel(tmp_path):
     # a 30-month record: 5-year figure shown as a dash with the reason in the notes
     assert "needs 60 months, has 30" in text
     assert "Performance type: Actual" in text
+    # the benchmark's since-inception figure covers the strategy's 30 months, annualized
+    mkt = d.returns["MKT"].to_numpy()[-30:]
+    assert pct(np.prod(1 + mkt) ** (12 / 30) - 1) in text
+    s = d.returns["INCOME"].dropna().to_numpy()
+    assert pct(np.prod(1 + s) ** (12 / 30) - 1) in text
 
 
 def test_factsheet_problems_reported(tmp_path):
