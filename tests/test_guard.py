@@ -255,7 +255,8 @@ LOSSES = [
     ("column unhidden", _unhide, ["Notes: column G unhidden"]),
     ("row height", _row_height, ["Notes: row 7 height 30.0 became default"]),
     ("freeze panes", _unfreeze, ["Notes: freeze panes B2 became none"]),
-    ("print setup", _landscape, ["Notes: page setup changed"]),
+    ("print setup", _landscape,
+     ['Notes: page setup changed (…orientation="portrait… became …orientation="landscape…)']),
     ("sheet removed", _del_sheet, ['workbook: sheet "Instruments" dropped']),
     ("sheet hidden", _hide_sheet, ['workbook: sheet "Instruments" was visible, became hidden']),
     ("sheet order", _move_sheet,
@@ -863,5 +864,5 @@ def test_changed_validation_shows_where_it_changed(user_wb: Path, tmp_path: Path
     before = snapshot(user_wb)
     after = snapshot(refresh_like(user_wb, tmp_path / "out.xlsx", edit=narrow))
     assert compare(before, after, engine_areas=AREAS) == [
-        'Instruments: data validation on C2:C40 changed (…"Equity,Bond,FX,Commodity… '
-        'became …"Equity,Bond…)']
+        'Instruments: data validation on C2:C40 changed (…<formula1>"Equity,Bond,FX,Commodity… '
+        'became …<formula1>"Equity,Bond…)']

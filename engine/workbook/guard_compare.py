@@ -63,7 +63,7 @@ def _same(a: object, b: object) -> bool:
     return a == b and type(a) is type(b)
 
 
-def _hint(a: str, b: str, width: int = 30) -> str:
+def _hint(a: str, b: str, width: int = 40) -> str:
     """Where two canonical texts part: ``…type="list"><formula1>"A,B,C…" became …"A,B"…``."""
     i = 0
     while i < min(len(a), len(b)) and a[i] == b[i]:
@@ -71,7 +71,8 @@ def _hint(a: str, b: str, width: int = 30) -> str:
     j = 0
     while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
         j += 1
-    start = max(0, i - 12)
+    space, tag = a.rfind(" ", 0, i) + 1, a.rfind("<", 0, i)  # start at a word or a tag
+    start = max(space, tag, i - 30, 0)
 
     def cut(s: str) -> str:
         mid = s[start:len(s) - j]
