@@ -13,12 +13,20 @@ from typing import Any
 
 import pandas as pd
 
-from addin.convert import (ExcelArgError, excel_value, flatten, is_blank, to_date, to_number,
-                           to_series, udf)
+from addin.convert import (
+    ExcelArgError,
+    excel_value,
+    flatten,
+    is_blank,
+    to_date,
+    to_number,
+    to_series,
+    udf,
+)
 from engine.models import performance as perf
 from engine.models.gdp_gap import GDP_GAP_COLUMNS, gdp_gap
 
-__all__ = ["gamma_perf", "gamma_link", "gamma_annualize", "gamma_gdp_gap"]
+__all__ = ["gamma_annualize", "gamma_gdp_gap", "gamma_link", "gamma_perf"]
 
 
 def _flag(v: Any, arg: str, default: bool) -> bool:

@@ -18,10 +18,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.inputs.data import WorkbookData  # noqa: E402
-from engine.reports.factsheets import write_factsheets  # noqa: E402
-from engine.tables import performance as perf_builder  # noqa: E402
-from engine.tables.base import RefreshContext  # noqa: E402
+from engine.inputs.data import WorkbookData
+from engine.reports.factsheets import write_factsheets
+from engine.tables import performance as perf_builder
+from engine.tables.base import RefreshContext
 
 
 def synthetic_data(n_series: int = 50, years: int = 30, asof: str = "2018-12-31",

@@ -7,12 +7,12 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from test_performance_tables import make_data
 
 from engine.inputs.data import Instrument
 from engine.reports.factsheets import write_factsheets
 from engine.reports.report import write_report
 from engine.tables.base import PCT, SheetContent, Table
-from test_performance_tables import make_data
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler")
 

@@ -6,7 +6,12 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from addin.udfs_performance import gamma_annualize, gamma_gdp_gap, gamma_link, gamma_perf
+from addin.udfs_performance import (
+    gamma_annualize,
+    gamma_gdp_gap,
+    gamma_link,
+    gamma_perf,
+)
 
 
 def excel_columns(values, start=(1996, 1)):

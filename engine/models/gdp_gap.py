@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["parse_period", "gdp_gap", "contiguous_run", "GDP_GAP_COLUMNS"]
+__all__ = ["GDP_GAP_COLUMNS", "contiguous_run", "gdp_gap", "parse_period"]
 
 GDP_GAP_COLUMNS = ("Period", "Growth", "Non Annualized", "GDP Index", "Trend Growth",
                    "Target Index", "Gap")
 
 _RX = [re.compile(r"^(\d{4})$"),
-       re.compile(r"^(\d{4})\s*[-/ ]?\s*Q([1-4])$", re.I),
-       re.compile(r"^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.I)]
+       re.compile(r"^(\d{4})\s*[-/ ]?\s*Q([1-4])$", re.IGNORECASE),
+       re.compile(r"^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.IGNORECASE)]
 
 
 def parse_period(value: Any, arg: str = "periods") -> tuple[int, int]:

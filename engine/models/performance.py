@@ -25,17 +25,33 @@ short reason when it is NaN (or, for *Since Inception*, when it is not annualize
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "to_monthly", "link", "annualize", "window_return", "trailing_return", "ytd_return",
-    "calendar_year_return", "since_inception", "volatility", "sharpe", "max_drawdown",
-    "wealth_index", "drawdown_series", "best_worst_month", "relative_stats",
-    "performance_row", "performance_table", "newsletter_table", "PERF_COLUMNS", "setting",
+    "PERF_COLUMNS",
+    "annualize",
+    "best_worst_month",
+    "calendar_year_return",
+    "drawdown_series",
+    "link",
+    "max_drawdown",
+    "newsletter_table",
+    "performance_row",
+    "performance_table",
+    "relative_stats",
+    "setting",
+    "sharpe",
+    "since_inception",
+    "to_monthly",
+    "trailing_return",
     "valid_series_meta",
+    "volatility",
+    "wealth_index",
+    "window_return",
+    "ytd_return",
 ]
 
 SQRT12 = math.sqrt(12.0)
@@ -368,7 +384,7 @@ def _meta_rows(returns: pd.DataFrame, series_meta: pd.DataFrame | None) -> list[
                              f"got columns {list(series_meta.columns)}")
     rows = []
     for _, rec in meta.iterrows():
-        def get(key, default=None):
+        def get(key, default=None, rec=rec):
             c = lower.get(key)
             v = rec[c] if c is not None else default
             return default if v is None or (isinstance(v, float) and math.isnan(v)) else v

@@ -33,10 +33,21 @@ from engine.inputs.data import WorkbookData
 from engine.models import performance as perf
 from engine.models.income import income_figures
 from engine.models.performance import setting, valid_series_meta
-from engine.reports.render import (DASH, GREY, LETTER, NAVY, PALETTE, draw_table, fmt_num,
-                                   fmt_pct, new_page, slug, wrap)
+from engine.reports.render import (
+    DASH,
+    GREY,
+    LETTER,
+    NAVY,
+    PALETTE,
+    draw_table,
+    fmt_num,
+    fmt_pct,
+    new_page,
+    slug,
+    wrap,
+)
 
-__all__ = ["write_factsheets", "factsheet_figures", "STANDARD_DISCLOSURES"]
+__all__ = ["STANDARD_DISCLOSURES", "factsheet_figures", "write_factsheets"]
 
 HYPO_WORDS = ("model", "hypothetical", "simulated", "synthetic", "backtest", "illustrative",
               "not real")

@@ -3,13 +3,21 @@ columns), and chart blocks, on landscape Letter pages with a running header and 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import matplotlib
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from engine.reports.render import (GREY, LANDSCAPE, NAVY, draw_table, fmt_cell, new_page, wrap)
+from engine.reports.render import (
+    GREY,
+    LANDSCAPE,
+    NAVY,
+    draw_table,
+    fmt_cell,
+    new_page,
+    wrap,
+)
 from engine.tables.base import DATE, Table
 
 __all__ = ["PageWriter", "table_cells"]

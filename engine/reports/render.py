@@ -11,14 +11,26 @@ import logging
 import math
 import re
 import textwrap
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["LETTER", "NAVY", "GREY", "PALETTE", "new_page", "fmt_pct", "fmt_num", "fmt_cell",
-           "draw_table", "wrap", "slug"]
+__all__ = [
+    "GREY",
+    "LETTER",
+    "NAVY",
+    "PALETTE",
+    "draw_table",
+    "fmt_cell",
+    "fmt_num",
+    "fmt_pct",
+    "new_page",
+    "slug",
+    "wrap",
+]
 
 LETTER = (8.5, 11.0)          # inches, portrait
 LANDSCAPE = (11.0, 8.5)

@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from engine.inputs.data import WorkbookData
+from engine.models.performance import setting
 from engine.reports.pages import PageWriter
 from engine.reports.render import GREY, NAVY, PALETTE, wrap
 from engine.tables.base import RefreshContext, SheetContent, Table
-from engine.models.performance import setting
 
-__all__ = ["write_report", "SECTIONS"]
+__all__ = ["SECTIONS", "write_report"]
 
 # (section title, asset class, forecast sheet, valuation sheet)
 SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
@@ -40,7 +40,7 @@ SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
             ("Commodities", "Commodity", "Commodity Forecasts", "Commodity Valuation"))
 SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts",
                  "Signals"}
-LOWER = re.compile(r"position|signal|σ|sigma|regime|prob|phase", re.I)
+LOWER = re.compile(r"position|signal|σ|sigma|regime|prob|phase", re.IGNORECASE)
 
 
 def _key(s: str) -> str:
@@ -92,13 +92,13 @@ def _plot_series(table: Table):
         if ax2 is not None:
             for i, c in enumerate(low):
                 y = df[c].to_numpy(dtype=float)
-                if re.search(r"position|signal", str(c), re.I):
+                if re.search(r"position|signal", str(c), re.IGNORECASE):
                     ax2.step(x, y, where="post", lw=1.0, color=PALETTE[(i + 1) % 7],
                              label=str(c))
                     ax2.set_yticks([-1, 0, 1], ["Short", "Neutral", "Long"])
                 else:
                     ax2.plot(x, y, lw=1.0, color=PALETTE[(i + 1) % 7], label=str(c))
-                    if re.search(r"σ|sigma", str(c), re.I):
+                    if re.search(r"σ|sigma", str(c), re.IGNORECASE):
                         for lv in (-2, -1, 1, 2):
                             ax2.axhline(lv, color=GREY, lw=0.5, ls=":")
             ax2.legend(fontsize=6, frameon=False, loc="upper left")
@@ -140,7 +140,7 @@ def _plot_scatter(table: Table):
         ax.axvline(0, color=GREY, lw=0.6)
         for col, axis, vals in ((xc, ax.xaxis, xs), (yc, ax.yaxis, ys)):
             fin = vals[np.isfinite(vals)]
-            if fin.size and not re.search(r"σ|sigma", str(col), re.I) and \
+            if fin.size and not re.search(r"σ|sigma", str(col), re.IGNORECASE) and \
                     np.abs(fin).max() < 2:  # decimal returns -> percent axis
                 axis.set_major_formatter(mticker.PercentFormatter(1.0))
         ax.set_xlabel(str(xc), fontsize=7.5)

@@ -4,16 +4,27 @@ figures (seed ``000_…``). Conventions: :mod:`engine.models.performance`,
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from engine.models.income import income_figures
-from engine.models.performance import (newsletter_table, performance_table, setting,
-                                       valid_series_meta)
-from engine.tables.base import DATE, INT, NUM2, PCT, RefreshContext, SheetContent, Table, register
+from engine.models.performance import (
+    newsletter_table,
+    performance_table,
+    setting,
+    valid_series_meta,
+)
+from engine.tables.base import (
+    DATE,
+    INT,
+    NUM2,
+    PCT,
+    RefreshContext,
+    SheetContent,
+    Table,
+    register,
+)
 
-__all__ = ["build", "setting", "valid_series_meta", "risk_free_series"]
+__all__ = ["build", "risk_free_series", "setting", "valid_series_meta"]
 
 
 def risk_free_series(data, notes: list[str]) -> pd.Series | None:
