@@ -22,20 +22,34 @@ The wrappers carry no type annotations on purpose: xlwings reads annotations as 
 (``convert=typing.Any`` would break the call). ``EXCEL_ARGS`` below is the single record of the
 Excel-facing signature; :func:`excel_decorate` applies it with any implementation of the three
 decorators (the real ones here; the Linux tests pass xlwings' Windows ``udfs`` module).
-Importing this module pulls in xlwings, pandas and numpy only (statsmodels, scipy, openpyxl
-and matplotlib-based code are imported on first use, inside the engine).
+Import cost: the adapters (pandas, numpy, the engine models; statsmodels and scipy only
+inside the models) are imported on a function's first call, and their docstrings are read from
+source without importing them. xlwings is imported where its decorators do something — on
+Windows, where the add-in's COM server has imported xlwings before this module — or when it is
+already loaded; elsewhere xlwings' own decorators are no-ops, and so are ours. So
+``import addin.udfs`` costs milliseconds on top of what the add-in has already loaded
+(``bench/bench_udfs.py`` measures it).
 """
 
 from __future__ import annotations
 
-import inspect
+import ast
+import importlib
+import importlib.util
+import sys
+from functools import lru_cache
 from typing import Any, Callable
 
-import xlwings as xw
+if sys.platform.startswith("win") or "xlwings" in sys.modules:
+    import xlwings as xw
 
-from addin import udfs_forecast as _fc
-from addin import udfs_performance as _pf
-from addin import udfs_valuation as _va
+    _func, _arg = xw.func, xw.arg
+else:  # xlwings' UDF decorators only act on Windows (open-source edition)
+    def _func(f=None, **kwargs):
+        return (lambda g: g) if f is None else f
+
+    def _arg(*args, **kwargs):
+        return lambda g: g
 
 CATEGORY = "Gamma Desk"
 
@@ -119,14 +133,33 @@ EXCEL_ARGS: dict[str, list[tuple[str, dict[str, Any], str]]] = {
     ],
 }
 
-# The engine adapter behind each UDF (same name).
-ADAPTERS: dict[str, Callable[..., Any]] = {
-    "gamma_position": _fc.gamma_position, "gamma_trade": _fc.gamma_trade,
-    "gamma_forecast": _fc.gamma_forecast, "gamma_valuation": _va.gamma_valuation,
-    "gamma_sigma": _va.gamma_sigma, "gamma_bond_valuation": _va.gamma_bond_valuation,
-    "gamma_perf": _pf.gamma_perf, "gamma_link": _pf.gamma_link,
-    "gamma_annualize": _pf.gamma_annualize, "gamma_gdp_gap": _pf.gamma_gdp_gap,
+# The module of the engine adapter behind each UDF (same function name).
+ADAPTER_MODULES: dict[str, str] = {
+    "gamma_position": "addin.udfs_forecast", "gamma_trade": "addin.udfs_forecast",
+    "gamma_forecast": "addin.udfs_forecast", "gamma_valuation": "addin.udfs_valuation",
+    "gamma_sigma": "addin.udfs_valuation", "gamma_bond_valuation": "addin.udfs_valuation",
+    "gamma_perf": "addin.udfs_performance", "gamma_link": "addin.udfs_performance",
+    "gamma_annualize": "addin.udfs_performance", "gamma_gdp_gap": "addin.udfs_performance",
 }
+
+
+def adapter(name: str) -> Callable[..., Any]:
+    """The engine adapter behind UDF ``name`` (imported on first use)."""
+    return getattr(importlib.import_module(ADAPTER_MODULES[name]), name)
+
+
+@lru_cache(maxsize=None)
+def _module_docs(module: str) -> dict[str, str]:
+    """Function docstrings of a module, read from its source without importing it."""
+    spec = importlib.util.find_spec(module)
+    tree = ast.parse(open(spec.origin, encoding="utf-8").read())
+    return {n.name: ast.get_docstring(n) or "" for n in tree.body
+            if isinstance(n, ast.FunctionDef)}
+
+
+def adapter_doc(name: str) -> str:
+    """The adapter's docstring (cleaned), the UDF's help text."""
+    return _module_docs(ADAPTER_MODULES[name]).get(name, "")
 
 
 def excel_decorate(fn: Callable[..., Any], func: Callable[..., Any], arg: Callable[..., Any]
@@ -151,15 +184,15 @@ def excel_help(doc: str) -> str:
 
 def _excel(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Give the wrapper the adapter's docstring (Excel's function help) and xlwings' marks."""
-    fn.__doc__ = inspect.cleandoc(ADAPTERS[fn.__name__].__doc__ or "")
-    return excel_decorate(fn, xw.func, xw.arg)
+    fn.__doc__ = adapter_doc(fn.__name__)
+    return excel_decorate(fn, _func, _arg)
 
 
 def _call(name: str, *args: Any) -> Any:
     """Run the adapter; a scalar or a rectangular 2-D list, never an exception."""
     try:
-        out = ADAPTERS[name](*args)
-    except Exception as e:  # the adapters never raise; belt and braces for Excel
+        out = adapter(name)(*args)
+    except Exception as e:  # the adapters never raise; import errors and the unforeseen
         return f"#VALUE!: {name}: {type(e).__name__}: {e}"
     if isinstance(out, list):
         if not out or not all(isinstance(r, list) and r for r in out):
@@ -223,4 +256,5 @@ def gamma_gdp_gap(periods, growth, trend_growth, base_period, deannualize="compo
 
 UDF_NAMES = tuple(EXCEL_ARGS)
 
-__all__ = [*UDF_NAMES, "EXCEL_ARGS", "ADAPTERS", "excel_decorate", "excel_help", "CATEGORY"]
+__all__ = [*UDF_NAMES, "EXCEL_ARGS", "ADAPTER_MODULES", "adapter", "adapter_doc",
+           "excel_decorate", "excel_help", "CATEGORY"]

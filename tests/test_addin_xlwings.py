@@ -108,7 +108,7 @@ def test_every_design_udf_is_exported():
 @pytest.mark.parametrize("name", sorted(DESIGN_UDFS))
 def test_signature_matches_adapter_and_excel_args(name):
     wrapper = inspect.signature(getattr(U, name))
-    adapter = inspect.signature(U.ADAPTERS[name])
+    adapter = inspect.signature(U.adapter(name))
     assert list(wrapper.parameters) == list(adapter.parameters) == \
         [a for a, _, _ in U.EXCEL_ARGS[name]]
     for p, q in zip(wrapper.parameters.values(), adapter.parameters.values()):
@@ -138,7 +138,8 @@ def test_recorded_conversions_match_signature(xlwin):
         # function help: the adapter's docstring, one paragraph, Excel's 255-character limit
         doc = info["ret"]["doc"]
         assert 0 < len(doc) <= 255 and "\n" not in doc
-        assert doc.split(".")[0] in " ".join(U.ADAPTERS[name].__doc__.split())
+        assert doc.split(".")[0] in " ".join(U.adapter(name).__doc__.split())
+        assert f.__doc__ == inspect.cleandoc(U.adapter(name).__doc__)
         assert info["ret"]["options"] == {}  # native dynamic arrays: no legacy 'expand'
 
 
@@ -222,3 +223,31 @@ def test_results_write_as_excel_values(xlwin):
     with pytest.raises(Exception, match="same length"):
         xlwin.conversion.write([[1, 2], [3]], None, {})  # why U._call checks rectangles
     assert U._call("gamma_link", []) == "#N/A: returns: no returns given (all cells blank)"
+
+
+def test_import_is_light_and_fast():
+    """What a recalculating Excel waits for on first load: no statsmodels/scipy/openpyxl/
+    matplotlib (nor pandas) at import; measured in a fresh interpreter."""
+    import subprocess
+    from pathlib import Path
+    code = ("import sys,time;t=time.perf_counter();import addin.udfs;"
+            "print(time.perf_counter()-t);"
+            "print(','.join(m for m in ('statsmodels','scipy','openpyxl','matplotlib',"
+            "'pandas','numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    seconds, loaded = out.splitlines()[0], (out.splitlines()[1:] or [""])[0]
+    assert loaded == ""
+    assert float(seconds) < 0.5
+
+
+def test_repeated_calls_are_served_from_the_cache():
+    import copy
+    dates = [[dt.datetime(2000 + (k + 1) // 12, (k + 1) % 12 + 1, 1) - dt.timedelta(days=1)]
+             for k in range(72)]
+    prices = [[100.0 + k + (k % 7)] for k in range(72)]
+    first = U.gamma_valuation(dates, prices)
+    again = U.gamma_valuation(copy.deepcopy(dates), copy.deepcopy(prices))  # equal, not same
+    assert again is first   # the cached object: keyed on the values (lists hashed as tuples)
+    other = U.gamma_valuation(dates, prices[:-1] + [[999.0]])
+    assert other is not first and other != first
