@@ -21,7 +21,7 @@ from engine.tables import builders
 from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
 from engine.workbook import guard
 from engine.workbook.cached_values import cached_values, formula_cells, restore
-from engine.workbook.save import replace_with_backup, temp_path
+from engine.workbook.save import Busy, RefreshLock, replace_with_backup, temp_path
 from engine.workbook.writer import write_contents
 
 Progress = Callable[[str], None]
@@ -93,6 +93,16 @@ def check(path: str | Path, asof=None) -> WorkbookData:
 def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None) -> RefreshResult:
     """Refresh every engine sheet of the workbook at ``path`` in place (see module doc)."""
     path = Path(path)
+    if not path.exists():
+        raise Refused(f"{path}: no such file")
+    try:
+        with RefreshLock(path):
+            return _refresh(path, asof, progress)
+    except Busy as e:
+        raise Refused(f"{e}: nothing written") from None
+
+
+def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
     sec: dict[str, float] = {}
     t0 = time.perf_counter()
     owner = guard.excel_lock_owner(path)

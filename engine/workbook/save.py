@@ -58,3 +58,57 @@ def replace_with_backup(new_file: Path, path: Path) -> Path:
     os.replace(new_file, path)
     _fsync_dir(path.parent)
     return bak
+
+
+class Busy(Exception):
+    """Another refresh of the same workbook is running."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:  # Windows without the pid
+        return False
+    return True
+
+
+class RefreshLock:
+    """``with RefreshLock(path):`` — one refresh of a workbook at a time.
+
+    The lock file ``.~gamma-NAME.lock`` holds the owner's pid. A lock left by a process that
+    died (killed mid-refresh) is taken over, and the temporary files such a process left next
+    to the workbook are removed; a live owner makes the new refresh raise :class:`Busy`."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = self.path.with_name(f".~gamma-{self.path.name}.lock")
+
+    def __enter__(self) -> "RefreshLock":
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid = int(self.lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise Busy(f"another refresh of {self.path.name} is running (pid {pid})")
+                self.lock.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            self._sweep()
+            return self
+        raise Busy(f"could not lock {self.path.name}")
+
+    def _sweep(self) -> None:
+        for stale in self.path.parent.glob(f".~gamma-{self.path.stem}-*{self.path.suffix}"):
+            stale.unlink(missing_ok=True)
+
+    def __exit__(self, *exc) -> None:
+        self.lock.unlink(missing_ok=True)
