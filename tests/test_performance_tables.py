@@ -113,3 +113,22 @@ def test_series_indexed_by_name_like_the_reader():
     d.series = d.series.set_index("Name")
     [sc] = perf_builder.build(RefreshContext(d))
     assert list(sc.tables[0].df["Code"]) == ["MODEL", "INCOME", "MKT"]
+
+
+def test_growth_chart_feed_and_chart():
+    ctx = RefreshContext(make_data())
+    [sc] = perf_builder.build(ctx)
+    [feed] = sc.data_tables
+    assert feed.name == "PerfChartGrowth"
+    df = feed.df
+    # the latest start among the shown series is INCOME's (30 months): 31 points from $10,000
+    assert list(df.columns) == ["Date", "MODEL", "INCOME", "MKT"] and len(df) == 31
+    assert (df.iloc[0, 1:] == 10_000).all()
+    r = ctx.data.returns["MODEL"].to_numpy()[-30:]
+    assert df["MODEL"].iloc[-1] == pytest.approx(10_000 * np.prod(1 + r))
+    from openpyxl import Workbook
+    from openpyxl.chart import Reference
+    ws = Workbook().active
+    ch = sc.charts[0].make(lambda t, c: Reference(ws, min_col=1, min_row=2, max_row=32),
+                           lambda t, c: Reference(ws, min_col=1, min_row=1))
+    assert len(ch.series) == 3

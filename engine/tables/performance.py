@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engine.models import performance as perf_model
 from engine.models.income import income_figures
 from engine.models.performance import (
     newsletter_table,
@@ -16,8 +17,10 @@ from engine.models.performance import (
 from engine.tables.base import (
     DATE,
     INT,
+    NUM,
     NUM2,
     PCT,
+    ChartSpec,
     RefreshContext,
     SheetContent,
     Table,
@@ -47,6 +50,70 @@ def _perf_formats(df: pd.DataFrame) -> dict[str, str]:
           if c not in ("Code", "Name", "Role", "Basis", "Inception", "Note", "Sharpe")}
     fm.update({"Sharpe": NUM2, "Inception": DATE})
     return {k: v for k, v in fm.items() if k in df.columns}
+
+
+GROWTH_MONTHS = 120
+
+
+def growth_table(returns: pd.DataFrame, meta: pd.DataFrame, asof,
+                 months: int = GROWTH_MONTHS) -> Table | None:
+    """Chart feed ``PerfChartGrowth``: growth of $10,000 (dollars) at each month-end over the
+    last ``months`` months (from the latest start among the series shown, if later), one
+    column per strategy and per benchmark named first by a strategy. A series with a missing
+    month in that span is left out (None when nothing can be shown)."""
+    rows = perf_model._meta_rows(returns, meta)
+    names = [m["Name"] for m in rows if m["Role"] == "Strategy"]
+    names += [m["Benchmark"][0] for m in rows if m["Role"] == "Strategy" and m["Benchmark"]
+              and m["Benchmark"][0] in returns.columns and m["Benchmark"][0] not in names]
+    names = [n for n in dict.fromkeys(names) if n in returns.columns]
+    end = pd.Timestamp(asof).to_period("M")
+    starts = [returns[n].dropna().index.min() for n in names]
+    starts = [pd.Timestamp(t).to_period("M") for t in starts if t is not None and not pd.isna(t)]
+    if not starts:
+        return None
+    first = max(max(starts), end - (months - 1))
+    cols = {}
+    for n in names:
+        r = returns[n]
+        r = r[(r.index.to_period("M") >= first) & (r.index.to_period("M") <= end)]
+        try:
+            w = perf_model.wealth_index(r, 10_000.0)
+        except ValueError:
+            continue
+        if len(w) and w.index[-1].to_period("M") == end:
+            cols[n] = w
+    if not cols:
+        return None
+    df = pd.DataFrame(cols).reset_index(names="Date")
+    return Table("PerfChartGrowth", df, {"Date": DATE, **{c: NUM for c in cols}},
+                 title="Growth of $10,000")
+
+
+def growth_chart(columns: list[str]):
+    """ChartSpec factory: growth of $10,000, one line per column of ``PerfChartGrowth``."""
+
+    def make(ref, header):
+        from openpyxl.chart import ScatterChart, Series
+
+        ch = ScatterChart()
+        ch.title = "Growth of $10,000"
+        ch.style = 2
+        x = ref("PerfChartGrowth", "Date")
+        for c in columns:
+            s = Series(ref("PerfChartGrowth", c), x, title=c)
+            s.marker.symbol = "none"
+            s.smooth = False
+            ch.series.append(s)
+        ch.x_axis.number_format = "yyyy"
+        ch.x_axis.majorTimeUnit = "years"
+        ch.x_axis.delete = False
+        ch.y_axis.delete = False
+        ch.y_axis.number_format = "$#,##0"
+        ch.y_axis.title = "Value of $10,000"
+        ch.legend.position = "b"
+        return ch
+
+    return make
 
 
 @register("performance", order=60)
@@ -89,6 +156,11 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                             title="Newsletter table",
                             notes=["Headers as printed in the newsletter; Basis says which "
                                    "rows are gross. Prior years are full calendar years."]))
+        growth = growth_table(d.returns, meta, asof)
+        if growth is not None:
+            content.data_tables.append(growth)
+            cols = [c for c in growth.df.columns if c != "Date"]
+            content.charts.append(ChartSpec(make=growth_chart(cols), width=18.0, height=8.0))
     else:
         content.intro.append("No Returns/Series data: performance tables not built.")
     if d.income is not None and len(d.income):
