@@ -244,3 +244,12 @@ def test_bad_meta_rejected():
     meta.loc[0, "Basis"] = "Both"
     with pytest.raises(ValueError, match="Basis of 'SPX' must be Net or Gross"):
         p.performance_table(ret, meta, "1998-12-31")
+
+
+def test_series_ending_before_asof_is_blank_not_stale():
+    s = monthly([0.01] * 24, "1997-01-31")  # ends 1998-12
+    v, note = p.trailing_return(s, "1999-01-31", 1)
+    assert math.isnan(v) and "no return for 1999-01" in note
+    assert math.isnan(p.trailing_return(s, "1999-01-31", 12)[0])
+    # figures for an as-of inside the record are unaffected
+    assert p.trailing_return(s, "1998-12-31", 12)[0] == pytest.approx(1.01 ** 12 - 1)

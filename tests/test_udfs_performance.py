@@ -94,3 +94,14 @@ def test_gamma_gdp_gap_errors():
         "#VALUE!: periods: must follow")
     assert gamma_gdp_gap([[2019]], [[1]], 2, 2019, "log").startswith("#VALUE!: deannualize")
     assert gamma_gdp_gap([[2019], [2020]], [[1]], 2, 2019).startswith("#VALUE!: periods has 2")
+
+
+def test_gamma_perf_accepts_excel_serial_dates():
+    # 35400 = 1996-12-01 .. serials of month-ends Jan-Dec 1997
+    ends = [dt.datetime(1997, m % 12 + 1, 1) - dt.timedelta(days=1) if m < 12
+            else dt.datetime(1997, 12, 31) for m in range(1, 13)]
+    serials = [[(d - dt.datetime(1899, 12, 30)).days] for d in ends]
+    rets = [[0.01]] * 12
+    out = gamma_perf(serials, rets, None, 0)
+    assert out[0][2] == pytest.approx(1.01 ** 12 - 1)
+    assert out[0][1] == pytest.approx(1.01 ** 12 - 1)  # December as-of: YTD = 12 months
