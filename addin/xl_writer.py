@@ -53,6 +53,7 @@ class ChartPlan:
     chart_type: str             # xlwings chart_type name
     title: str | None
     series: list[tuple[str | None, str | None, str]]  # (name formula, x formula, y formula)
+    labelled: list[bool] = field(default_factory=list)  # per series: data label = its name
 
 
 @dataclass
@@ -125,8 +126,9 @@ def chart_plan(chart) -> ChartPlan:
     else:
         from openpyxl.utils import get_column_letter
         anchor = f"{get_column_letter(a._from.col + 1)}{a._from.row + 1}"
-    series = []
+    series, labelled = [], []
     for s in chart.series:
+        labelled.append(bool(s.dLbls is not None and s.dLbls.showSerName))
         name = None
         if s.tx is not None:
             name = s.tx.strRef.f if s.tx.strRef is not None else None
@@ -134,8 +136,27 @@ def chart_plan(chart) -> ChartPlan:
                 name = f'"{s.tx.v}"'
         x = _formula(getattr(s, "xVal", None)) or _formula(getattr(s, "cat", None))
         series.append((name, x, _formula(s.val) or _formula(getattr(s, "yVal", None)) or ""))
-    return ChartPlan(anchor, float(chart.width), float(chart.height),
-                     CHART_TYPES.get(type(chart).__name__, "line"), _title_text(chart), series)
+    return ChartPlan(anchor, float(chart.width), float(chart.height), _chart_type(chart),
+                     _title_text(chart), series, labelled)
+
+
+def _chart_type(chart) -> str:
+    """xlwings chart type: scatter charts by their series' lines and markers."""
+    kind = CHART_TYPES.get(type(chart).__name__, "line")
+    if type(chart).__name__ != "ScatterChart" or not chart.series:
+        return kind
+    def no_line(s):
+        gp = s.graphicalProperties
+        return gp is not None and gp.ln is not None and bool(gp.ln.noFill)
+
+    def no_marker(s):
+        return s.marker is not None and s.marker.symbol == "none"
+
+    if all(no_line(s) for s in chart.series):
+        return "xy_scatter"
+    if all(no_marker(s) for s in chart.series):
+        return "xy_scatter_lines_no_markers"
+    return "xy_scatter_lines"
 
 
 def plan_from_copy(copy: Path | str, contents: list) -> Plan:
@@ -272,13 +293,17 @@ def add_chart(sheet, cp: ChartPlan, com: bool) -> None:
         chart = ch.api[1]
         for s in list(chart.SeriesCollection()):
             s.Delete()
-        for name, x, y in cp.series:
+        for k, (name, x, y) in enumerate(cp.series):
             s = chart.SeriesCollection().NewSeries()
             s.Values = "=" + y
             if x:
                 s.XValues = "=" + x
             if name:
                 s.Name = "=" + name
+            if k < len(cp.labelled) and cp.labelled[k]:
+                s.HasDataLabels = True
+                s.DataLabels().ShowSeriesName = True
+                s.DataLabels().ShowValue = False
         if cp.title:
             chart.HasTitle = True
             chart.ChartTitle.Text = cp.title

@@ -146,6 +146,11 @@ class StandInTables(list):
 class _SeriesCom:
     def __init__(self):
         self.Values = self.XValues = self.Name = None
+        self.HasDataLabels = False
+        self._labels = type("L", (), {"ShowSeriesName": False, "ShowValue": True})()
+
+    def DataLabels(self):
+        return self._labels
 
     def Delete(self):
         pass
@@ -314,7 +319,9 @@ def _engine_grid(path: Path) -> dict[str, dict]:
 
 
 def _norm(grid: dict) -> dict:
-    return {k: (round(v, 10) if isinstance(v, float) else
+    """Cells for comparison: floats to 11 significant digits (two refreshes may differ in the
+    last bits of a long product), datetimes to the second (Excel keeps milliseconds)."""
+    return {k: (float(f"{v:.11g}") if isinstance(v, float) else
                 v.replace(microsecond=0) if isinstance(v, dt.datetime) else v)
             for k, v in grid.items()}
 
@@ -353,6 +360,13 @@ def test_button_writes_what_the_cli_writes(runs):
     for ch in book.sheets["Charts"].charts:
         com = ch.api[1]
         assert com.series and all(s.Values.startswith("=") for s in com.series)
+    # same series formulas as the openpyxl charts, chart by chart
+    from addin.xl_writer import chart_plan
+    want_series = sorted(tuple(chart_plan(c).series) for c in wb["Charts"]._charts)
+    got_series = sorted(tuple((s.Name and s.Name[1:], s.XValues and s.XValues[1:],
+                               s.Values[1:]) for s in ch.api[1].series)
+                        for ch in book.sheets["Charts"].charts)
+    assert got_series == want_series
     # engine areas stored where the CLI keeps them
     assert book.stored_areas() == read_areas(wb)
 
