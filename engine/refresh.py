@@ -21,6 +21,7 @@ from engine.tables import builders
 from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
 from engine.workbook import guard
 from engine.workbook.cached_values import cached_values, formula_cells, restore
+from engine.workbook.fit_store import load_store, save_store
 from engine.workbook.save import Busy, RefreshLock, replace_with_backup, temp_path
 from engine.workbook.writer import write_contents
 
@@ -55,13 +56,15 @@ class RefreshResult:
 
 
 def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
-                   seconds: dict[str, float] | None = None
+                   seconds: dict[str, float] | None = None, fit_store: dict | None = None
                    ) -> tuple[list[SheetContent], RefreshContext]:
     """Run every registered builder on validated data; returns their sheet contents.
 
     A builder that raises is recorded as a failure of all instruments it covers (the other
     builders still run); its sheets are left as they were."""
     ctx = RefreshContext(data=data, history=data.history, progress=progress)
+    if fit_store is not None:
+        ctx.cache["regime_fit_store"] = fit_store
     contents: list[SheetContent] = []
     for name, build in builders():
         progress(f"building {name}")
@@ -112,7 +115,8 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
     progress("checking the workbook")
     data = check(path, asof)
     sec["read"] = time.perf_counter() - t0
-    contents, ctx = build_contents(data, progress, sec)
+    store = load_store(path)
+    contents, ctx = build_contents(data, progress, sec, fit_store=store)
     progress("writing engine sheets")
     t1 = time.perf_counter()
     before = guard.snapshot(path)
@@ -138,6 +142,7 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
             raise Refused("the refresh would change or drop content outside the engine's "
                           "tables: nothing written", problems)
         bak = replace_with_backup(tmp, path)
+        save_store(path, store)
     finally:
         tmp.unlink(missing_ok=True)
     sec["total"] = time.perf_counter() - t0

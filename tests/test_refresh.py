@@ -216,3 +216,11 @@ def test_refused_while_another_refresh_runs(workbook, capsys):
     lock.write_text("999999999")  # a dead owner: taken over
     assert run("refresh", workbook) in (0, 1)
     assert not lock.exists()
+
+
+def test_refresh_keeps_file_permissions_and_reuses_stored_fits(workbook):
+    os.chmod(workbook, 0o664)
+    assert run("refresh", workbook) in (0, 1)
+    assert (workbook.stat().st_mode & 0o777) == 0o664
+    store = workbook.with_name(f".{workbook.stem}.gamma-fits.json")
+    assert store.exists() and store.stat().st_size > 2

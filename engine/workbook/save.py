@@ -54,6 +54,7 @@ def replace_with_backup(new_file: Path, path: Path) -> Path:
         os.replace(tmp_bak, bak)
     finally:
         tmp_bak.unlink(missing_ok=True)
+    shutil.copymode(path, new_file)  # mkstemp made it 0600; keep the workbook's permissions
     fsync_file(new_file)
     os.replace(new_file, path)
     _fsync_dir(path.parent)
