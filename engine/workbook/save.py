@@ -108,8 +108,10 @@ class RefreshLock:
         raise Busy(f"could not lock {self.path.name}")
 
     def _sweep(self) -> None:
-        for stale in self.path.parent.glob(f".~gamma-{self.path.stem}-*{self.path.suffix}"):
-            stale.unlink(missing_ok=True)
+        folder, stem = self.path.parent, self.path.stem
+        for pattern in (f".~gamma-{stem}-*{self.path.suffix}", f".{stem}.gamma-fits.json.*.tmp"):
+            for stale in folder.glob(pattern):
+                stale.unlink(missing_ok=True)
 
     def __exit__(self, *exc) -> None:
         self.lock.unlink(missing_ok=True)
