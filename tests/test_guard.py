@@ -866,3 +866,30 @@ def test_changed_validation_shows_where_it_changed(user_wb: Path, tmp_path: Path
     assert compare(before, after, engine_areas=AREAS) == [
         'Instruments: data validation on C2:C40 changed (…<formula1>"Equity,Bond,FX,Commodity… '
         'became …<formula1>"Equity,Bond…)']
+
+
+def test_user_chart_beside_engine_tables_is_protected(user_wb: Path, tmp_path: Path) -> None:
+    """On an engine sheet the engine's charts (anchored in its areas) may change; a chart
+    the user placed outside those areas must survive."""
+    wb = openpyxl.load_workbook(user_wb)
+    eng = wb["Data Status"]
+    for anchor, title in (("B4", "engine chart"), ("M2", "my chart")):
+        ch = LineChart()
+        ch.title = title
+        ch.add_data(Reference(eng, min_col=3, min_row=1, max_row=2))
+        eng.add_chart(ch, anchor)
+    src = tmp_path / "charts.xlsx"
+    wb.save(src)
+    before = snapshot(src)
+
+    def drop_engine_chart(wb):
+        wb["Data Status"]._charts = [c for c in wb["Data Status"]._charts if c.anchor._from.col != 1]
+    after = snapshot(refresh_like(src, tmp_path / "ok.xlsx", edit=drop_engine_chart))
+    assert [d.title for d in after.sheets["Data Status"].drawing] == ["my chart"]
+    assert compare(before, after, engine_areas=AREAS) == []
+
+    def drop_all(wb):
+        wb["Data Status"]._charts = []
+    after = snapshot(refresh_like(src, tmp_path / "lost.xlsx", edit=drop_all))
+    assert compare(before, after, engine_areas=AREAS) == [
+        'Charts on sheet "Data Status": 1 chart dropped (at M2 "my chart")']

@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 
 from engine.tables.base import ENGINE_SHEETS
 from engine.workbook.guard_package import UNSUPPORTED_PARTS
@@ -228,6 +228,18 @@ def _compare_dims(name: str, label: str, bd: dict, ad: dict) -> list[str]:
             + ", ".join(w) for w, ks in changes.items() if w]
 
 
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]+)$")
+
+
+def _anchored_in(areas: list[Area], anchor: str) -> bool:
+    """True when a drawing anchored at cell ``anchor`` (e.g. ``H2``) lies in an engine area;
+    absolute anchors (no cell) count as the engine's."""
+    m = _CELL_REF.match(anchor)
+    if m is None:
+        return True
+    return _inside(areas, column_index_from_string(m.group(1)), int(m.group(2)))
+
+
 def _compare_drawings(name: str, b: SheetSnap, a: SheetSnap) -> list[str]:
     out = []
     plural = {"chart": "Charts", "image": "Images", "shape": "Shapes", "group": "Shape groups",
@@ -267,7 +279,13 @@ def _compare_sheet(name: str, b: SheetSnap, a: SheetSnap, areas: list[Area] | No
         out += [f"{name}: merged cells {m} added" for m in sorted(a.merged - b.merged)]
     out += _compare_ranges(name, "data validation", b.validations, a.validations, areas)
     out += _compare_ranges(name, "conditional formatting", b.cond_formats, a.cond_formats, areas)
-    if areas is not None:  # the engine owns layout, tables and charts of its sheets
+    if areas is not None:  # the engine owns layout, tables and the charts in its areas
+        mine = [d for d in b.drawing if not _anchored_in(areas, d.anchor)]
+        if mine:  # a user's chart or picture placed beside the engine's tables
+            kept = [d for d in a.drawing if not _anchored_in(areas, d.anchor)]
+            out += [m for m in _compare_drawings(name, SheetSnap(name, drawing=mine),
+                                                 SheetSnap(name, drawing=kept))
+                    if " dropped (" in m or " changed (" in m]
         return out
     if b.kind != a.kind:
         out.append(f"{name}: sheet type {b.kind} became {a.kind}")
