@@ -204,3 +204,22 @@ def test_report_instrument_charts_from_builder_feeds(tmp_path):
     assert "valuation (P/FV - 1) vs 1-year" in text
     assert "Model charts not available" not in text  # both classes had feeds
     assert "No FX instruments in this workbook" in text
+
+
+def test_long_texts_stay_on_one_page(tmp_path):
+    d = make_data(extra_settings={"Disclosure": "Important legal text. " * 400})
+    d.series.loc[1, "Description"] = "A very long strategy description. " * 30
+    [path, _] = write_factsheets(d, tmp_path)
+    text = pdf_text(path)
+    assert pdf_pages(path) == 1
+    assert "disclosure text continues" in text
+    assert "Past performance is not indicative" in text  # standard lines come first
+    assert "Page 1 of 1" in text
+
+
+def test_bad_income_sheet_drops_only_the_panel(tmp_path):
+    d = make_data()
+    d.income = d.income.drop(columns="Loss")
+    [_, path] = write_factsheets(d, tmp_path)
+    text = pdf_text(path)
+    assert "Income, cashflow and loss" not in text and "income panel: income: needs" in text

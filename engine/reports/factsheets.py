@@ -155,7 +155,10 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
             notes.append(f"{name} chart: {e}")
     inc = None
     if _income_code(data, [m]) == code and data.income is not None and len(data.income):
-        inc = income_figures(data.income, asof)
+        try:
+            inc = income_figures(data.income, asof)
+        except ValueError as e:  # the rest of the sheet is still worth sending
+            notes.append(f"income panel: {e}")
     return {"meta": m, "perf": pd.DataFrame(rows).T, "stats": pd.DataFrame(stats, index=STAT_ROWS),
             "relative": rel, "wealth": pd.DataFrame(paths), "drawdown": pd.DataFrame(dds),
             "income": inc, "notes": notes, "perf_type": _perf_type(_row_dict(meta_df, code)),
@@ -210,7 +213,10 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
              "Benchmark: " + (", ".join(f["labels"][b] for b in f["benchmarks"]) or "none"),
              f"Returns: {m['Basis']} ({basis}), monthly, in USD",
              f"Performance type: {f['perf_type']}"]
-    desc_lines = wrap(str(m["Description"] or ""), 125).split("\n")[:3]
+    desc_lines = wrap(str(m["Description"] or ""), 125).split("\n")
+    if len(desc_lines) > 3:  # keep the page to one: three lines, marked as cut
+        desc_lines = desc_lines[:3]
+        desc_lines[2] = desc_lines[2][:121].rstrip() + " \u2026"
     fig.text(0.05, 0.885, "\n".join(desc_lines), fontsize=8, color="#333333", va="top",
              linespacing=1.3)
     y0 = 0.885 - 0.0135 * len([x for x in desc_lines if x]) - 0.006
@@ -318,8 +324,20 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
     if f["notes"]:
         lines.append("Figures not shown: " + "; ".join(f["notes"][:6])
                      + ("…" if len(f["notes"]) > 6 else ""))
-    body = "\n".join(wrap(t, 175) for t in lines)
-    fig.text(0.05, ydesc - 0.018, body, fontsize=5.9, color="#333333", va="top",
+    # fit the disclosures between the heading and the footer: smaller type first, then cut
+    room = ydesc - 0.018 - 0.04
+    size, width = 5.9, 175
+    for size, width in ((5.9, 175), (5.4, 192), (5.0, 207), (4.6, 225)):
+        body_lines = "\n".join(wrap(t, width) for t in lines).split("\n")
+        if len(body_lines) * size * 1.35 / 72 / LETTER[1] <= room:
+            break
+    max_lines = int(room / (size * 1.35 / 72 / LETTER[1]))
+    if len(body_lines) > max_lines:
+        body_lines = body_lines[:max_lines - 1] + [
+            "\u2026 (disclosure text continues: see the firm's full disclosures, available on "
+            "request)"]
+    body = "\n".join(body_lines)
+    fig.text(0.05, ydesc - 0.018, body, fontsize=size, color="#333333", va="top",
              linespacing=1.35)
     fig.text(0.05, 0.02, f"{firm} · {code} · as of {asof:%Y-%m-%d}", fontsize=6, color=GREY)
     fig.text(0.95, 0.02, "Page 1 of 1", fontsize=6, color=GREY, ha="right")
