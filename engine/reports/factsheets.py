@@ -158,7 +158,7 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
         try:
             inc = income_figures(data.income, asof)
         except ValueError as e:  # the rest of the sheet is still worth sending
-            notes.append(f"income panel: {e}")
+            notes.insert(0, f"income panel: {e}")
     return {"meta": m, "perf": pd.DataFrame(rows).T, "stats": pd.DataFrame(stats, index=STAT_ROWS),
             "relative": rel, "wealth": pd.DataFrame(paths), "drawdown": pd.DataFrame(dds),
             "income": inc, "notes": notes, "perf_type": _perf_type(_row_dict(meta_df, code)),
