@@ -228,8 +228,9 @@ def test_builder_is_deterministic(tmp_path, wb):
     fresh = openpyxl.load_workbook(out)
     assert fresh.sheetnames == wb.sheetnames
     for name in wb.sheetnames:  # the committed file is what the builder makes
-        a = list(wb[name].iter_rows(values_only=True))
-        b = list(fresh[name].iter_rows(values_only=True))
+        # array formulas (Functions sheet) compare by their text: ArrayFormula has no __eq__
+        a = [[getattr(v, "text", v) for v in r] for r in wb[name].iter_rows(values_only=True)]
+        b = [[getattr(v, "text", v) for v in r] for r in fresh[name].iter_rows(values_only=True)]
         assert a == b, name
 
 

@@ -25,6 +25,7 @@ INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "I
 REQUIRED_SHEETS = ("Instruments", "Prices", "Settings")
 YIELD_RANGE = (-5.0, 40.0)      # percent; outside is almost surely a unit error
 STALE_MONTHS = 2                # last observation more than this many months before As Of
+_ROWS: dict[int, list[int]] = {}  # id(frame) -> sheet row of each data row, during one read
 HISTORY_COLUMNS = ["As Of", "Code", "Forecast", "Position", "Trade", "Phase",
                    "Model Version", "Last Data Date"]
 
@@ -60,6 +61,7 @@ def read_workbook(path: str | Path, asof: str | dt.date | None = None) -> Workbo
     macro = _macro(grids.get("Macro"), p)
     history = _history(grids.get("History"))
 
+    _ROWS.clear()
     prices: dict[str, pd.Series] = {}
     if when is not None and not p.errors:
         _check_asof(when, raw, asof_cell, p)
@@ -257,7 +259,8 @@ def _dated_table(g: Grid, p: Problems, *, kind: str) -> pd.DataFrame:
     df = df.loc[:, [h for h in names if h and seen.get(h) is not None]]
     df = df.loc[:, ~df.columns.duplicated()]
     df.index.name = "Date"
-    df.attrs["rows"] = rows_at
+    _ROWS[id(df)] = rows_at  # sheet rows of the data, for messages (not in df.attrs:
+    # pandas deep-copies attrs on every operation, which made each model step slow)
     if kind == "return":
         _check_returns(g, df, rows_at, p)
     return df
@@ -292,7 +295,7 @@ def _check_codes(instruments: dict[str, Instrument], raw: pd.DataFrame, fund: pd
 
 def _check_levels(instruments: dict[str, Instrument], raw: pd.DataFrame, g: Grid,
                   p: Problems) -> None:
-    rows = raw.attrs.get("rows", [])
+    rows = _ROWS.get(id(raw), [])
     for code, inst in instruments.items():
         if code not in raw.columns:
             continue
