@@ -33,6 +33,7 @@ from engine.inputs.data import WorkbookData
 from engine.models import performance as perf
 from engine.models.income import income_figures
 from engine.models.performance import setting, valid_series_meta
+from engine.models.performance_tables import series_rows
 from engine.reports.render import (
     DASH,
     GREY,
@@ -98,7 +99,7 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
     Series rows, when the caller already has them."""
     if meta_df is None:
         meta_df, _ = valid_series_meta(data.returns, data.series)
-    metas = {m["Name"]: m for m in perf._meta_rows(data.returns, meta_df)}
+    metas = {m["Name"]: m for m in series_rows(data.returns, meta_df)}
     if code not in metas:
         raise ValueError(f"code: {code!r} is not a valid row of the Series sheet")
     m = metas[code]
@@ -375,7 +376,7 @@ def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | Non
     firm = str(setting(data.settings, "Firm Name", "") or "")
     disclosure = str(setting(data.settings, "Disclosure", "") or "")
     meta_df, bad = valid_series_meta(data.returns, data.series)
-    strategies = [m for m in perf._meta_rows(data.returns, meta_df) if m["Role"] == "Strategy"]
+    strategies = [m for m in series_rows(data.returns, meta_df) if m["Role"] == "Strategy"]
     written, errors = [], dict(bad)
     for m in strategies:
         try:

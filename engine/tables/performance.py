@@ -14,6 +14,7 @@ from engine.models.performance import (
     setting,
     valid_series_meta,
 )
+from engine.models.performance_tables import series_rows
 from engine.tables.base import (
     DATE,
     INT,
@@ -61,7 +62,7 @@ def growth_table(returns: pd.DataFrame, meta: pd.DataFrame, asof,
     last ``months`` months (from the latest start among the series shown, if later), one
     column per strategy and per benchmark named first by a strategy. A series with a missing
     month in that span is left out (None when nothing can be shown)."""
-    rows = perf_model._meta_rows(returns, meta)
+    rows = series_rows(returns, meta)
     names = [m["Name"] for m in rows if m["Role"] == "Strategy"]
     names += [m["Benchmark"][0] for m in rows if m["Role"] == "Strategy" and m["Benchmark"]
               and m["Benchmark"][0] in returns.columns and m["Benchmark"][0] not in names]
