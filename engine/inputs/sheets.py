@@ -9,6 +9,8 @@ or as blank.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,13 +71,27 @@ def read_grids(path: Path, sheets: tuple[str, ...]) -> tuple[dict[str, Grid], li
             grids[name] = Grid(name, header, body)
     finally:
         values_wb.close()
-    if any(_has_blanks(g) for g in grids.values()):
-        _flag_uncached(path, grids)
+    suspects = {n: g for n, g in grids.items() if _has_blanks(g) and n in _with_formulas(path)}
+    if suspects:
+        _flag_uncached(path, suspects)
     return grids, names
 
 
 def _has_blanks(g: Grid) -> bool:
     return any(v is None for r in g.rows for v in r)
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _with_formulas(path: Path) -> set[str]:
+    """Names of the sheets whose XML holds any formula (``<f>``): only those need the
+    second, formula-reading pass. A cheap scan of the zip, no XML parsing."""
+    from engine.workbook.cached_values import _sheet_parts
+    with zipfile.ZipFile(path) as z:
+        parts = {n: (None, z.read(n)) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
+        return {name for name, part in _sheet_parts(parts).items()
+                if part in z.namelist() and _FORMULA_TAG.search(z.read(part))}
 
 
 def _flag_uncached(path: Path, grids: dict[str, Grid]) -> None:
