@@ -207,8 +207,10 @@ def _instrument_pair(feeds: dict[str, pd.DataFrame], inst):
         l, b, w, h = rect
         half = (w - 0.06) / 2
         if has_fc:
+            low = ("Model signal for the bond (1 Long = yield expected to fall)"
+                   if inst.is_yield else "Model signal (1 Long, 0 Neutral, -1 Short)")
             ax, ax2 = panel(fig, [l, b, half, h], f"{inst.name} ({code}): {unit} and model "
-                            "signals", "Model signal (1 Long, 0 Neutral, -1 Short)")
+                            "signals", low)
             x = pd.to_datetime(fp["Date"])
             ax.plot(x, fp[code].to_numpy(dtype=float), color=NAVY, lw=1)
             ax2.plot(pd.to_datetime(fs["Date"]), fs[code].to_numpy(dtype=float),
