@@ -223,3 +223,19 @@ def test_bad_income_sheet_drops_only_the_panel(tmp_path):
     [_, path] = write_factsheets(d, tmp_path)
     text = pdf_text(path)
     assert "Income, cashflow and loss" not in text and "income panel: income: needs" in text
+
+
+def test_report_contents_page_numbers_match_the_pages(tmp_path):
+    import re
+
+    d = make_data()
+    d.instruments = {"SPX": Instrument("SPX", "S&P 500", "US", "Equity")}
+    out = write_report(d, _fake_model_tables(d), tmp_path / "r.pdf")
+    cover = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(out), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    for section in ("Equity Markets", "Fixed Income", "Track Record",
+                    "Real GDP gap (deferred demand)"):
+        page = int(re.search(re.escape(section) + r"\s+(\d+)", cover).group(1))
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(out), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert section in text.split("as of December 31, 1998", 1)[1]

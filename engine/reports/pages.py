@@ -47,12 +47,16 @@ def table_cells(table: Table, max_chars: int = 38) -> tuple[list[str], list[list
 class PageWriter:
     """Writes pages into one PDF; ``y`` is the cursor (figure fraction) on the current page."""
 
-    def __init__(self, path, title: str, subtitle: str):
-        self.pdf = PdfPages(path, metadata={"Title": title})
+    def __init__(self, path, title: str, subtitle: str, dry: bool = False):
+        """``dry``: lay the pages out without drawing charts or writing a file (to learn on
+        which page each section starts, for the contents)."""
+        self.dry = dry
+        self.pdf = None if dry else PdfPages(path, metadata={"Title": title})
         self.title, self.subtitle = title, subtitle
         self.fig = None
         self.y = TOP
         self.pages = 0
+        self.marks: dict[str, int] = {}  # section heading -> page number
         self._rc = matplotlib.rc_context({"pdf.compression": 1})
         self._rc.__enter__()
 
@@ -71,14 +75,15 @@ class PageWriter:
         self.y = TOP
 
     def flush(self) -> None:
-        if self.fig is not None:
+        if self.fig is not None and self.pdf is not None:
             self.pdf.savefig(self.fig)
-            self.fig = None
+        self.fig = None
 
     def close(self) -> int:
         """Finish the file; returns the number of pages."""
         self.flush()
-        self.pdf.close()
+        if self.pdf is not None:
+            self.pdf.close()
         self._rc.__exit__(None, None, None)
         return self.pages
 
@@ -92,6 +97,7 @@ class PageWriter:
         if page_break or self.fig is None:
             self.new_page()
         self.room(0.08)
+        self.marks.setdefault(text, self.pages)
         self.fig.text(LEFT, self.y, text, fontsize=size, weight="bold", color=NAVY, va="top")
         self.y -= size / 72 / LANDSCAPE[1] * 1.7
 
@@ -161,5 +167,6 @@ class PageWriter:
                 height = avail
         self.room(height + 0.02)
         rect = [LEFT + 0.04, self.y - height + 0.03, WIDTH - 0.06, height - 0.05]
-        draw(self.fig, rect)
+        if not self.dry:
+            draw(self.fig, rect)
         self.y -= height + 0.02

@@ -40,6 +40,7 @@ SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
             ("Commodities", "Commodity", "Commodity Forecasts", "Commodity Valuation"))
 SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts",
                  "Signals"}
+GDP_TITLE = "Real GDP gap (deferred demand)"
 LOWER = re.compile(r"position|signal|σ|sigma|regime|prob|phase", re.IGNORECASE)
 
 
@@ -314,22 +315,46 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     if "Track Record" not in sheets:
         missing.append("Track Record")
 
-    pw = PageWriter(out, title, f"{firm}  ·  as of {dated}".strip(" ·"))
+    subtitle = f"{firm}  ·  as of {dated}".strip(" ·")
+    extra = [x for x in sheets if x not in SKIP_APPENDIX and sheets[x].tables
+             and x not in {y for _, _, f, v in SECTIONS for y in (f, v)}]
+    sections = [t for t, *_ in SECTIONS] + ["Track Record", GDP_TITLE, *extra]
+    args = (data, sheets, feeds, charts_sheet, extra)
+    dry = PageWriter(None, title, subtitle, dry=True)
+    _cover(dry, title, firm, dated, missing, sections, None)
+    _body(dry, *args)
+    dry.close()
+    pw = PageWriter(out, title, subtitle)
+    _cover(pw, title, firm, dated, missing, sections, dry.marks)
+    _body(pw, *args)
+    pw.close()
+    return out
+
+
+def _cover(pw: PageWriter, title: str, firm: str, dated: str, missing: list[str],
+           sections: list[str], pages: dict[str, int] | None) -> None:
     pw.new_page()
     pw.fig.text(0.05, 0.78, title, fontsize=30, weight="bold", color=NAVY)
     pw.fig.text(0.05, 0.72, f"{firm}", fontsize=14, color=GREY)
     pw.fig.text(0.05, 0.67, f"Forecasts and valuation as of {dated}", fontsize=13)
-    contents = ["Contents:"] + [f"  {t}" for t, *_ in SECTIONS] + ["  Track Record",
-                                                                   "  Real GDP gap"]
-    pw.fig.text(0.05, 0.60, "\n".join(contents), fontsize=10, va="top", linespacing=1.5)
+    pw.fig.text(0.05, 0.60, "Contents", fontsize=11, weight="bold", color=NAVY, va="top")
+    for k, name in enumerate(sections):
+        y = 0.565 - k * 0.028
+        pw.fig.text(0.07, y, name, fontsize=10, va="top")
+        if pages and name in pages:
+            pw.fig.text(0.45, y, str(pages[name]), fontsize=10, va="top", ha="right")
     note = ("Not available in this report (not produced by this refresh): "
             + ", ".join(missing) + ".") if missing else "All forecast and valuation tables present."
-    pw.fig.text(0.05, 0.30, wrap(note, 150), fontsize=9, va="top",
-                color="#c0504d" if missing else GREY)
-    pw.fig.text(0.05, 0.12, "Forecasts are model estimates of one-month-ahead changes; "
+    pw.fig.text(0.05, 0.565 - len(sections) * 0.028 - 0.03, wrap(note, 150), fontsize=9,
+                va="top", color="#c0504d" if missing else GREY)
+    pw.fig.text(0.05, 0.08, "Forecasts are model estimates of one-month-ahead changes; "
                 "valuation horizons 1 month to 5 years. Past performance is not indicative of "
                 "future results.", fontsize=8, color=GREY)
 
+
+def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
+          feeds: dict[str, pd.DataFrame], charts_sheet: SheetContent | None,
+          extra: list[str]) -> None:
     for sec, cls, fsheet, vsheet in SECTIONS:
         pw.heading(sec, page_break=True)
         codes = {_key(i.code) for i in data.by_class(cls)}
@@ -386,7 +411,7 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     else:
         pw.text("Track Record: not available in this refresh.", color="#c0504d")
 
-    pw.heading("Real GDP gap (deferred demand)", page_break=True)
+    pw.heading(GDP_TITLE, page_break=True)
     if "GDP Gap" in sheets and sheets["GDP Gap"].tables:
         for line in sheets["GDP Gap"].intro:
             pw.text(line, size=7.5, color=GREY)
@@ -396,13 +421,7 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
         pw.text("GDP gap: not available (Macro sheet or Settings Trend Growth / Base Period "
                 "missing).", color="#c0504d")
 
-    extra = [s for s in sheets if s not in SKIP_APPENDIX
-             and s not in {x for _, _, f, v in SECTIONS for x in (f, v)}]
     for s in extra:
-        if not sheets[s].tables:
-            continue
         pw.heading(s, page_break=True)
         for t in sheets[s].tables:
             pw.table(t)
-    pw.close()
-    return out
