@@ -86,6 +86,19 @@ def to_number(arg: str, v: Any, *, allow_blank: bool = False) -> float | None:
     return x
 
 
+def to_flag(arg: str, v: Any, default: bool = False) -> bool:
+    """TRUE/FALSE from a cell: booleans, 1/0, or the text TRUE/FALSE; blank -> ``default``."""
+    if is_blank(v):
+        return default
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
+        return v.strip().upper() == "TRUE"
+    raise ExcelArgError(f"{arg}: expected TRUE or FALSE, got {v!r}")
+
+
 def to_date(arg: str, v: Any) -> _dt.datetime:
     """A datetime from an Excel date cell (datetime, date, serial number or ISO text)."""
     if isinstance(v, _dt.datetime):
@@ -225,5 +238,5 @@ def check_len(arg: str, n: int, need: int, what: str = "months of prices") -> No
         raise ExcelArgError(f"need {need} {what}, got {n}", code="#N/A")
 
 
-__all__: Sequence[str] = ["ExcelArgError", "flatten", "is_blank", "to_number", "to_date",
+__all__: Sequence[str] = ["ExcelArgError", "flatten", "is_blank", "to_number", "to_flag", "to_date",
                           "to_series", "to_table", "excel_value", "udf", "check_len"]

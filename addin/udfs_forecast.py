@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from addin.convert import (ExcelArgError, check_len, excel_value, is_blank, to_number,
-                           to_series, to_table, udf)
-from addin.udfs_valuation import _fundamentals, _kind
+from addin.convert import (ExcelArgError, excel_value, is_blank, to_number,
+                           to_table, udf)
+from addin.udfs_valuation import fundamentals_frame, monthly_input, quote_kind
 from engine.models.composite import MIN_TRAIN, forecast_history
 from engine.models.signals import position, to_position, trade
-from engine.models.valuation import month_end
 
 __all__ = ["gamma_forecast", "gamma_position", "gamma_trade", "MIN_FORECAST_MONTHS"]
 
@@ -45,17 +44,12 @@ def gamma_forecast(dates: Any, prices: Any, factors: Any = None, quote: Any = "P
     quote: "Price" (default), "Yield", or the asset class "Equity", "Commodity", "FX", "Bond".
     Result: the expected change over the next month — a decimal return for prices (FX: the
     first currency of the pair), the yield change in percentage points for yields."""
-    quote_kind, asset_class = _kind(quote)
-    values_arg = "yields" if quote_kind == "Yield" else "prices"
-    s = to_series(dates, prices, dates_arg="dates", values_arg=values_arg)
-    if quote_kind == "Price" and (s <= 0).any():
-        bad = s[s <= 0].index[0]
-        raise ExcelArgError(f"prices: must be > 0, got {s[bad]:g} on {bad:%Y-%m-%d}")
-    m = month_end(s)
-    check_len(values_arg, len(m), MIN_FORECAST_MONTHS, f"months of {values_arg}")
-    f = _fundamentals(factors, dates)
+    kind, asset_class = quote_kind(quote)
+    what = "months of yields" if kind == "Yield" else "months of prices"
+    m = monthly_input(dates, prices, kind, MIN_FORECAST_MONTHS, what)
+    f = fundamentals_frame(factors, dates)
     try:
-        h = forecast_history(m, f, quote=quote_kind, asset_class=asset_class)
+        h = forecast_history(m, f, quote=kind, asset_class=asset_class)
     except ValueError as e:
         raise ExcelArgError(str(e)) from None
     fc = float(h["forecast"].iloc[-1])
@@ -73,7 +67,7 @@ def gamma_position(forecast: Any, band: Any = 0, quote: Any = "Price") -> Any:
     e.g. -0.09), one cell or a range (the result then has the same shape).
     band (optional, default 0): neutral band in the forecast's unit; |forecast| <= band is 0.
     quote: "Price" (default) or "Yield" (a forecast fall in the yield is Long the bond)."""
-    quote_kind, _ = _kind(quote)
+    kind, _ = quote_kind(quote)
     b = 0.0 if is_blank(band) else to_number("band", band)
     if b < 0:
         raise ExcelArgError(f"band: must be >= 0, got {b:g}")
@@ -84,7 +78,7 @@ def gamma_position(forecast: Any, band: Any = 0, quote: Any = "Price") -> Any:
         for j, v in enumerate(r, start=1):
             arg = "forecast" if single else f"forecast (row {i}, column {j})"
             x = to_number(arg, v, allow_blank=True)
-            line.append("" if x is None else position(x, b, quote_kind))
+            line.append("" if x is None else position(x, b, kind))
         out.append(line)
     return out[0][0] if single else out
 

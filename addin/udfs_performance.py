@@ -13,32 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from addin.convert import (
-    ExcelArgError,
-    excel_value,
-    flatten,
-    is_blank,
-    to_date,
-    to_number,
-    to_series,
-    udf,
-)
+from addin.convert import (ExcelArgError, excel_value, flatten, is_blank, to_date, to_flag,
+                           to_number, to_series, udf)
 from engine.models import performance as perf
 from engine.models.gdp_gap import GDP_GAP_COLUMNS, gdp_gap
 
 __all__ = ["gamma_annualize", "gamma_gdp_gap", "gamma_link", "gamma_perf"]
-
-
-def _flag(v: Any, arg: str, default: bool) -> bool:
-    if is_blank(v):
-        return default
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)) and v in (0, 1):
-        return bool(v)
-    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
-        return v.strip().upper() == "TRUE"
-    raise ExcelArgError(f"{arg}: expected TRUE or FALSE, got {v!r}")
 
 
 def _model(fn, *args, **kwargs):
@@ -78,7 +58,7 @@ def gamma_perf(dates: Any, returns: Any, asof: Any = None, years: Any = 2,
     row += [_model(perf.calendar_year_return, s, y0 - k, end)[0]
             for k in range(1, int(n_years) + 1)]
     out = [[excel_value(v) for v in row]]
-    if _flag(header, "header", False):
+    if to_flag("header", header):
         out.insert(0, ["Month", "YTD", "Trailing 1 Yr",
                        *[y0 - k for k in range(1, int(n_years) + 1)]])
     return out
@@ -137,6 +117,6 @@ def gamma_gdp_gap(periods: Any, growth: Any, trend_growth: Any, base_period: Any
     method = "compound" if is_blank(deannualize) else str(deannualize).strip().lower()
     t = _model(gdp_gap, [p for p, _ in rows], growth_vals, trend, base_period, method)
     out = [[excel_value(v) for v in rec] for rec in t.itertuples(index=False)]
-    if _flag(header, "header", False):
+    if to_flag("header", header):
         out.insert(0, list(GDP_GAP_COLUMNS))
     return out

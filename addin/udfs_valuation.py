@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from addin.convert import (ExcelArgError, check_len, excel_value, flatten, is_blank, to_date,
-                           to_number, to_series, to_table, udf)
+                           to_flag, to_number, to_series, to_table, udf)
 from engine.models.bonds import price_valuation
 from engine.models.horizons import HORIZON_LABELS, HORIZONS, latest_forecasts
 from engine.models.valuation import month_end, valuation_history
@@ -40,19 +40,7 @@ _KINDS = {"PRICE": ("Price", "Equity"), "EQUITY": ("Price", "Equity"),
           "YIELD": ("Yield", "Bond"), "BOND": ("Yield", "Bond")}
 
 
-def _flag(v: Any, arg: str) -> bool:
-    if is_blank(v):
-        return False
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)) and v in (0, 1):
-        return bool(v)
-    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
-        return v.strip().upper() == "TRUE"
-    raise ExcelArgError(f"{arg}: expected TRUE or FALSE, got {v!r}")
-
-
-def _kind(quote: Any) -> tuple[str, str]:
+def quote_kind(quote: Any) -> tuple[str, str]:
     if is_blank(quote):
         return _KINDS["PRICE"]
     if isinstance(quote, str) and quote.strip().upper() in _KINDS:
@@ -71,7 +59,7 @@ def _is_header_cell(v: Any) -> bool:
         return True
 
 
-def _fundamentals(value: Any, dates: Any) -> pd.DataFrame | None:
+def fundamentals_frame(value: Any, dates: Any) -> pd.DataFrame | None:
     """The fundamentals range as a DataFrame indexed by date (any frequency), or None."""
     rows = to_table("fundamentals", value)
     if not rows or all(is_blank(v) for r in rows for v in r):
@@ -102,18 +90,25 @@ def _fundamentals(value: Any, dates: Any) -> pd.DataFrame | None:
     return f[~f.index.duplicated(keep="last")]
 
 
-def _history(dates: Any, prices: Any, fundamentals: Any, quote: str, asset_class: str,
-             what: str, forecasts: bool = True
-             ) -> tuple[pd.Series, pd.DataFrame, dict[str, float] | None]:
-    """Monthly prices, their valuation history and the latest horizon forecasts."""
+def monthly_input(dates: Any, prices: Any, quote: str, need: int, what: str) -> pd.Series:
+    """Month-end levels from Excel ``dates``/``prices`` columns (prices > 0 unless ``quote``
+    is "Yield"); ``#N/A`` when fewer than ``need`` months ("need 60 months of prices")."""
     values_arg = "yields" if quote == "Yield" else "prices"
     s = to_series(dates, prices, dates_arg="dates", values_arg=values_arg)
     if quote == "Price" and (s <= 0).any():
         bad = s[s <= 0].index[0]
         raise ExcelArgError(f"prices: must be > 0, got {s[bad]:g} on {bad:%Y-%m-%d}")
     m = month_end(s)
-    check_len(values_arg, len(m), MIN_MONTHS, what)
-    f = _fundamentals(fundamentals, dates)
+    check_len(values_arg, len(m), need, what)
+    return m
+
+
+def _history(dates: Any, prices: Any, fundamentals: Any, quote: str, asset_class: str,
+             what: str, forecasts: bool = True
+             ) -> tuple[pd.Series, pd.DataFrame, dict[str, float] | None]:
+    """Monthly prices, their valuation history and the latest horizon forecasts."""
+    m = monthly_input(dates, prices, quote, MIN_MONTHS, what)
+    f = fundamentals_frame(fundamentals, dates)
     try:
         h = valuation_history(m, f, quote=quote, asset_class=asset_class,
                               min_history=MIN_MONTHS)
@@ -140,13 +135,13 @@ def gamma_valuation(dates: Any, prices: Any, fundamentals: Any = None, quote: An
     Frequency (%) (share of history at least as extreme), Fair Value (price level), then the
     valuation-based forecasts 1 Mo … 5 Yr (annualized decimal returns; for yields cumulative
     yield changes in % points). Percent figures are decimals."""
-    quote_kind, asset_class = _kind(quote)
-    _, h, fc = _history(dates, prices, fundamentals, quote_kind, asset_class, "months of prices")
+    kind, asset_class = quote_kind(quote)
+    _, h, fc = _history(dates, prices, fundamentals, kind, asset_class, "months of prices")
     last = h.iloc[-1]
     row = [last["sigma"], last["valuation_pct"], last["to_fair_value_pct"], last["frequency"],
            last["fair_value"], *[fc[c] for c in HORIZON_HEADER]]
     out = [[excel_value(float(v)) for v in row]]
-    if _flag(header, "header"):
+    if to_flag("header", header):
         out.insert(0, list(VALUATION_HEADER))
     return out
 
@@ -176,7 +171,7 @@ def gamma_bond_valuation(dates: Any, yields: Any, maturity: Any, fundamentals: A
     row = [last["sigma"], pv, last["fair_value"], last["frequency"],
            *[fc[c] for c in HORIZON_HEADER]]
     out = [[excel_value(float(v)) for v in row]]
-    if _flag(header, "header"):
+    if to_flag("header", header):
         out.insert(0, list(BOND_VALUATION_HEADER))
     return out
 
@@ -186,7 +181,7 @@ def gamma_sigma(dates: Any, prices: Any, fundamentals: Any = None, quote: Any = 
     """Valuation (σ) on the last date: deviation from fair value (log price − log fair value;
     for yields, yield − fair yield) over its standard deviation, both estimated with data up to
     that date. + = rich (for yields: yield above fair). Arguments as in gamma_valuation."""
-    quote_kind, asset_class = _kind(quote)
-    _, h, _ = _history(dates, prices, fundamentals, quote_kind, asset_class, "months of prices",
+    kind, asset_class = quote_kind(quote)
+    _, h, _ = _history(dates, prices, fundamentals, kind, asset_class, "months of prices",
                        forecasts=False)
     return excel_value(float(h["sigma"].iloc[-1]))
