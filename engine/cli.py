@@ -64,12 +64,19 @@ def cmd_refresh(args) -> int:
     return res.exit_code
 
 
-def cmd_check(args) -> int:
+def _validated(args, cmd: str):
+    """The workbook's validated data, or None after printing why it was refused."""
     from engine.refresh import Refused, check
     try:
-        data = check(args.workbook, asof=args.asof)
+        return check(args.workbook, asof=args.asof)
     except Refused as e:
-        print(f"gamma check: {e}", file=sys.stderr)
+        print(f"gamma {cmd}: {e}", file=sys.stderr)
+        return None
+
+
+def cmd_check(args) -> int:
+    data = _validated(args, "check")
+    if data is None:
         return EXIT_REFUSED
     n = len(data.instruments)
     print(f"{args.workbook}: inputs valid — {n} instruments, as of {data.asof:%Y-%m-%d}")
@@ -113,28 +120,24 @@ def _pdfs(workbook: Path, out: Path, progress) -> int:
 
 
 def cmd_factsheet(args) -> int:
-    from engine.refresh import Refused, check
     from engine.reports.factsheets import write_factsheets
-    try:
-        data = check(args.workbook, asof=args.asof)
-    except Refused as e:
-        print(f"gamma factsheet: {e}", file=sys.stderr)
+    data = _validated(args, "factsheet")
+    if data is None:
         return EXIT_REFUSED
-    paths = write_factsheets(data, Path(args.out))
-    for p in paths:
+    for p in write_factsheets(data, Path(args.out)):
         print(f"  fact sheet: {p}")
     return EXIT_OK
 
 
 def cmd_report(args) -> int:
-    from engine.refresh import Refused, build_contents, check
+    from engine.refresh import build_contents
     from engine.reports.report import write_report
-    try:
-        data = check(args.workbook, asof=args.asof)
-    except Refused as e:
-        print(f"gamma report: {e}", file=sys.stderr)
+    from engine.workbook.fit_store import load_store
+    data = _validated(args, "report")
+    if data is None:
         return EXIT_REFUSED
-    contents, ctx = build_contents(data, Progress(getattr(args, "quiet", False)))
+    contents, ctx = build_contents(data, Progress(getattr(args, "quiet", False)),
+                                   fit_store=load_store(Path(args.workbook)))
     tables: dict[str, list] = {}
     for c in contents:
         tables.setdefault(c.sheet, []).append(c)
