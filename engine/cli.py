@@ -124,9 +124,17 @@ def cmd_factsheet(args) -> int:
     data = _validated(args, "factsheet")
     if data is None:
         return EXIT_REFUSED
-    for p in write_factsheets(data, Path(args.out)):
+    skipped: dict[str, str] = {}
+    try:
+        paths = write_factsheets(data, Path(args.out), problems=skipped)
+    except ValueError as e:  # no strategy could be written at all
+        print(f"gamma factsheet: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    for p in paths:
         print(f"  fact sheet: {p}")
-    return EXIT_OK
+    for name, reason in skipped.items():
+        print(f"  SKIPPED {name}: {reason}")
+    return EXIT_PARTIAL if skipped else EXIT_OK
 
 
 def cmd_report(args) -> int:
