@@ -60,3 +60,9 @@ def _last_weekday(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Each date moved back to the last Monday–Friday on or before it."""
     back = np.where(days.day_of_week == 5, 1, np.where(days.day_of_week == 6, 2, 0))
     return days - pd.to_timedelta(back, unit="D")
+
+
+def month_end_index(idx) -> pd.DatetimeIndex:
+    """Each date moved to its calendar month-end (midnight): the label a monthly observation
+    carries in month-by-month tables and chart feeds, whatever day it was sampled on."""
+    return pd.DatetimeIndex(idx).to_period("M").to_timestamp(how="end").normalize()

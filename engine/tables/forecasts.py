@@ -28,19 +28,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart import Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
 from engine.inputs.data import Instrument
+from engine.inputs.sampling import month_end_index
 from engine.models.composite import forecast_history
 from engine.models.signals import (POSITION_WORDS, default_band, position, to_position,
                                    trade, update_date)
 from engine.models.track_record import METRICS, track_record, verdict
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, ChartSpec,
                                 RefreshContext, SheetContent, Table, register)
+from engine.workbook import charts as xlc
 
 SHEETS = {"Equity": "Stock Forecasts", "Bond": "Bond Forecasts", "FX": "FX Forecasts",
           "Commodity": "Commodity Forecasts"}
@@ -183,10 +185,6 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
     return Table(name=f"{asset_class}Forecasts", df=df, formats=formats, notes=notes)
 
 
-def _month_end(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    return idx.to_period("M").to_timestamp(how="end").normalize()
-
-
 def _signals(ctx: RefreshContext) -> Table:
     cols = {}
     for code in ctx.data.instruments:
@@ -194,7 +192,7 @@ def _signals(ctx: RefreshContext) -> Table:
         if h is None:
             continue
         s = h["position"].copy()
-        s.index = _month_end(s.index)
+        s.index = month_end_index(s.index)
         cols[code] = s[~s.index.duplicated(keep="last")]
     df = pd.DataFrame(cols).sort_index()
     df = df.dropna(how="all")
@@ -213,7 +211,7 @@ def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, 
     for code in codes:
         h = ctx.cache["forecast_history"][code]
         s = h.iloc[-CHART_MONTHS:]
-        idx = _month_end(s.index)
+        idx = month_end_index(s.index)
         px[code] = pd.Series(s["price"].to_numpy(), index=idx)
         sg[code] = pd.Series(s["position"].to_numpy(), index=idx)
     prices = pd.DataFrame(px).sort_index()
@@ -226,7 +224,7 @@ def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, 
     for code in codes:
         r = ctx.cache["forecast_current"][code]
         label = r["trade"] if r["trade"] else "no trade"
-        latest.append({"Code": code, "Date": _month_end(pd.DatetimeIndex([r["last_date"]]))[0],
+        latest.append({"Code": code, "Date": month_end_index(pd.DatetimeIndex([r["last_date"]]))[0],
                        "Signal": r["position"], "Label": label})
     prices_t = Table("FcChartPrices", prices.reset_index(names="Date"), formats={"Date": DATE})
     steps_t = Table("FcChartSignals", steps.reset_index(drop=True), formats={"Date": DATE})
@@ -234,29 +232,14 @@ def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, 
     return prices_t, steps_t, latest_t
 
 
-def _axes(chart, y_title: str) -> None:
-    chart.x_axis.number_format = "yyyy"
-    chart.x_axis.majorTimeUnit = "years"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.y_axis.title = y_title
-    chart.legend = None
-
-
 def price_chart(code: str, title: str, yield_quote: bool = False):
     """ChartSpec factory: the instrument's price history (scatter with lines, date axis)."""
 
     def make(ref, header):
-        ch = ScatterChart()
-        ch.title = title
-        ch.style = 2
-        x = ref("FcChartPrices", "Date")
-        y = ref("FcChartPrices", code)
-        s = Series(y, x, title=code)
-        s.marker.symbol = "none"
-        s.smooth = False
-        ch.series.append(s)
-        _axes(ch, "Yield (%)" if yield_quote else "Price")
+        ch = xlc.date_chart(title, "Yield (%)" if yield_quote else "Price")
+        ch.series.append(xlc.line(ref("FcChartPrices", code), ref("FcChartPrices", "Date"),
+                                     code, "1F3864"))
+        ch.legend = None
         return ch
 
     return make
@@ -267,22 +250,11 @@ def signal_chart(code: str, row: int, title: str):
     labelled (a one-point series whose name is the trade)."""
 
     def make(ref, header):
-        ch = ScatterChart()
-        ch.title = title
-        ch.style = 2
-        x = ref("FcChartSignals", "Date")
-        y = ref("FcChartSignals", code)
-        s = Series(y, x, title="Signal")
-        s.marker.symbol = "none"
-        s.smooth = False
-        ch.series.append(s)
+        ch = xlc.date_chart(title, "Position", 900)
+        ch.series.append(xlc.line(ref("FcChartSignals", code), ref("FcChartSignals", "Date"),
+                                     "Signal", "1F3864"))
         lx, ly, ll = (ref("FcChartLatest", c) for c in ("Date", "Signal", "Label"))
-
-        def one(r: Reference) -> Reference:  # the instrument's row of a column
-            return Reference(r.worksheet, min_col=r.min_col, max_col=r.min_col,
-                             min_row=r.min_row + row, max_row=r.min_row + row)
-
-        t = Series(one(ly), one(lx), title_from_data=False)
+        t = Series(xlc.cell(ly, row), xlc.cell(lx, row), title_from_data=False)
         cell = f"${get_column_letter(ll.min_col)}${ll.min_row + row}"
         t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!{cell}"))
         t.marker.symbol = "circle"
@@ -293,11 +265,10 @@ def signal_chart(code: str, row: int, title: str):
             setattr(t.dLbls, flag, False)
         t.dLbls.position = "t"
         ch.series.append(t)
-        _axes(ch, "Position")
+        ch.legend = None
         ch.y_axis.scaling.min = -2
         ch.y_axis.scaling.max = 2
         ch.y_axis.majorUnit = 1
-        ch.x_axis.crosses = "min"  # dates along the bottom, not across the 0 line
         return ch
 
     return make

@@ -26,19 +26,17 @@ import pandas as pd
 from openpyxl.chart import ScatterChart, Series
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
-from openpyxl.chart.text import RichText, Text
-from openpyxl.chart.title import Title
 from openpyxl.drawing.line import LineProperties
-from openpyxl.drawing.text import (CharacterProperties, Paragraph, ParagraphProperties,
-                                   RegularTextRun)
 
 from engine.inputs.data import Instrument
+from engine.inputs.sampling import month_end_index
 from engine.models.bonds import price_valuation
 from engine.models.horizons import (HORIZON_LABELS, HORIZONS, evaluate_horizons,
                                     forecasts_from_paths, horizon_paths)
 from engine.models.valuation import residual_stationarity, valuation_history
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, ChartSpec, RefreshContext,
                                 SheetContent, Table, register)
+from engine.workbook import charts as xlc
 
 SHEETS = {"Equity": "Stock Valuation", "Bond": "Bond Valuation", "FX": "FX Valuation",
           "Commodity": "Commodity Valuation"}
@@ -188,17 +186,13 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
 
 # --------------------------------------------------------------------------- charts
 
-def _month_end(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(idx).to_period("M").to_timestamp(how="end").normalize()
-
-
 def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table]:
     px, sg = {}, {}
     for code in codes:
         h = ctx.cache["valuation"][code]
         ok = h["sigma"].notna()
         s = h[ok].iloc[-CHART_MONTHS:]
-        idx = _month_end(s.index)
+        idx = month_end_index(s.index)
         px[code] = pd.Series(ctx.data.prices[code].reindex(s.index).to_numpy(), index=idx)
         px[f"{code} FV"] = pd.Series(s["fair_value"].to_numpy(), index=idx)
         sg[code] = pd.Series(s["sigma"].to_numpy(), index=idx)
@@ -210,41 +204,9 @@ def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table]:
             Table("ValChartSigma", sig.reset_index(names="Date"), formats={"Date": DATE}))
 
 
-def _line(ref, table: str, column: str, title: str, color: str | None = None,
+def _line(ref, table: str, column: str, name: str, color: str | None = None,
           dash: str | None = None, width: int = 15875) -> Series:
-    s = Series(ref(table, column), ref(table, "Date"), title=title)
-    s.marker.symbol = "none"
-    s.smooth = False
-    s.graphicalProperties = GraphicalProperties(ln=LineProperties(solidFill=color, w=width,
-                                                                  prstDash=dash))
-    return s
-
-
-def _title(text: str, size: int = 1000, bold: bool = True) -> Title:
-    """A chart or axis title in a given font size (hundredths of a point)."""
-    cp = CharacterProperties(sz=size, b=bold)
-    para = Paragraph(pPr=ParagraphProperties(defRPr=cp), r=[RegularTextRun(rPr=cp, t=text)])
-    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
-
-
-def _small_ticks(axis, size: int = 800) -> None:
-    cp = CharacterProperties(sz=size)
-    axis.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
-
-
-def _axes(ch, x_title: str, y_title: str) -> None:
-    for axis, title in ((ch.x_axis, x_title), (ch.y_axis, y_title)):
-        axis.delete = False
-        axis.title = _title(title, 800, bold=False)
-        _small_ticks(axis)
-
-
-def _date_axes(ch, y_title: str) -> None:
-    ch.x_axis.number_format = "yyyy"
-    ch.x_axis.majorTimeUnit = "years"
-    ch.x_axis.majorGridlines = None
-    ch.x_axis.crosses = "min"  # dates along the bottom, also when the y range spans zero
-    _axes(ch, "Date", y_title)
+    return xlc.line(ref(table, column), ref(table, "Date"), name, color, dash, width)
 
 
 def price_chart(code: str, title: str, y_title: str):
@@ -252,13 +214,10 @@ def price_chart(code: str, title: str, y_title: str):
     value."""
 
     def make(ref, header):
-        ch = ScatterChart()
-        ch.title = _title(title)
-        ch.style = 2
+        ch = xlc.date_chart(title, y_title)
         ch.series.append(_line(ref, "ValChartPrices", code, code, "1F3864"))
         ch.series.append(_line(ref, "ValChartPrices", f"{code} FV", "Fair value", "7F7F7F",
                                "dash"))
-        _date_axes(ch, y_title)
         ch.legend.position = "b"
         return ch
 
@@ -269,15 +228,12 @@ def sigma_chart(code: str, lo: float, hi: float):
     """ChartSpec factory (Charts 2, 6, bottom): valuation σ with ±1.75σ bands."""
 
     def make(ref, header):
-        ch = ScatterChart()
-        ch.title = _title(f"{code} valuation (σ), bands at ±{BAND}σ", 900)
-        ch.style = 2
+        ch = xlc.date_chart(f"{code} valuation (σ), bands at ±{BAND}σ", "σ", 900)
         ch.series.append(_line(ref, "ValChartSigma", code, "Valuation (σ)", "C00000"))
         ch.series.append(_line(ref, "ValChartSigma", f"+{BAND}σ", f"+{BAND}σ", "808080",
                                "sysDash", 9525))
         ch.series.append(_line(ref, "ValChartSigma", f"−{BAND}σ", f"−{BAND}σ", "808080",
                                "sysDash", 9525))
-        _date_axes(ch, "σ")
         ch.y_axis.scaling.min = lo
         ch.y_axis.scaling.max = hi
         ch.y_axis.majorUnit = 1
@@ -293,12 +249,12 @@ def scatter_chart(codes: list[str]):
 
     def make(ref, header):
         ch = ScatterChart()
-        ch.title = _title("Stock indices: valuation vs 1-year valuation-based forecast")
+        ch.title = xlc.title("Stock indices: valuation vs 1-year valuation-based forecast")
         ch.style = 2
         xs, ys = ref("ValScatter", "Valuation (%)"), ref("ValScatter", "1 Yr")
         for i, code in enumerate(codes):
-            x = _cell(xs, i)
-            y = _cell(ys, i)
+            x = xlc.cell(xs, i)
+            y = xlc.cell(ys, i)
             s = Series(y, x, title=code)
             s.marker.symbol = "circle"
             s.marker.size = 8
@@ -309,7 +265,7 @@ def scatter_chart(codes: list[str]):
             s.dLbls.showVal = False
             s.dLbls.position = "r"
             ch.series.append(s)
-        _axes(ch, "Valuation (%) = P/FV − 1", "1-year forecast")
+        xlc.style_axes(ch, "Valuation (%) = P/FV − 1", "1-year forecast")
         ch.x_axis.number_format = "0%"
         ch.y_axis.number_format = "0%"
         ch.x_axis.majorGridlines = None
@@ -317,13 +273,6 @@ def scatter_chart(codes: list[str]):
         return ch
 
     return make
-
-
-def _cell(r, i: int):
-    from openpyxl.chart import Reference
-
-    return Reference(r.worksheet, min_col=r.min_col, max_col=r.min_col,
-                     min_row=r.min_row + i, max_row=r.min_row + i)
 
 
 def _charts(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
