@@ -66,3 +66,31 @@ def test_libreoffice_opens_and_renders_the_refreshed_demo(refreshed, tmp_path):
                           capture_output=True, text=True, check=True).stdout
     assert "Stock Index" in text and "Data status as of" in text
     assert "###" not in text, "a column too narrow for its numbers"
+
+
+def test_excel_tables_are_valid_for_excel(refreshed):
+    """What makes Excel 'repair' a file openpyxl wrote: table headers that are not unique
+    non-empty text, table names that clash or are invalid, tables that overlap."""
+    import re
+
+    from openpyxl.utils import range_boundaries
+
+    wb = load_workbook(refreshed)
+    names: set[str] = set()
+    for ws in wb.worksheets:
+        boxes = []
+        for table in ws.tables.values():
+            name = table.name
+            assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,254}", name), name
+            assert name.casefold() not in names, f"table name {name} used twice"
+            names.add(name.casefold())
+            c1, r1, c2, r2 = range_boundaries(table.ref)
+            assert r2 > r1, f"{ws.title}!{table.ref}: a table needs a data row"
+            headers = [ws.cell(row=r1, column=c).value for c in range(c1, c2 + 1)]
+            assert all(isinstance(h, str) and h.strip() for h in headers), (ws.title, headers)
+            assert len({h.casefold() for h in headers}) == len(headers), (ws.title, headers)
+            for b in boxes:
+                assert c2 < b[0] or c1 > b[2] or r2 < b[1] or r1 > b[3], \
+                    f"{ws.title}: table {name} overlaps another"
+            boxes.append((c1, r1, c2, r2))
+    assert names & {n.casefold() for n in wb.defined_names} == set()
