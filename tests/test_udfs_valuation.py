@@ -258,3 +258,19 @@ def test_bond_headerless_fundamentals_are_rates():
     assert h["model"].iloc[-1] == "fair yield: inflation/short rate"
     assert out[0][0] == pytest.approx(h["sigma"].iloc[-1], abs=1e-12)
     assert out[0][2] == pytest.approx(h["fair_value"].iloc[-1], abs=1e-12)
+
+
+def test_mixed_frequency_fundamentals_on_the_same_rows_are_carried_forward():
+    # Two columns on the price rows: monthly CPI, quarterly earnings (blank in between). A
+    # blank means "no new figure", as in the workbook refresh (asof): the cointegration model
+    # must be in force every month, not only in quarter-end months.
+    p, _, _ = _known(7)
+    cpi = 100 * np.exp(0.003 * np.arange(N))
+    earn = [float(p[i] / 15) if i % 3 == 2 else None for i in range(N)]
+    fund = [["Earnings", "CPI"]] + [[e, c] for e, c in zip(earn, cpi)]
+    out = gamma_valuation(DATES, col(p), fund)[0]
+    ffilled = pd.DataFrame({"Earnings": earn, "CPI": cpi}, index=IDX, dtype=float).ffill()
+    h = valuation_history(pd.Series(p, IDX), ffilled)
+    assert h["model"].iloc[-1].startswith("cointegration")
+    assert out[0] == pytest.approx(h["sigma"].iloc[-1], abs=1e-10)
+    assert out[4] == pytest.approx(h["fair_value"].iloc[-1], rel=1e-10)

@@ -296,3 +296,22 @@ def test_residual_stationarity_matches_statsmodels_coint_and_separates_cases():
                                                     index=IDX))["pvalue"] > 0.10
     flat = residual_stationarity(pd.Series(100.0, IDX[:80]))
     assert flat["pvalue"] == 0.0
+
+
+def test_fundamentals_on_the_price_index_are_read_as_known_on_each_date():
+    # A blank in a fundamentals column on the price rows (quarterly earnings next to monthly
+    # CPI, or the latest month not yet published) means "the last figure still stands",
+    # exactly as for fundamentals on another index (engine.inputs.data.asof): the model in
+    # force must not flip to the fallback in the blank months.
+    rng = np.random.default_rng(41)
+    earn = np.exp(np.cumsum(rng.normal(0.004, 0.02, N)))
+    cpi = np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
+    p = pd.Series(np.exp(1.0 + np.log(earn) + _ar1(N, seed=42)), IDX)
+    f = pd.DataFrame({"EPS": earn, "CPI": cpi}, index=IDX)
+    f.loc[IDX.month % 3 != 0, "EPS"] = np.nan   # quarterly earnings
+    f.iloc[-1, 1] = np.nan                         # last CPI not yet published
+    h = valuation_history(p, f)
+    expect = valuation_history(p, f.ffill())       # carried forward by pandas
+    pd.testing.assert_frame_equal(h, expect)
+    # the first EPS figure is in March 1970 (row 2): 60 valid months from row 61 on
+    assert (h["model"].iloc[61:] == "cointegration: log EPS, log CPI").all()

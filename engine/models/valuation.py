@@ -134,14 +134,17 @@ def _check_inputs(prices: pd.Series, fundamentals: pd.DataFrame | None, quote: s
     elif not isinstance(fundamentals, pd.DataFrame):
         raise ValueError("fundamentals must be a pandas DataFrame or None, got "
                          f"{type(fundamentals).__name__}")
-    elif fundamentals.empty or fundamentals.index.equals(p.index):
+    elif fundamentals.empty:
         f = fundamentals.reindex(p.index)
     else:
         if not isinstance(fundamentals.index, pd.DatetimeIndex):
             raise ValueError("fundamentals must have a DatetimeIndex, got "
                              f"{type(fundamentals.index).__name__}")
-        f = pd.DataFrame({c: asof(fundamentals[c], p.index) for c in fundamentals.columns},
-                         index=p.index)
+        # Every column as known on each price date (the last figure on or before it), also
+        # when it already sits on the price index: a blank (a quarterly figure between
+        # quarters, a month not yet published) keeps the last figure, as in the refresh.
+        num = fundamentals.apply(pd.to_numeric, errors="coerce").astype(float)
+        f = pd.DataFrame({c: asof(num[c], p.index) for c in num.columns}, index=p.index)
     f = f.apply(pd.to_numeric, errors="coerce").astype(float)
     return p, f
 
@@ -310,8 +313,9 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
     ----------
     prices : monthly observations, one per calendar month (DatetimeIndex, sorted; NaN = no
         observation). Levels > 0 for ``quote="Price"``; yields in percent for ``"Yield"``.
-    fundamentals : the instrument's ``Fair Value Inputs`` aligned on the same index (another
-        index is aligned with :func:`engine.inputs.data.asof`: last value known on each date).
+    fundamentals : the instrument's ``Fair Value Inputs``, any DatetimeIndex; each column is
+        read as known on each price date (:func:`engine.inputs.data.asof`: the last non-blank
+        value on or before it), also when it is on the price index already.
         Column roles by name, :func:`fundamental_role`. ``None``/empty = fallback model only.
     quote : ``"Price"`` or ``"Yield"``.
     asset_class : ``"Equity"``, ``"Bond"``, ``"FX"`` or ``"Commodity"`` (picks the model).
