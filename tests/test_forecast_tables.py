@@ -191,3 +191,23 @@ def test_charts_make_native_charts(built):
     assert label.endswith(f"${row}")
     steps = ch.data_tables[1].df
     assert len(steps) == 2 * forecasts.CHART_MONTHS - 1
+
+
+def test_previous_forecast_is_the_previous_update_not_the_same_one():
+    """A refresh between two updates (here 10 Jan: no January data yet, the December update
+    is still current) must show the same Previous Forecast and Trade as the refresh that made
+    the December update: the History row of 31 Dec holds *this* update, not the previous."""
+    _, o1 = _build(_data(asof="2019-11-30"))
+    h1 = o1["History"].tables[0].df
+    _, o2 = _build(_data(asof="2019-12-31"), h1)
+    h2 = o2["History"].tables[0].df
+    _, o3 = _build(_data(asof="2020-01-10"), h2)
+    prev_rows = h1.set_index("Code")
+    for sheet, code in (("Stock Forecasts", "EQ"), ("Bond Forecasts", "BD"),
+                        ("FX Forecasts", "FX"), ("Commodity Forecasts", "OIL")):
+        dec = o2[sheet].tables[0].df.set_index("Code").loc[code]
+        jan = o3[sheet].tables[0].df.set_index("Code").loc[code]
+        assert jan["Previous Forecast"] == prev_rows.loc[code, "Forecast"]   # the November one
+        assert jan["Previous Forecast"] == dec["Previous Forecast"]
+        assert jan["Trade"] == dec["Trade"]
+        assert jan["Updated"] == dec["Updated"]

@@ -8,8 +8,9 @@ in the seed's words (``Long`` / ``Neutral`` / ``Short``) in the four forecast ta
 ``1`` / ``0`` / ``−1`` on ``Signals``, in the charts and in ``History``.
 
 ``Previous Forecast`` (and the previous position behind ``Trade``) is the ``History`` row of the
-instrument's previous update (the latest as-of before this one); on a workbook without History
-it is the walk-forward forecast made at the previous update date (the previous monthly row).
+instrument's previous update (the latest as-of before this one whose ``Last Data Date`` is before
+the current last observation); on a workbook without such a row it is the walk-forward forecast
+made at the previous update date (the previous monthly row).
 ``Updated`` is the update date of the month of the instrument's last observation
 (:func:`engine.models.signals.update_date`).
 
@@ -89,16 +90,25 @@ def instrument_history(ctx: RefreshContext, code: str) -> pd.DataFrame:
 
 
 def previous_from_history(history: pd.DataFrame | None, code: str,
-                          asof: pd.Timestamp) -> tuple[float, object] | None:
+                          asof: pd.Timestamp,
+                          last_date: pd.Timestamp | None = None) -> tuple[float, object] | None:
     """(forecast, position) of the latest History row of ``code`` dated before ``asof``, or
-    ``None``. The position is returned as stored (number or word)."""
+    ``None``. The position is returned as stored (number or word).
+
+    ``last_date`` (the last observation behind the current forecast): rows whose ``Last Data
+    Date`` is on or after it hold *this* update (a refresh between two updates, e.g. on the
+    15th for a month-end instrument), not the previous one, and are skipped."""
     if history is None or len(history) == 0 or "Code" not in history:
         return None
     h = history[history["Code"].astype(str) == str(code)].copy()
     if h.empty:
         return None
     h["As Of"] = pd.to_datetime(h["As Of"], errors="coerce")
-    h = h[h["As Of"] < pd.Timestamp(asof)].sort_values("As Of", kind="stable")
+    h = h[h["As Of"] < pd.Timestamp(asof)]
+    if last_date is not None and "Last Data Date" in h:
+        ld = pd.to_datetime(h["Last Data Date"], errors="coerce")
+        h = h[ld.isna() | (ld < pd.Timestamp(last_date).normalize())]
+    h = h.sort_values("As Of", kind="stable")
     if h.empty:
         return None
     last = h.iloc[-1]
@@ -118,7 +128,7 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
         raise ValueError(f"not enough history for a forecast ({len(h)} months of prices; "
                          "the valuation needs 60 and the regression 36 more)")
     pos = position(fc, band, inst.quote)
-    prev = previous_from_history(ctx.history, code, ctx.data.asof)
+    prev = previous_from_history(ctx.history, code, ctx.data.asof, h.index[-1])
     prev_pos = None
     if prev is not None:
         prev_fc, stored = prev
