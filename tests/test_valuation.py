@@ -315,3 +315,24 @@ def test_fundamentals_on_the_price_index_are_read_as_known_on_each_date():
     pd.testing.assert_frame_equal(h, expect)
     # the first EPS figure is in March 1970 (row 2): 60 valid months from row 61 on
     assert (h["model"].iloc[61:] == "cointegration: log EPS, log CPI").all()
+
+
+@pytest.mark.parametrize("name", ["CPI YOY Index", "CPI_YOY", "US CPI Inflation", "HICP y/y",
+                                  "CPI %", "CPI_PCT"])
+def test_an_inflation_rate_named_after_its_price_index_is_a_rate(name):
+    # Bloomberg's "CPI YOY Index" is a 12-month inflation rate in percent, not a price level:
+    # read as a level, its own 12-month % change would enter the fair yield as "inflation".
+    assert fundamental_role(name, "Bond") == "rate"
+    assert fundamental_role(name) == "rate"
+    assert fundamental_role("CPI_USA") == fundamental_role("Core CPI") == "price_level"
+
+
+def test_bond_fair_yield_uses_an_inflation_rate_named_cpi_yoy():
+    rng = np.random.default_rng(43)
+    infl = 3 + np.cumsum(rng.normal(0, 0.1, N))
+    y = pd.Series(2.0 + 0.8 * infl + _ar1(N, sd=0.2, seed=44), IDX)
+    h = valuation_history(y, pd.DataFrame({"CPI YOY": infl}, index=IDX), quote="Yield",
+                          asset_class="Bond")
+    X = sm.add_constant(infl)
+    res = sm.OLS(y.to_numpy(), X).fit()   # the inflation rate as given, all 360 months
+    assert h["fair_value"].iloc[-1] == pytest.approx(res.fittedvalues[-1], abs=1e-9)

@@ -62,6 +62,8 @@ _PRICE_LEVEL_WORDS = ("CPI", "PPI", "HICP", "RPI", "DEFLATOR", "PRICELEVEL", "PR
 _RATE_WORDS = ("RATE", "BILL", "YIELD", "YLD", "SHORT", "FUNDS", "LIBOR", "SOFR", "INFL",
                "EURIBOR", "DEPO", "REPO")
 _RATE_TOKENS = {"RF", "TB", "TB3M", "TB3MS", "FF", "DGS3MO"}
+# a rate of change of a price level ("CPI YOY Index", "CPI Inflation"): a rate, not a level
+_CHANGE_WORDS = ("YOY", "Y/Y", "INFL", "PCT", "%")
 
 
 def fundamental_role(name: str, asset_class: str = "Equity") -> str:
@@ -70,12 +72,16 @@ def fundamental_role(name: str, asset_class: str = "Equity") -> str:
     Returns ``"price_level"`` (CPI, PPI, HICP, RPI, deflator, price level: an index level, used
     to deflate prices, for PPP and, for yields, turned into 12-month inflation in %),
     ``"rate"`` (rate, bill, yield, short, funds, libor, infl…, or the tokens RF, TB, FF: in
-    percentage points) or ``"level"`` (anything else: earnings, dividends, … used in logs).
+    percentage points; also a price index's rate of change — YoY, y/y, infl, pct, % win over
+    the price-level words, so ``"CPI YOY Index"`` is a rate) or ``"level"`` (anything else:
+    earnings, dividends, … used in logs).
     A name matching nothing (e.g. ``F1`` for a headerless Excel range) takes the asset class's
     default: Equity → level, Bond → rate, FX and Commodity → price_level.
     """
     u = str(name).upper()
     tokens = set(re.split(r"[^A-Z0-9]+", u))
+    if any(w in u for w in _CHANGE_WORDS):
+        return "rate"
     if any(w in u for w in _PRICE_LEVEL_WORDS):
         return "price_level"
     if any(w in u for w in _RATE_WORDS) or tokens & _RATE_TOKENS:
