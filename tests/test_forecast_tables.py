@@ -211,3 +211,24 @@ def test_previous_forecast_is_the_previous_update_not_the_same_one():
         assert jan["Previous Forecast"] == dec["Previous Forecast"]
         assert jan["Trade"] == dec["Trade"]
         assert jan["Updated"] == dec["Updated"]
+
+
+def test_updated_is_the_update_the_last_observation_feeds():
+    """A 15th-updating instrument with month-end dated prices (e.g. a monthly BDH): the reader
+    keeps 30 Nov 2019 for the update of 15 Dec (sampling: the last observation on or before the
+    15th, after the previous month's 15th), so ``Updated`` is Friday 13 Dec 2019 (15th a
+    Sunday) — not 15 Nov, which would predate the data the forecast used."""
+    from engine.inputs.sampling import monthly
+    d = _data()
+    raw = d.prices["EQ"].rename("OIL") * 0.03          # month-end dated levels
+    d.prices["OIL"] = monthly(raw, "15", asof=d.asof)
+    assert d.prices["OIL"].index[-1] == pd.Timestamp("2019-11-30")
+    _, out = _build(d)
+    oil = out["Commodity Forecasts"].tables[0].df.set_index("Code").loc["OIL"]
+    assert oil["Updated"] == pd.Timestamp("2019-12-13")
+    assert forecasts.update_date_of(pd.Timestamp("2019-11-30"), "15") == pd.Timestamp("2019-12-13")
+    assert forecasts.update_date_of(pd.Timestamp("2019-12-13"), "15") == pd.Timestamp("2019-12-13")
+    assert forecasts.update_date_of(pd.Timestamp("2019-12-20"), "20") == pd.Timestamp("2019-12-20")
+    assert forecasts.update_date_of(pd.Timestamp("2019-12-23"), "20") == pd.Timestamp("2020-01-17")  # MLK Day
+    assert forecasts.update_date_of(pd.Timestamp("2019-12-02"), "MonthEnd") == \
+        pd.Timestamp("2019-12-31")

@@ -28,7 +28,8 @@ import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
 __all__ = ["DEFAULT_BANDS", "POSITION_WORDS", "default_band", "position", "positions",
-           "trade", "trades", "to_position", "update_date", "update_dates", "is_business_day"]
+           "trade", "trades", "to_position", "update_date", "update_date_of", "update_dates",
+           "is_business_day"]
 
 # Neutral band per asset class, in the forecast's unit (decimal return; pct points for yields).
 # Chosen from the seed's printed examples: an equity forecast of "zero" is Neutral while
@@ -204,6 +205,21 @@ def update_date(month: object, rule: str = "MonthEnd") -> pd.Timestamp:
     while not is_business_day(day):
         day -= pd.Timedelta(days=1)
     return pd.Timestamp(day.date())
+
+
+def update_date_of(observation: object, rule: str = "MonthEnd") -> pd.Timestamp:
+    """The update date an observation feeds (``Updated`` of a forecast made from it).
+
+    ``MonthEnd``: the update of the observation's month. ``"15"`` / ``"20"``: the update of its
+    month when it is dated on or before that day, else of the next month — the monthly sampling
+    (:func:`engine.inputs.sampling.monthly`) assigns an observation dated after the 15th (20th)
+    to the next month's update, e.g. a month-end price of 30 Nov to the update of 15 Dec."""
+    d = pd.Timestamp(observation)
+    r = str(rule).strip().removesuffix(".0")
+    m = d.to_period("M")
+    if r in ("15", "20") and d.day > int(r):
+        m = m + 1
+    return update_date(m, r)
 
 
 def update_dates(dates: pd.DatetimeIndex | pd.Series, rule: str = "MonthEnd") -> pd.DatetimeIndex:

@@ -11,8 +11,9 @@ in the seed's words (``Long`` / ``Neutral`` / ``Short``) in the four forecast ta
 instrument's previous update (the latest as-of before this one whose ``Last Data Date`` is before
 the current last observation); on a workbook without such a row it is the walk-forward forecast
 made at the previous update date (the previous monthly row).
-``Updated`` is the update date of the month of the instrument's last observation
-(:func:`engine.models.signals.update_date`).
+``Updated`` is the update date the instrument's last observation feeds
+(:func:`engine.models.signals.update_date_of`: for 15 / 20 an observation dated after that day
+belongs to the next month's update, as in the monthly sampling).
 
 The walk-forward histories are cached in ``ctx.cache["forecast_history"][code]`` and the current
 rows in ``ctx.cache["forecast_current"][code]`` for the History builder.
@@ -39,7 +40,7 @@ from engine.inputs.data import Instrument
 from engine.inputs.sampling import month_end_index
 from engine.models.composite import forecast_history
 from engine.models.signals import (POSITION_WORDS, default_band, position, to_position,
-                                   trade, update_date)
+                                   trade, update_date_of)
 from engine.models.track_record import METRICS, track_record, verdict
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, ChartSpec,
                                 RefreshContext, SheetContent, Table, register)
@@ -146,7 +147,7 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
         "code": code, "price": float(last["price"]), "forecast": fc,
         "previous": prev_fc, "position": pos, "previous_position": prev_pos,
         "trade": trade(prev_pos, pos) if prev_pos is not None else "",
-        "updated": update_date(h.index[-1], inst.update), "phase": last["phase"],
+        "updated": update_date_of(h.index[-1], inst.update), "phase": last["phase"],
         "last_date": h.index[-1], "regime_prob": float(last["regime_prob"]),
         "sigma": float(last["sigma"]),
     }
