@@ -60,6 +60,10 @@ def cmd_refresh(args) -> int:
     except Refused as e:
         print(f"gamma refresh: refused: {e}", file=sys.stderr)
         return EXIT_REFUSED
+    except Exception as e:  # a bug: the workbook is only replaced as the very last step
+        print(f"gamma refresh: failed ({type(e).__name__}: {e}); nothing written",
+              file=sys.stderr)
+        return EXIT_REFUSED
     _print_result(res)
     return res.exit_code
 

@@ -84,13 +84,26 @@ def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
 
 def check(path: str | Path, asof=None) -> WorkbookData:
     """Validate only (``gamma check``); raises :class:`Refused` listing every input problem."""
-    path = Path(path)
-    _refuse_unreadable(path)
+    return _checked(Path(path), asof)[0]
+
+
+def _checked(path: Path, asof) -> tuple[WorkbookData, guard.WorkbookSnapshot]:
+    """The validated data and the guard's snapshot of the file as it is now. The snapshot
+    comes first: it reads every part with defusedxml and size bounds, so a hostile file is
+    refused before openpyxl parses anything."""
     try:
-        return read_workbook(path, asof=asof)
+        _refuse_unreadable(path)
+        snap = guard.snapshot(path)
+        problems = guard.unsupported_parts(path, keep_vba=path.suffix.lower() == ".xlsm")
+        if problems:
+            raise Refused("the workbook holds parts a refresh would drop: nothing written",
+                          problems)
+        return read_workbook(path, asof=asof), snap
     except InputError as e:
         raise Refused("invalid workbook inputs: nothing written",
                       [str(p) for p in e.problems if p.severity == "error"]) from None
+    except guard.GuardError as e:
+        raise Refused("unreadable or unsafe workbook: nothing written", e.problems) from None
 
 
 def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None) -> RefreshResult:
@@ -113,13 +126,12 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
         raise Refused(f"{path.name} is open in Excel (lock file {owner.name}): close it, or "
                       "use the add-in's Refresh button inside Excel. Nothing written.")
     progress("checking the workbook")
-    data = check(path, asof)
+    data, before = _checked(path, asof)
     sec["read"] = time.perf_counter() - t0
     store = load_store(path)
     contents, ctx = build_contents(data, progress, sec, fit_store=store)
     progress("writing engine sheets")
     t1 = time.perf_counter()
-    before = guard.snapshot(path)
     keep_vba = path.suffix.lower() == ".xlsm"
     wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
     areas_before = _areas(wb)
@@ -133,7 +145,11 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
         sec["write"] = time.perf_counter() - t1
         progress("checking nothing was lost")
         t2 = time.perf_counter()
-        after = guard.snapshot(tmp)
+        try:
+            after = guard.snapshot(tmp)
+        except guard.GuardError as e:
+            raise Refused("the refreshed copy could not be checked: nothing written",
+                          e.problems) from None
         both = {s: list(areas_before.get(s, [])) + list(areas.get(s, []))
                 for s in set(areas_before) | set(areas)}
         problems = guard.compare(before, after, engine_areas=both)
@@ -142,7 +158,10 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
             raise Refused("the refresh would change or drop content outside the engine's "
                           "tables: nothing written", problems)
         bak = replace_with_backup(tmp, path)
-        save_store(path, store)
+        try:
+            save_store(path, store)
+        except OSError:  # only a speed-up: the next refresh refits
+            pass
     finally:
         tmp.unlink(missing_ok=True)
     sec["total"] = time.perf_counter() - t0
@@ -161,6 +180,3 @@ def _refuse_unreadable(path: Path) -> None:
         raise Refused(f"{path}: no such file")
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise Refused(f"{path.name}: not an .xlsx or .xlsm workbook")
-    problems = guard.unsupported_parts(path, keep_vba=path.suffix.lower() == ".xlsm")
-    if problems:
-        raise Refused("the workbook holds parts a refresh would drop: nothing written", problems)

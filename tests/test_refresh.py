@@ -128,8 +128,10 @@ def test_refused_when_open_in_excel(workbook, capsys):
 def test_refused_on_invalid_inputs_byte_identical(tmp_path, capsys):
     path = wf.build(tmp_path / "bad.xlsx", mutate=lambda wb: wb["Prices"].__setitem__("B5", "n/a?"))
     before = digest(path)
+    capsys.readouterr()
     assert run("refresh", path) == 2
     assert digest(path) == before
+    assert "possible XML bomb" in capsys.readouterr().err
     err = capsys.readouterr().err
     assert 'Prices!B5: text "n/a?" where a number is expected' in err
     assert run("check", path) == 2
@@ -224,3 +226,29 @@ def test_refresh_keeps_file_permissions_and_reuses_stored_fits(workbook):
     assert (workbook.stat().st_mode & 0o777) == 0o664
     store = workbook.with_name(f".{workbook.stem}.gamma-fits.json")
     assert store.exists() and store.stat().st_size > 2
+
+
+def test_unreadable_and_hostile_files_are_refused_cleanly(tmp_path, capsys):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("Date,Price\n2020-01-31,100\n")  # a CSV renamed .xlsx
+    assert run("refresh", fake) == 2 and run("check", fake) == 2
+    assert "not a readable .xlsx/.xlsm zip file" in capsys.readouterr().err
+    # billion laughs in a sheet: refused before any XML parser expands it
+    path = wf.build(tmp_path / "bomb.xlsx")
+    z = zipfile.ZipFile(path)
+    parts = {n: z.read(n) for n in z.namelist()}
+    z.close()
+    ents = "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    bomb = (f'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY l0 "lol">{ents}]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&l9;</t></is></c></row>'
+            '</sheetData></worksheet>')
+    parts["xl/worksheets/sheet1.xml"] = bomb.encode()  # the Instruments sheet
+    with zipfile.ZipFile(path, "w") as out:
+        for n, b in parts.items():
+            out.writestr(n, b)
+    before = digest(path)
+    capsys.readouterr()
+    assert run("refresh", path) == 2
+    assert digest(path) == before
+    assert "possible XML bomb" in capsys.readouterr().err
