@@ -336,3 +336,18 @@ def test_bond_fair_yield_uses_an_inflation_rate_named_cpi_yoy():
     X = sm.add_constant(infl)
     res = sm.OLS(y.to_numpy(), X).fit()   # the inflation rate as given, all 360 months
     assert h["fair_value"].iloc[-1] == pytest.approx(res.fittedvalues[-1], abs=1e-9)
+
+
+def test_every_fair_value_input_of_a_yield_is_used():
+    # A bond's short rate under a name the role words do not know ("UST2Y", FRED's "GS2"):
+    # Fair Value Inputs says the instrument uses it, so for a yield it is a rate input, not
+    # silently dropped in favour of the long-run mean.
+    rng = np.random.default_rng(45)
+    short = np.clip(4 + np.cumsum(rng.normal(0, 0.15, N)), 0.1, None)
+    y = pd.Series(1.0 + 0.9 * short + _ar1(N, sd=0.15, seed=46), IDX)
+    for name in ("UST2Y", "GS2"):
+        h = valuation_history(y, pd.DataFrame({name: short}, index=IDX), quote="Yield",
+                              asset_class="Bond")
+        res = sm.OLS(y.to_numpy(), sm.add_constant(short)).fit()
+        assert h["model"].iloc[-1] == "fair yield: inflation/short rate"
+        assert h["fair_value"].iloc[-1] == pytest.approx(res.fittedvalues[-1], abs=1e-9)

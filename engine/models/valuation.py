@@ -32,7 +32,8 @@ Commodity  log(P / CPI) on const + trend (real price long-run trend)     log P o
 FX         log S − log(P_quote / P_base) on const (PPP; two price       log S on const
            levels: first = base currency's, second = quote currency's)   (long-run level)
 Yield      y on const + inflation (12-month % change of a price level,  y on const (the
-           or an inflation rate given) + the short rate                  expanding mean)
+           or an inflation rate given) + the short rate (any input      expanding mean)
+           that is not a price level is used as a rate, in pct points)
 ========== =========================================================== =====================
 
 The role of a fundamentals column comes from its name (:func:`fundamental_role`).
@@ -210,6 +211,9 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> lis
     rates = [c for c in f.columns if roles[c] == "rate"]
     out: list[_Design] = []
     if quote == "Yield":
+        # a yield model has no use for a level: an input named neither as a price level nor
+        # as a rate ("UST2Y", "GS2") is taken as the rate it must be, never dropped silently
+        rates = [c for c in f.columns if roles[c] != "price_level"]
         y = p.to_numpy()
         cols, xs = [], []
         for c in plevels:
