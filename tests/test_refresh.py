@@ -128,10 +128,8 @@ def test_refused_when_open_in_excel(workbook, capsys):
 def test_refused_on_invalid_inputs_byte_identical(tmp_path, capsys):
     path = wf.build(tmp_path / "bad.xlsx", mutate=lambda wb: wb["Prices"].__setitem__("B5", "n/a?"))
     before = digest(path)
-    capsys.readouterr()
     assert run("refresh", path) == 2
     assert digest(path) == before
-    assert "possible XML bomb" in capsys.readouterr().err
     err = capsys.readouterr().err
     assert 'Prices!B5: text "n/a?" where a number is expected' in err
     assert run("check", path) == 2
