@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
-
 from addin.convert import (ExcelArgError, excel_value, flatten, is_blank, to_date, to_flag,
                            to_number, to_series, udf)
 from engine.models import performance as perf
@@ -38,7 +36,8 @@ def gamma_perf(dates: Any, returns: Any, asof: Any = None, years: Any = 2,
 
     dates: month-end dates (one column); returns: monthly total returns as decimals (same
     length; blank cells are skipped, so a blank inside the record is a missing month);
-    asof: the as-of month (default: the last date with a return); years: how many prior
+    asof: the as-of date (default: the month of the last return; a date before its month's
+    last business day means the month before, whose return is known); years: how many prior
     calendar years (0–10, default 2); header: TRUE adds a header row.
     Result (decimals): Month, YTD, Trailing 1 Yr (exactly 12 months), then the full-year
     return of each prior calendar year (headed by the year). A figure the data cannot give
@@ -46,11 +45,12 @@ def gamma_perf(dates: Any, returns: Any, asof: Any = None, years: Any = 2,
     s = to_series(dates, returns, dates_arg="dates", values_arg="returns")
     if s.empty:
         raise ExcelArgError("returns: no returns given", code="#N/A")
-    end = to_date("asof", asof) if not is_blank(asof) else s.index[-1]
+    # default: the month of the last return (known by definition, whatever day it is dated)
+    end = to_date("asof", asof) if not is_blank(asof) else s.index[-1].to_period("M")
     n_years = 2 if is_blank(years) else to_number("years", years)
     if not float(n_years).is_integer() or not 0 <= n_years <= 10:
         raise ExcelArgError(f"years: expected a whole number from 0 to 10, got {years!r}")
-    y0 = pd.Timestamp(end).year
+    y0 = _model(perf.asof_month, end).year  # a mid-month asof: figures to the month before
     month, note = _model(perf.trailing_return, s, end, 1)
     if math.isnan(month):
         raise ExcelArgError(f"returns: {note}", code="#N/A")

@@ -63,3 +63,11 @@ def test_bad_input():
         income_figures(frame().drop(columns="Loss"), "2023-11-30")
     with pytest.raises(ValueError, match="asof"):
         income_figures(frame(), "soon")
+
+
+def test_mid_month_asof_uses_the_last_complete_month():
+    df = frame()  # Jan … Nov 2023, month-end dated
+    t = income_figures(df, "2023-11-15")  # November's rates (dated 11-30) are not known yet
+    assert t.loc["Income", "Month"] == df["Income"].iloc[9]
+    assert t.loc["Income", "YTD"] == pytest.approx(sum(df["Income"].tolist()[:10]))
+    assert t.loc["Income", "YTD Months"] == 10

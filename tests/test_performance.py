@@ -48,9 +48,8 @@ def test_trailing_one_year_is_exactly_12_months_not_13(r):
     assert v == pytest.approx(np.prod(1 + vals[-12:]) - 1, abs=1e-14)
     # the 13-month trap: Dec 1997 … Dec 1998 would be a different number
     assert abs(v - (np.prod(1 + vals[-13:]) - 1)) > 1e-6
-    # an as-of date inside the month selects that month-end as the last month
-    v2, _ = p.trailing_return(r, "1998-12-15", 12)
-    assert v2 == v
+    # an as-of on the month's last business day selects that month
+    assert p.trailing_return(r, "1998-12-31", 12)[0] == v
 
 
 def test_three_and_five_year_annualized(r):
@@ -253,3 +252,39 @@ def test_series_ending_before_asof_is_blank_not_stale():
     assert math.isnan(p.trailing_return(s, "1999-01-31", 12)[0])
     # figures for an as-of inside the record are unaffected
     assert p.trailing_return(s, "1998-12-31", 12)[0] == pytest.approx(1.01 ** 12 - 1)
+
+
+def test_mid_month_asof_cannot_see_the_month_end_return(r):
+    """No look-ahead: at 1998-12-15 the December return (dated 1998-12-31) is not known, so
+    the windows end in November (independent: numpy on the values up to November)."""
+    vals = r.to_numpy()  # ... 1998-11 is vals[-2], 1998-12 is vals[-1]
+    v, note = p.trailing_return(r, "1998-12-15", 12)
+    assert note == "" and v == pytest.approx(np.prod(1 + vals[-13:-1]) - 1, abs=1e-14)
+    assert p.trailing_return(r, "1998-12-15", 1)[0] == pytest.approx(vals[-2])
+    assert p.ytd_return(r, "1998-12-15")[0] == pytest.approx(np.prod(1 + vals[-12:-1]) - 1)
+    assert "not complete" in p.calendar_year_return(r, 1998, "1998-12-15")[1]
+    assert p.volatility(r, "1998-12-15")[0] == pytest.approx(
+        np.std(vals[-37:-1], ddof=1) * math.sqrt(12))
+    assert p.best_worst_month(r, "1998-12-15")["best"] == vals[:-1].max()
+    w = np.concatenate([[1.0], np.cumprod(1 + vals[:-1])])
+    assert p.max_drawdown(r, "1998-12-15")[0] == pytest.approx(
+        (w / np.maximum.accumulate(w) - 1).min())
+    # the last business day completes the month: 1998-10-30 is a Friday (the 31st a Saturday)
+    assert p.trailing_return(r, "1998-10-30", 1)[0] == pytest.approx(r["1998-10-31"])
+    assert p.trailing_return(r, "1998-10-29", 1)[0] == pytest.approx(r["1998-09-30"])
+    # a month named as text or as a period is that month
+    assert p.trailing_return(r, "1998-12", 1)[0] == pytest.approx(vals[-1])
+    assert p.trailing_return(r, pd.Period("1998-12", "M"), 1)[0] == pytest.approx(vals[-1])
+
+
+def test_mid_month_asof_tables_are_to_the_previous_month_end(r):
+    ret = pd.DataFrame({"S": r})
+    meta = pd.DataFrame({"Name": ["S"], "Role": ["Strategy"], "Basis": ["Net"]})
+    vals = r.to_numpy()
+    t = p.performance_table(ret, meta, "1999-01-15").set_index("Code")
+    # January 1999 is not complete: YTD = the whole of 1998, the prior years 1997 …
+    assert t.loc["S", "Month"] == pytest.approx(vals[-1])
+    assert t.loc["S", "YTD"] == pytest.approx(np.prod(1 + vals[-12:]) - 1)
+    assert t.loc["S", "1997"] == pytest.approx(np.prod(1 + vals[-24:-12]) - 1)
+    n = p.newsletter_table(ret, meta, "1999-01-15")
+    assert "1998 YTD Net %" in n.columns and "1997 YTD Net %" in n.columns

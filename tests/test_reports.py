@@ -239,3 +239,19 @@ def test_report_contents_page_numbers_match_the_pages(tmp_path):
         text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(out), "-"],
                               capture_output=True, text=True, check=True).stdout
         assert section in text.split("as of December 31, 1998", 1)[1]
+
+
+def test_mid_month_asof_factsheet_is_to_the_last_month_end(tmp_path):
+    """As of 1998-12-15 the last known month-end is November: the figures are November's
+    (recomputed here), labelled so, not blanks and not December's."""
+    d = make_data(asof="1998-12-15")  # returns Dec 1988 … Nov 1998, month-end dated
+    assert d.returns.index[-1] == pd.Timestamp("1998-11-30")
+    [path, _] = write_factsheets(d, tmp_path)
+    text = pdf_text(path)
+    r = d.returns["MODEL"].to_numpy()
+    assert "Performance (%) to November 1998" in text
+    assert "1 Yr = the 12 months to November 1998" in text
+    assert pct(r[-1]) in text
+    assert pct(np.prod(1 + r[-11:]) - 1) in text  # YTD Jan … Nov
+    assert pct(np.prod(1 + r[-12:]) - 1) in text  # 12 months Dec 1997 … Nov 1998
+    assert pct(np.prod(1 + r[-23:-11]) - 1) in text  # calendar 1997

@@ -105,3 +105,17 @@ def test_gamma_perf_accepts_excel_serial_dates():
     out = gamma_perf(serials, rets, None, 0)
     assert out[0][2] == pytest.approx(1.01 ** 12 - 1)
     assert out[0][1] == pytest.approx(1.01 ** 12 - 1)  # December as-of: YTD = 12 months
+
+
+def test_gamma_perf_mid_month_asof_does_not_see_the_month_end():
+    rng = np.random.default_rng(8)
+    vals = list(rng.normal(0.01, 0.03, 36))  # Jan 1996 … Dec 1998, month-end dates
+    dates, rets = excel_columns(vals)
+    v = np.array(vals)
+    row = gamma_perf(dates, rets, dt.datetime(1998, 12, 15), 1)[0]
+    assert row[0] == pytest.approx(v[-2])  # November: December's return is dated 12-31
+    assert row[2] == pytest.approx(np.prod(1 + v[-13:-1]) - 1)
+    assert row[3] == pytest.approx(np.prod(1 + v[12:24]) - 1)  # 1997
+    # first-of-month dates: the default as-of is the month of the last return
+    firsts = [[dt.datetime(1996 + i // 12, i % 12 + 1, 1)] for i in range(36)]
+    assert gamma_perf(firsts, rets)[0][0] == pytest.approx(v[-1])

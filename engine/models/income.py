@@ -12,6 +12,8 @@ Conventions (docs/performance.md):
 * YTD = the **sum** of the monthly rates January … as-of month (income and cashflow are flows
   paid out of the portfolio, not reinvested returns, so they add up; loss rates likewise).
 * YTD (ann.) = YTD × 12 / (number of months in the YTD), again simple.
+* The as-of month is :func:`engine.models.performance.asof_month` (the month before when the
+  as-of date is before its month's last business day), as for the performance figures.
 * A missing month inside the YTD window blanks the YTD figures with a note (never a silently
   shorter YTD); a record that starts after January of the as-of year likewise gives a blank
   YTD with a note, like the performance YTD.
@@ -23,6 +25,8 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from engine.models.performance import asof_month
 
 __all__ = ["INCOME_FIGURES", "income_figures"]
 
@@ -59,10 +63,7 @@ def income_figures(income: pd.DataFrame, asof) -> pd.DataFrame:
             income = income.set_axis(pd.DatetimeIndex(income.index))
         except (TypeError, ValueError):
             raise ValueError("income: index must be month-end dates") from None
-    try:
-        end = pd.Period(pd.Timestamp(asof), "M")
-    except (TypeError, ValueError):
-        raise ValueError(f"asof: expected a date, got {asof!r}") from None
+    end = asof_month(asof)  # a mid-month as-of: the month before (no look-ahead)
     months = pd.period_range(pd.Period(f"{end.year}-01", "M"), end, freq="M")
     out = []
     for name in INCOME_FIGURES:

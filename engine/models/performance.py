@@ -9,6 +9,9 @@ Conventions (DESIGN.md, docs/performance.md):
 * A window of N months is **exactly N month-ends ending at the as-of month** (``Trailing 1 Yr``
   = the 12 months ``asof-11 … asof``). A window that starts before the series' first month, or
   contains a missing month, gives NaN with a note — never a silently shorter window.
+  The as-of month is the as-of date's month once the date reaches that month's last business
+  day, else the month before (:func:`asof_month`): a mid-month as-of never sees the return
+  dated at the end of its month.
 * Only periods of 12 months or more are annualized: ``(1 + R)^(12/n) - 1``.
 * Volatility: sample standard deviation of the monthly returns (``ddof=1``) × √12.
 * Sharpe: monthly excess returns ``e = r - rf`` over the same window (rf = the risk-free
@@ -25,6 +28,7 @@ short reason when it is NaN (or, for *Since Inception*, when it is not annualize
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -33,6 +37,7 @@ import pandas as pd
 __all__ = [
     "PERF_COLUMNS",
     "annualize",
+    "asof_month",
     "best_worst_month",
     "calendar_year_return",
     "drawdown_series",
@@ -140,10 +145,30 @@ def annualize(total_return: float, months: int) -> float:
 
 
 def _asof_period(asof) -> pd.Period:
+    """The calendar month containing a date (a ``pd.Period`` or a ``"YYYY-MM"`` text is that
+    month)."""
+    if isinstance(asof, pd.Period):
+        return asof.asfreq("M")
     try:
         return pd.Period(pd.Timestamp(asof), "M")
     except (TypeError, ValueError):
         raise ValueError(f"asof: expected a date, got {asof!r}") from None
+
+
+_YEAR_MONTH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
+
+
+def asof_month(asof) -> pd.Period:
+    """The last month whose month-end return is known at ``asof``: the as-of date's own month
+    when the date is on or after that month's last business day (Monday–Friday, as
+    ``pandas.offsets.BMonthEnd``), else the month before (an as-of of 1998-12-15 cannot see
+    the December return dated 1998-12-31: no look-ahead). A ``pd.Period`` or a ``"YYYY-MM"``
+    text names the month itself."""
+    per = _asof_period(asof)
+    if isinstance(asof, pd.Period) or (isinstance(asof, str) and _YEAR_MONTH.match(asof)):
+        return per
+    last_bday = per.to_timestamp() + pd.offsets.BMonthEnd(0)
+    return per if pd.Timestamp(asof).normalize() >= last_bday else per - 1
 
 
 def _window(r: pd.Series, end: pd.Period, n: int) -> tuple[np.ndarray | None, str]:
@@ -184,7 +209,7 @@ def trailing_return(returns: pd.Series, asof, months: int, annualized: bool | No
         raise ValueError(f"months: must be at least 1, got {months}")
     if annualized and months < 12:
         raise ValueError(f"months: periods under 12 months are never annualized, got {months}")
-    w, note = _window(to_monthly(returns), _asof_period(asof), months)
+    w, note = _window(to_monthly(returns), asof_month(asof), months)
     if w is None:
         return math.nan, note
     total = float(np.prod(1.0 + w) - 1.0)
@@ -196,7 +221,7 @@ def trailing_return(returns: pd.Series, asof, months: int, annualized: bool | No
 def ytd_return(returns: pd.Series, asof) -> tuple[float, str]:
     """Year-to-date return (decimal, not annualized): January … as-of month of the as-of year.
     A series that starts after January of that year gives NaN with a note."""
-    end = _asof_period(asof)
+    end = asof_month(asof)
     w, note = _window(to_monthly(returns), end, end.month)
     return (float(np.prod(1.0 + w) - 1.0), "") if w is not None else (math.nan, note)
 
@@ -205,8 +230,8 @@ def calendar_year_return(returns: pd.Series, year: int, asof=None) -> tuple[floa
     """Return of calendar year ``year`` (decimal, January … December linked). NaN + note if
     the year is not complete by ``asof`` or the series does not cover all 12 months."""
     end = pd.Period(f"{int(year)}-12", "M")
-    if asof is not None and _asof_period(asof) < end:
-        return math.nan, f"{year} not complete at {_asof_period(asof)}"
+    if asof is not None and asof_month(asof) < end:
+        return math.nan, f"{year} not complete at {asof_month(asof)}"
     w, note = _window(to_monthly(returns), end, 12)
     return (float(np.prod(1.0 + w) - 1.0), "") if w is not None else (math.nan, note)
 
@@ -216,7 +241,7 @@ def since_inception(returns: pd.Series, asof, inception=None) -> tuple[float, in
     record has 12 months or more, else the cumulative return with a note saying so.
     Returns ``(value, months, note)``."""
     r = to_monthly(returns, inception=inception)
-    end = _asof_period(asof)
+    end = asof_month(asof)
     if r.empty:
         return math.nan, 0, "no returns"
     n = (end - r.index[0]).n + 1
@@ -236,7 +261,7 @@ def volatility(returns: pd.Series, asof, months: int = 36) -> tuple[float, str]:
     sample std of monthly returns (``ddof=1``) × √12."""
     if months < 2:
         raise ValueError(f"months: volatility needs at least 2 months, got {months}")
-    w, note = _window(to_monthly(returns), _asof_period(asof), months)
+    w, note = _window(to_monthly(returns), asof_month(asof), months)
     return (float(np.std(w, ddof=1) * SQRT12), "") if w is not None else (math.nan, note)
 
 
@@ -249,7 +274,7 @@ def sharpe(returns: pd.Series, risk_free: pd.Series | None, asof, months: int = 
     month of either is missing, or when the excess returns do not vary."""
     if risk_free is None:
         return math.nan, "no Risk Free series (Settings 'Risk Free')"
-    end = _asof_period(asof)
+    end = asof_month(asof)
     w, note = _window(to_monthly(returns), end, months)
     if w is None:
         return math.nan, note
@@ -290,7 +315,7 @@ def max_drawdown(returns: pd.Series, asof, inception=None) -> tuple[float, str]:
     """Maximum drawdown (negative decimal, 0 if none) from the first month to the as-of month
     (``inception`` limits the start). NaN + note if a month is missing."""
     r = to_monthly(returns, inception=inception)
-    end = _asof_period(asof)
+    end = asof_month(asof)
     r = r[r.index <= end]
     if r.empty:
         return math.nan, "no returns"
@@ -304,7 +329,7 @@ def best_worst_month(returns: pd.Series, asof, inception=None) -> dict[str, obje
     """Best and worst single month (decimal) up to the as-of month, with their months
     (``pd.Period``): keys ``best``, ``best_month``, ``worst``, ``worst_month``."""
     r = to_monthly(returns, inception=inception)
-    r = r[r.index <= _asof_period(asof)].dropna()
+    r = r[r.index <= asof_month(asof)].dropna()
     if r.empty:
         return {"best": math.nan, "best_month": None, "worst": math.nan, "worst_month": None}
     return {"best": float(r.max()), "best_month": r.idxmax(),
@@ -328,7 +353,7 @@ def relative_stats(returns: pd.Series, benchmark: pd.Series, asof, months: int |
     out: dict[str, object] = {"beta": math.nan, "correlation": math.nan,
                               "up_capture": math.nan, "down_capture": math.nan,
                               "months": 0, "period": "", "note": ""}
-    end = _asof_period(asof)
+    end = asof_month(asof)
     r, b = to_monthly(returns), to_monthly(benchmark, arg="benchmark")
     if r.empty or b.empty:
         out["note"] = "no returns" if r.empty else "no benchmark returns"

@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from engine.models.performance import (
-    _asof_period,
+    asof_month,
     calendar_year_return,
     max_drawdown,
     sharpe,
@@ -84,7 +84,7 @@ def performance_row(r: pd.Series, asof, risk_free: pd.Series | None = None, ince
     """All figures of one row of the performance table (decimals; see module docstring) and
     the notes explaining every blank. Keys: the :data:`PERF_COLUMNS`, one per prior calendar
     year (``str(year)``), ``Volatility (36m, ann.)``, ``Sharpe``, ``Max Drawdown``."""
-    end = _asof_period(asof)
+    end = asof_month(asof)
     r = to_monthly(r, inception=inception)
     r = r[r.index <= end]
     vals: dict[str, float] = {}
@@ -122,7 +122,7 @@ def performance_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof,
     by the year), Volatility (36m, ann.), Sharpe (36m, excess over ``risk_free``), Max
     Drawdown (negative decimal), Note (why a figure is blank). All returns are decimals.
     ``risk_free``: monthly decimal returns of the Settings ``Risk Free`` series."""
-    end = _asof_period(asof)
+    end = asof_month(asof)
     years = [str(y) for y in range(end.year - 1, end.year - 4, -1)]
     cols = (["Code", "Role", "Basis", "Inception", *PERF_COLUMNS, *years,
              "Volatility (36m, ann.)", "Sharpe", "Max Drawdown", "Note"])
@@ -157,7 +157,7 @@ def newsletter_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof, yea
     years (full-year returns, as the newsletter labels them), Note. Decimals. The headers say
     "Net" as printed in the newsletter; the Basis column says which rows are in fact gross
     (benchmark indices)."""
-    end = _asof_period(asof)
+    end = asof_month(asof)
     ycols = [f"{end.year - k} YTD Net %" for k in range(1, years + 1)]
     cols = ["Code", "Basis", "% Net Return", f"{end.year} YTD Net %", "Trailing 1 year Net %",
             *ycols, "Note"]

@@ -184,7 +184,7 @@ def _label(meta_df: pd.DataFrame, code: str) -> str:
 
 
 def _perf_table_rows(f: dict, asof: pd.Timestamp) -> tuple[list[str], list[list[str]]]:
-    end = asof.year
+    end = perf.asof_month(asof).year
     cols = [("Month", "Month"), ("YTD", "YTD"), ("Trailing 1 Yr", "1 Yr"),
             ("3 Yr (ann.)", "3 Yr*"), ("5 Yr (ann.)", "5 Yr*"),
             ("Since Inception", "Incep.*"),
@@ -198,6 +198,7 @@ def _perf_table_rows(f: dict, asof: pd.Timestamp) -> tuple[list[str], list[list[
 
 def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: str):
     asof = data.asof
+    month = f"{perf.asof_month(asof).to_timestamp():%B %Y}"  # the last month-end known at asof
     m = f["meta"]
     fig = new_page(LETTER)
     # header band
@@ -231,10 +232,10 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
     header, rows = _perf_table_rows(f, asof)
     y = draw_table(fig, (0.05, y0 - 0.04, 0.90, 0.019), header, rows,
                    [2.6, 0.8] + [1.0] * (len(header) - 2), fontsize=7.2,
-                   title=f"Performance (%) to {asof:%B %Y}", bold_rows=(0,))
+                   title=f"Performance (%) to {month}", bold_rows=(0,))
     foot = wrap("* Annualized (since inception: from 12 months; benchmarks over the strategy's "
                 f"period). {DASH} = record too short (or a month missing) for the period. Month "
-                f"= {asof:%B %Y}; 1 Yr = the 12 months to {asof:%B %Y}; calendar years are "
+                f"= {month}; 1 Yr = the 12 months to {month}; calendar years are "
                 "full years.", 165)
     fig.text(0.05, y - 0.006, foot, fontsize=6.2, color=GREY, va="top")
     y -= 0.0105 * foot.count("\n")
@@ -303,7 +304,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
                   fmt_pct(inc.loc[k, "YTD"], 2), fmt_pct(inc.loc[k, "YTD (ann.)"], 1)]
                  for k in inc.index]
         yi = draw_table(fig, (0.60, y, 0.35, 0.0175),
-                        ["Rate", f"{asof:%b %Y}", "Ann.", "YTD", "YTD ann."], irows,
+                        ["Rate", month[:3] + month[-5:], "Ann.", "YTD", "YTD ann."], irows,
                         [1.3, 1.1, 1, 1.1, 1.1], fontsize=7, title="Income, cashflow and loss")
         fig.text(0.60, yi - 0.006, wrap("Monthly rates as a share of the portfolio. "
                  "Annualized = month x 12; YTD = sum of monthly rates since January, "

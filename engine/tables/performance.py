@@ -67,7 +67,7 @@ def growth_table(returns: pd.DataFrame, meta: pd.DataFrame, asof,
     names += [m["Benchmark"][0] for m in rows if m["Role"] == "Strategy" and m["Benchmark"]
               and m["Benchmark"][0] in returns.columns and m["Benchmark"][0] not in names]
     names = [n for n in dict.fromkeys(names) if n in returns.columns]
-    end = pd.Timestamp(asof).to_period("M")
+    end = perf_model.asof_month(asof)
     starts = [returns[n].dropna().index.min() for n in names]
     starts = [pd.Timestamp(t).to_period("M") for t in starts if t is not None and not pd.isna(t)]
     if not starts:
@@ -126,7 +126,10 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     asof = d.asof
     content = SheetContent("Performance")
     basis = "returns are monthly total returns linked geometrically; decimals shown as %"
-    content.intro.append(f"Performance as of {asof:%Y-%m-%d} ({basis}).")
+    month = perf_model.asof_month(asof)
+    to = ("" if month == pd.Timestamp(asof).to_period("M") else
+          f"; figures to the last month-end known at that date, {month.to_timestamp():%B %Y}")
+    content.intro.append(f"Performance as of {asof:%Y-%m-%d} ({basis}{to}).")
     tables = content.tables
     notes: list[str] = []
     if d.series is not None and len(d.series) and d.returns is not None:
