@@ -208,3 +208,14 @@ def test_no_look_ahead_at_workbook_level(tmp_path):
                                       check_freq=False)
     assert not late.cache["valuation"]["EQ1"].loc[cut:].iloc[1:].equals(
         early.cache["valuation"]["EQ1"].loc[cut:].iloc[1:])
+
+
+def test_chart_title_says_n_a_for_a_horizon_too_long_for_the_history():
+    # 100 months: a 1-year forecast exists, a 3-year one does not (60 + 36 + 12 months)
+    d = _data()
+    d.prices["NKY"] = d.prices["NKY"].iloc[-100:]
+    wb = openpyxl.Workbook()
+    write_contents(wb, build(RefreshContext(data=d)))
+    titles = ["".join(r.t for p in ch.title.tx.rich.p for r in p.r) for ch in wb["Charts"]._charts]
+    nky = next(t for t in titles if t.startswith("Nikkei 225: "))
+    assert "nan" not in nky.lower() and "3 Yr n/a" in nky

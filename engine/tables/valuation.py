@@ -305,8 +305,10 @@ def _charts(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
                      f"{last['fair_value']:.2f}%, {last['sigma']:+.2f}σ")
         else:
             fc = ctx.cache["valuation_forecasts"][code].iloc[-1]
+            yr1, yr3 = (f"{fc[c]:+.1%}" if math.isfinite(fc[c]) else "n/a"
+                        for c in ("1 Yr", "3 Yr"))  # n/a: history too short for a forecast
             title = (f"{inst.name}: {last['sigma']:+.2f}σ, {last['valuation_pct']:+.0%} vs "
-                     f"fair value; 1 Yr {fc['1 Yr']:+.1%}, 3 Yr {fc['3 Yr']:+.1%} a yr")
+                     f"fair value; 1 Yr {yr1}, 3 Yr {yr3} a yr")
         y_title = "Yield (%)" if inst.is_yield else ("Rate" if inst.asset_class == "FX"
                                                     else "Price")
         charts.append(ChartSpec(make=price_chart(code, title, y_title), width=18.0, height=7.5))
