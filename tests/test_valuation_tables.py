@@ -101,6 +101,11 @@ def test_values_equal_the_models_and_are_cached():
     hb = ctx.cache["valuation"]["UST"]
     pv = price_valuation(d.prices["UST"].iloc[-1], hb["fair_value"].iloc[-1], 10.0)
     assert bond["Price Valuation (%)"] == pytest.approx(pv, abs=1e-14)
+    # by hand: 20 semiannual coupons of fair/2 discounted at today's yield/2, over par
+    i, c = d.prices["UST"].iloc[-1] / 200, hb["fair_value"].iloc[-1] / 2
+    hand = (c * (1 - (1 + i) ** -20) / i + 100 * (1 + i) ** -20) / 100 - 1
+    assert bond["Price Valuation (%)"] == pytest.approx(hand, abs=1e-12)
+    assert bond["To Fair Value (%)"] == pytest.approx(100 / (100 * (1 + hand)) - 1, abs=1e-12)
     assert (1 + bond["Price Valuation (%)"]) * (1 + bond["To Fair Value (%)"]) == \
         pytest.approx(1.0, abs=1e-12)
     assert bond["Current Yield"] == d.prices["UST"].iloc[-1]
