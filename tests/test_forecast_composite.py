@@ -140,3 +140,30 @@ def test_bad_inputs():
         forecast_history(px.reset_index(drop=True))
     with pytest.raises(ValueError, match="need about"):
         one_month_forecast(px)
+
+
+def test_forecast_at_t_equals_a_refresh_with_data_up_to_t():
+    """Truncation, not only tripling: the forecast history's row t must be what a refresh run
+    with the data dated <= t produced. The feature set (a factor used once it has more than
+    ``MIN_TRAIN`` 12-month changes, σ terms once σ exists, log vs difference for a factor that
+    is positive so far) must be decided with data <= t too — a factor that only starts later
+    must not remove forecasts (and move the track record's start) before it is usable."""
+    px, fund = _equity(n=320, seed=4)
+    rng = np.random.default_rng(9)
+    late = pd.Series(np.nan, index=px.index)
+    late.iloc[150:] = np.cumsum(rng.normal(0, 0.3, 170)) + 2.0    # starts at month 150 and
+    late.iloc[260:] -= 6.0                                        # turns negative at 260
+    fund = fund.assign(Late=late)
+    sigma = pd.Series(rng.normal(0, 1, len(px)), index=px.index).where(
+        np.arange(len(px)) >= 40)                                 # σ from month 40
+    full = forecast_history(px, fund, sigma=sigma, use_valuation=False)
+    checked = 0
+    for i in (60, 90, 120, 170, 186, 200, 230, 262, 280, 319):
+        t = px.index[i]
+        cut = forecast_history(px.loc[:t], fund.loc[:t], sigma=sigma.loc[:t],
+                               use_valuation=False)
+        a, b = full.loc[t, "forecast"], cut["forecast"].iloc[-1]
+        assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-15), t
+        checked += np.isfinite(b)
+    assert checked >= 8          # forecasts exist before the late factor is usable
+    assert "d12_Late" in full.attrs["features"]

@@ -15,8 +15,12 @@ The model (details and reasons in ``docs/methodology.md``, "Composite forecast")
    the extremity term σ·|σ|, the filtered high-volatility probability p
    (:mod:`engine.models.regimes`, 0.5 before the first regime fit), the interaction p·σ,
    12-1 momentum (log P[t−1]/P[t−12]; for yields Y[t−1] − Y[t−12]) and the 12-month change of
-   up to three fundamental series (log change when the series is positive throughout,
-   difference otherwise).
+   up to three fundamental series (log change while the series has been positive so far,
+   difference otherwise). Which of them are used is itself decided with data ≤ t: σ terms
+   once a σ exists, a factor once it has more than ``min_train`` 12-month changes (a factor
+   that starts late does not remove the earlier forecasts). Each distinct feature set is run
+   walk-forward (regression and combination weight) and row t takes the run of its own set,
+   so row t equals a refresh run with the data up to t.
 2. A walk-forward ridge regression of the next change on those features, re-estimated every
    month on the pairs (x_s, y_{s+1}) with s+1 ≤ t (expanding window), penalty
    ``ridge`` × n × feature variance (intercept free), forecast clipped to the prevailing mean
@@ -110,6 +114,49 @@ def factor_changes(fundamentals: pd.DataFrame | None, index: pd.DatetimeIndex,
             ch = a - a.shift(12)
         out[f"d12_{col}"] = ch
     return pd.DataFrame(out, index=index)
+
+
+def _factor_configs(fundamentals: pd.DataFrame | None, index: pd.DatetimeIndex,
+                    min_train: int, max_factors: int = MAX_FACTORS
+                    ) -> tuple[list[tuple], dict[tuple, pd.Series]]:
+    """The factor part of the feature set as it stands at each row t, decided with the data
+    dated <= t only (what :func:`factor_changes` and the ``> min_train`` rule give on the
+    fundamentals truncated at t): the first ``max_factors`` columns with a value dated <= t;
+    log change while every value so far is positive, difference otherwise; used once more
+    than ``min_train`` 12-month changes exist. Returns one tuple of ``(column, is_log)`` per
+    row and the change series per ``(column, is_log)``."""
+    T = len(index)
+    rows: list[list] = [[] for _ in range(T)]
+    series: dict[tuple, pd.Series] = {}
+    if fundamentals is None or len(fundamentals.columns) == 0:
+        return [()] * T, series
+    stamps = index.to_numpy()
+    chosen = np.zeros(T, dtype=int)
+    for col in list(fundamentals.columns):
+        s = pd.to_numeric(fundamentals[col], errors="coerce")
+        if not isinstance(s.index, pd.DatetimeIndex):
+            continue
+        s = s.dropna().sort_index()
+        if s.empty:
+            continue
+        exists = stamps >= s.index[0].to_datetime64()
+        slot = exists & (chosen < max_factors)
+        chosen += slot
+        nonpos = s.index[(s <= 0).to_numpy()]
+        positive = (stamps < nonpos[0].to_datetime64()) if len(nonpos) else np.ones(T, bool)
+        a = asof(s, index)
+        diff = a - a.shift(12)
+        count = diff.notna().cumsum().to_numpy()
+        use = slot & (count > min_train)
+        if not use.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log = np.log(a.where(a > 0)) - np.log(a.shift(12).where(a.shift(12) > 0))
+        series[(col, True)] = log
+        series[(col, False)] = diff
+        for t in np.where(use)[0]:
+            rows[t].append((col, bool(positive[t])))
+    return [tuple(r) for r in rows], series
 
 
 def load_sigma(prices: pd.Series, fundamentals: pd.DataFrame | None, quote: str,
@@ -270,24 +317,38 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
     change = realized_changes(p, quote)
     y_next = change.shift(-1)
     mom = momentum_12_1(p, quote)
-    feats = {"const": pd.Series(1.0, index=idx)}
-    if sig.notna().any():
-        feats.update({"sigma": sig, "sigma_abs_sigma": sig * sig.abs(), "prob_x_sigma":
-                      prob_used * sig})
-    feats["prob_high_vol"] = prob_used
-    feats["momentum"] = mom
-    fac = factor_changes(fundamentals, idx)
-    for c in fac.columns:
-        if fac[c].notna().sum() > min_train:
-            feats[c] = fac[c]
-    X = pd.DataFrame(feats, index=idx)
-    reg = walk_forward_ols(X.to_numpy(), y_next.to_numpy(), min_train=min_train, ridge=ridge)
+    # The feature set in force at row t is decided with data dated <= t only (σ terms once a
+    # σ exists, each factor once it has > min_train changes, its log/difference form), so
+    # row t is exactly what a refresh with the data up to t gives; each distinct set is run
+    # walk-forward over the whole sample (its regression and combination weight), and row t
+    # takes the run of its own set.
+    has_sig = sig.notna().cumsum().to_numpy() > 0
+    fac_rows, fac_series = _factor_configs(fundamentals, idx, min_train)
+    configs = list(zip(has_sig.tolist(), fac_rows))
     mean, sd = _prevailing(change, MIN_MEAN)
     lo, hi = (mean - 2 * sd).to_numpy(), (mean + 2 * sd).to_numpy()
-    reg = np.where(np.isfinite(reg), np.clip(reg, lo, hi), np.nan)
     m = mean.to_numpy()
-    a = _anchor(y_next.to_numpy(), m)
-    w = _combination_weight(y_next.to_numpy(), reg, a)
+    yn = y_next.to_numpy()
+    a = _anchor(yn, m)
+    reg, w = np.full(len(idx), np.nan), np.full(len(idx), np.nan)
+    names: dict[tuple, list[str]] = {}
+    for cfg in dict.fromkeys(configs):
+        with_sig, facs = cfg
+        feats = {"const": pd.Series(1.0, index=idx)}
+        if with_sig:
+            feats.update({"sigma": sig, "sigma_abs_sigma": sig * sig.abs(), "prob_x_sigma":
+                          prob_used * sig})
+        feats["prob_high_vol"] = prob_used
+        feats["momentum"] = mom
+        for col, is_log in facs:
+            feats[f"d12_{col}"] = fac_series[(col, is_log)]
+        X = pd.DataFrame(feats, index=idx)
+        names[cfg] = list(X.columns)
+        r = walk_forward_ols(X.to_numpy(), yn, min_train=min_train, ridge=ridge)
+        r = np.where(np.isfinite(r), np.clip(r, lo, hi), np.nan)
+        wc = _combination_weight(yn, r, a)
+        rows = np.fromiter((c == cfg for c in configs), dtype=bool, count=len(configs))
+        reg[rows], w[rows] = r[rows], wc[rows]
     fc = a + w * (reg - a)
     out = pd.DataFrame({
         "price": p, "change": change, "forecast": fc, "regression": reg, "mean": m,
@@ -297,7 +358,7 @@ def forecast_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None
     out["phase"] = phases(out["regime_prob"], out["sigma"])
     out["position"] = positions(out["forecast"], band, quote)
     out["trade"] = trades(out["position"])
-    out.attrs["features"] = list(X.columns)
+    out.attrs["features"] = names[configs[-1]]  # the set in force at the last row
     out.attrs["quote"] = quote
     out.attrs["band"] = float(band)
     return out
