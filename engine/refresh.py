@@ -141,7 +141,7 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
     try:
         wb.save(tmp)
         wb.close()
-        restore(tmp, cached_values(path, fcells))  # openpyxl drops formulas' cached values
+        restore(tmp, cached_values(before, fcells))  # openpyxl drops formulas' cached values
         sec["write"] = time.perf_counter() - t1
         progress("checking nothing was lost")
         t2 = time.perf_counter()

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from openpyxl import load_workbook
 from openpyxl.utils.datetime import to_excel
 
 _CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f([^>]*)>(.*?)</f><v ?/></c>', re.S)
@@ -34,25 +33,30 @@ def formula_cells(wb, skip: set[str]) -> dict[str, set[str]]:
     return out
 
 
-def cached_values(path: Path, cells: dict[str, set[str]]) -> dict[str, dict[str, object]]:
-    """The cached values of ``cells`` in the file at ``path`` (None where there is none)."""
-    if not cells:
-        return {}
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        out: dict[str, dict[str, object]] = {}
-        for sheet, refs in cells.items():
-            ws = wb[sheet]
-            vals: dict[str, object] = {}
-            for row in ws.iter_rows():
-                for c in row:
-                    coord = getattr(c, "coordinate", None)
-                    if coord in refs and c.value is not None:
-                        vals[coord] = c.value
-            out[sheet] = vals
-        return out
-    finally:
-        wb.close()
+def cached_values(snapshot, cells: dict[str, set[str]]) -> dict[str, dict[str, object]]:
+    """The cached values of ``cells`` as the guard's snapshot of the original file read them
+    (no second parse of the workbook): numbers (dates as serials), text, TRUE/FALSE, errors."""
+    from openpyxl.utils import get_column_letter
+
+    from engine.workbook.guard_sheet import XL_FALSE, XL_TRUE, XlValue, cell_items
+
+    out: dict[str, dict[str, object]] = {}
+    for sheet, refs in cells.items():
+        snap = snapshot.sheets.get(sheet)
+        if snap is None:
+            continue
+        vals: dict[str, object] = {}
+        for r, flat in snap.rows.items():
+            for col, _value, formula, cached, _style, _rich in cell_items(flat):
+                coord = f"{get_column_letter(col)}{r}"
+                if formula is None or cached is None or coord not in refs:
+                    continue
+                if isinstance(cached, XlValue):
+                    cached = True if cached == XL_TRUE else False if cached == XL_FALSE \
+                        else str(cached)
+                vals[coord] = cached
+        out[sheet] = vals
+    return out
 
 
 def _v(value: object) -> tuple[str, str] | None:
