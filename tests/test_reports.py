@@ -255,3 +255,15 @@ def test_mid_month_asof_factsheet_is_to_the_last_month_end(tmp_path):
     assert pct(np.prod(1 + r[-11:]) - 1) in text  # YTD Jan … Nov
     assert pct(np.prod(1 + r[-12:]) - 1) in text  # 12 months Dec 1997 … Nov 1998
     assert pct(np.prod(1 + r[-23:-11]) - 1) in text  # calendar 1997
+
+
+def test_printed_figures_round_like_the_excel_cell():
+    """A 6.375 % December return (the demo's Small Cap Tilt) linked as prod(1 + r) - 1 is
+    0.06374999999999997 in binary; Excel shows the input cell as 6.38 %, so must the PDF.
+    Ties round half away from zero (Excel), not half to even."""
+    from engine.reports.render import fmt_num, fmt_pct
+    assert fmt_pct(np.prod(1 + np.array([0.06375])) - 1) == "+6.38%"
+    assert fmt_pct(0.00125) == "+0.13%" and fmt_pct(-0.06375) == "-6.38%"
+    assert fmt_pct(0.127, 1) == "+12.7%" and fmt_pct(1.0, sign=False) == "100.00%"
+    assert fmt_num(1.125) == "1.13" and fmt_num(12345.678) == "12,345.68"
+    assert fmt_num(float("nan")) == "\u2014"

@@ -12,6 +12,7 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -63,23 +64,37 @@ def _bad(x: Any) -> bool:
         isinstance(x, (np.floating,)) and not np.isfinite(x))
 
 
+def _excel_round(v: float, digits: int) -> Decimal:
+    """``v`` rounded to ``digits`` decimals as Excel displays it: half away from zero on the
+    value's decimal form (to 10 decimals, which drops binary noise such as
+    1.06375 - 1 = 0.06374999999999997), so 0.06375 shows as 6.38 %, like the input cell."""
+    if abs(v) >= 1e15:  # beyond Excel's 15 digits: nothing to round
+        return Decimal(repr(float(v)))
+    d = Decimal(repr(round(float(v), 10)))
+    return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
 def fmt_pct(x: Any, digits: int = 2, sign: bool = True) -> str:
-    """A decimal as a percent string: 0.0173 -> '+1.73%'; NaN/None -> an em dash."""
+    """A decimal as a percent string: 0.0173 -> '+1.73%'; NaN/None -> an em dash. Rounded
+    half away from zero, as Excel shows the same cell."""
     if _bad(x):
         return DASH
-    return f"{float(x) * 100:{'+' if sign else ''}.{digits}f}%"
+    v = _excel_round(float(x) * 100, digits)
+    return f"{v:{'+' if sign else ''}.{digits}f}%"
 
 
 def fmt_num(x: Any, digits: int = 2) -> str:
-    """A number with ``digits`` decimals; NaN/None -> an em dash."""
+    """A number with ``digits`` decimals (rounded half away from zero, as Excel shows it);
+    NaN/None -> an em dash."""
     if _bad(x):
         return DASH
-    return f"{float(x):,.{digits}f}"
+    return f"{_excel_round(float(x), digits):,.{digits}f}"
 
 
 def fmt_cell(x: Any, number_format: str | None = None) -> str:
     """A table cell as text, following an Excel number format when given ('0.00%' -> percent,
-    '0.00' -> two decimals, dates as yyyy-mm-dd)."""
+    '0.00' -> two decimals, rounded half away from zero as Excel shows them; dates as
+    yyyy-mm-dd)."""
     if _bad(x) or (isinstance(x, str) and x == ""):
         return "" if not isinstance(x, float) else DASH
     if isinstance(x, (pd.Timestamp, dt.datetime, dt.date)):
@@ -90,10 +105,10 @@ def fmt_cell(x: Any, number_format: str | None = None) -> str:
         f = (number_format or "").strip()
         if f.endswith("%"):
             digits = len(f.split(".")[1]) - 1 if "." in f else 0
-            return f"{float(x) * 100:.{digits}f}%"
+            return f"{_excel_round(float(x) * 100, digits):.{digits}f}%"
         if f:
             digits = len(f.split(".")[1]) if "." in f else 0
-            return f"{float(x):,.{digits}f}"
+            return f"{_excel_round(float(x), digits):,.{digits}f}"
         if isinstance(x, (int, np.integer)):
             return str(int(x))
         return f"{float(x):,.4g}" if abs(float(x)) < 1e5 else f"{float(x):,.0f}"
