@@ -29,8 +29,8 @@ def test_score_against_loops():
     # strategy months: +0.02, +0.01, +0.03, -0.04, -0.01, 0 (neutral)
     assert got["Hit Rate"] == pytest.approx(3 / 5)    # 5 active months, 3 gains
     assert got["Base Rate"] == pytest.approx(3 / 6)   # a long gained in 3 of 6 months
-    growth = 1.02 * 1.01 * 1.03 * 0.96 * 0.99 * 1.0
-    assert got["Annual Return"] == pytest.approx(growth ** 2 - 1, rel=1e-12)  # 6 months -> ^(12/6)
+    # 6 months: under 12 months a return is never annualized (DESIGN) -> no annual figure
+    assert np.isnan(got["Annual Return"])
     s = [0.02, 0.01, 0.03, -0.04, -0.01, 0.0]
     mean_s = sum(s) / 6
     vol = math.sqrt(sum((v - mean_s) ** 2 for v in s) / 5) * math.sqrt(12)
@@ -137,3 +137,19 @@ def test_verdict_words():
     text = verdict("SPX", pd.DataFrame(rows, columns=cols))
     assert "beats the historical mean (R² 1.00%, Clark-West 2.00" in text
     assert "rival" not in text and "Sharpe" not in text
+
+
+def test_annual_return_only_from_twelve_months():
+    r = np.array([0.01, -0.02, 0.03, 0.0, 0.015, -0.005, 0.02, 0.01, -0.01, 0.005, 0.0, 0.012,
+                  0.004, -0.003])
+    pos = np.ones(len(r))
+    for n in (11, 12, 14):
+        got = score(np.full(n, np.nan), r[:n], np.zeros(n), pos[:n], r[:n])
+        growth = 1.0
+        for v in r[:n]:
+            growth *= 1.0 + v
+        expected = np.nan if n < 12 else growth ** (12.0 / n) - 1.0
+        if n < 12:
+            assert np.isnan(got["Annual Return"])
+        else:
+            assert got["Annual Return"] == pytest.approx(expected, rel=1e-12)

@@ -23,7 +23,7 @@ Columns: ``Months``; ``OOS R²`` = 1 − Σ(y−f)² / Σ(y−m)² (m = prevaili
 prevailing mean (one-sided; above 1.28 = significant at 10 %, 1.645 at 5 %); ``Hit Rate`` — share
 of the months with a non-neutral position in which the position gained; ``Base Rate`` — share of
 all months in which a long position gained (the hit rate of always long); the signal strategy's
-``Annual Return`` (geometric, decimal), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 /
+``Annual Return`` (geometric, decimal; NaN under 12 months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 /
 volatility, no risk-free rate subtracted; Neutral earns 0), ``Max Drawdown`` (worst fall of the
 strategy's growth from its running peak, a negative decimal) and ``Trades/Yr`` (position changes
 per year, the entry from flat at the start counted).
@@ -131,8 +131,10 @@ def score(forecast: np.ndarray, y_next: np.ndarray, mean: np.ndarray, pos: np.nd
     out["Base Rate"] = float((ret_next > 0).mean()) if n else np.nan
     if n:
         growth = float(np.prod(1.0 + strat))
-        # a strategy that lost everything (a short through a >100 % rise) stays at -100 %
-        out["Annual Return"] = growth ** (12.0 / n) - 1.0 if growth > 0 else -1.0
+        # a strategy that lost everything (a short through a >100 % rise) stays at -100 %;
+        # under 12 months a return is never annualized (DESIGN): no annual figure then
+        out["Annual Return"] = (np.nan if n < 12 else
+                                growth ** (12.0 / n) - 1.0 if growth > 0 else -1.0)
         vol = strat.std(ddof=1) * np.sqrt(12.0) if n > 1 else np.nan
         out["Volatility"] = float(vol)
         out["Sharpe"] = float(strat.mean() * 12.0 / vol) if vol and vol > 1e-15 else np.nan
