@@ -28,7 +28,9 @@ def test_score_against_loops():
     assert got["Clark-West"] == pytest.approx(mu / (sd / math.sqrt(6)), rel=1e-10)
     # strategy months: +0.02, +0.01, +0.03, -0.04, -0.01, 0 (neutral)
     assert got["Hit Rate"] == pytest.approx(3 / 5)    # 5 active months, 3 gains
-    assert got["Base Rate"] == pytest.approx(3 / 6)   # a long gained in 3 of 6 months
+    # base rate on the same 5 months as the hit rate (the neutral 6th is not scored):
+    # a long gained in 3 of them (+0.02, +0.03, +0.01)
+    assert got["Base Rate"] == pytest.approx(3 / 5)
     # 6 months: under 12 months a return is never annualized (DESIGN) -> no annual figure
     assert np.isnan(got["Annual Return"])
     s = [0.02, 0.01, 0.03, -0.04, -0.01, 0.0]
@@ -153,3 +155,15 @@ def test_annual_return_only_from_twelve_months():
             assert np.isnan(got["Annual Return"])
         else:
             assert got["Annual Return"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_base_rate_on_the_hit_rate_months():
+    """A model that is Neutral in the losing months must not look skilful against a base rate
+    taken over all months: both rates are shares of the same (non-neutral) months."""
+    y = np.array([0.02, -0.03, 0.01, -0.02, 0.015, -0.01])
+    pos = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])       # long in the up months only
+    got = score(np.full(6, np.nan), y, np.zeros(6), pos, y)
+    assert got["Hit Rate"] == 1.0
+    assert got["Base Rate"] == 1.0                         # always long gained in those 3 too
+    short = score(np.full(6, np.nan), y, np.zeros(6), -np.ones(6), y)
+    assert short["Hit Rate"] == pytest.approx(3 / 6) and short["Base Rate"] == pytest.approx(3 / 6)

@@ -22,7 +22,7 @@ Columns: ``Months``; ``OOS R²`` = 1 − Σ(y−f)² / Σ(y−m)² (m = prevaili
 ``Clark-West`` — the t-statistic of the Clark–West (2007) adjusted MSFE difference against the
 prevailing mean (one-sided; above 1.28 = significant at 10 %, 1.645 at 5 %); ``Hit Rate`` — share
 of the months with a non-neutral position in which the position gained; ``Base Rate`` — share of
-all months in which a long position gained (the hit rate of always long); the signal strategy's
+the same months in which a long position gained (what always long would have hit there); the signal strategy's
 ``Annual Return`` (geometric, decimal; NaN under 12 months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 /
 volatility, no risk-free rate subtracted; Neutral earns 0), ``Max Drawdown`` (worst fall of the
 strategy's growth from its running peak, a negative decimal) and ``Trades/Yr`` (position changes
@@ -128,7 +128,8 @@ def score(forecast: np.ndarray, y_next: np.ndarray, mean: np.ndarray, pos: np.nd
     strat = pos * ret_next
     active = pos != 0
     out["Hit Rate"] = float((strat[active] > 0).mean()) if active.any() else np.nan
-    out["Base Rate"] = float((ret_next > 0).mean()) if n else np.nan
+    # the same months as the hit rate, so the two shares are comparable
+    out["Base Rate"] = float((ret_next[active] > 0).mean()) if active.any() else np.nan
     if n:
         growth = float(np.prod(1.0 + strat))
         # a strategy that lost everything (a short through a >100 % rise) stays at -100 %;

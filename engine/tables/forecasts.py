@@ -355,7 +355,8 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         "forecast to the last month whose next change is known.",
         "OOS R² vs the prevailing historical mean (> 0 beats it); Clark-West: t-statistic vs "
         "the mean (> 1.28 significant at 10%); Hit Rate: share of non-neutral months the "
-        "position gained; Base Rate: share of months a long position gained. Strategy: hold "
+        "position gained; Base Rate: share of those same months a long position gained. "
+        "Strategy: hold "
         "the signal for one month, Neutral earns 0, no costs; Sharpe without a risk-free rate.",
     ]
     how.append("Caveat: series that are monthly averages (e.g. Moody's yields, a monthly-average "
