@@ -267,3 +267,16 @@ def test_printed_figures_round_like_the_excel_cell():
     assert fmt_pct(0.127, 1) == "+12.7%" and fmt_pct(1.0, sign=False) == "100.00%"
     assert fmt_num(1.125) == "1.13" and fmt_num(12345.678) == "12,345.68"
     assert fmt_num(float("nan")) == "\u2014"
+
+
+def test_inception_label_says_when_the_returns_start(tmp_path):
+    """Series Inception before the first return: the since-inception figures start with the
+    returns, and the page must say so rather than print only the earlier date."""
+    d = make_data()
+    first = d.returns["INCOME"].first_valid_index()  # 30 months: 1996-07
+    d.series.loc[2, "Inception"] = pd.Timestamp("1995-01-01")
+    [_, path] = write_factsheets(d, tmp_path)
+    text = pdf_text(path)
+    assert f"returns from {first:%B %Y}" in text
+    s = d.returns["INCOME"].dropna().to_numpy()
+    assert pct(np.prod(1 + s) ** (12 / 30) - 1) in text

@@ -95,8 +95,9 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
     series; beta/correlation/capture vs the first benchmark are in the strategy's column),
     ``relative`` (the :func:`relative_stats` dict), ``wealth`` and ``drawdown`` (DataFrames
     of the $10,000 growth and drawdown paths from the strategy's inception), ``income``
-    (the income figures or None), ``notes`` (why figures are blank). ``meta_df``: the valid
-    Series rows, when the caller already has them."""
+    (the income figures or None), ``notes`` (why figures are blank), ``start`` (the month of
+    the first return used: the later of Series Inception and the first return).
+    ``meta_df``: the valid Series rows, when the caller already has them."""
     if meta_df is None:
         meta_df, _ = valid_series_meta(data.returns, data.series)
     metas = {m["Name"]: m for m in series_rows(data.returns, meta_df)}
@@ -164,6 +165,7 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
             "relative": rel, "wealth": pd.DataFrame(paths), "drawdown": pd.DataFrame(dds),
             "income": inc, "notes": notes, "perf_type": _perf_type(_row_dict(meta_df, code)),
             "benchmarks": benches, "risk_free": rf_name if rf is not None else None,
+            "start": pd.Timestamp(start).to_period("M"),
             "labels": {b: _label(meta_df, b) for b in benches}}
 
 
@@ -209,9 +211,11 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
              ha="right", va="center")
     fig.text(0.05, 0.917, code[:70], fontsize=15, weight="bold", color=NAVY, va="top")
     basis = "net of fees" if m["Basis"] == "Net" else "gross of fees"
-    facts = [f"Strategy code: {code}",
-             f"Inception: {m['Inception']:%B %Y}" if m["Inception"] is not None else
-             f"Inception: {f['wealth'].index[1]:%B %Y}" if len(f["wealth"]) > 1 else "",
+    first = f"{f['start'].to_timestamp():%B %Y}"  # the first return used
+    inception = first
+    if m["Inception"] is not None and pd.Timestamp(m["Inception"]).to_period("M") < f["start"]:
+        inception = f"{m['Inception']:%B %Y} (returns from {first})"
+    facts = [f"Strategy code: {code}", f"Inception: {inception}",
              "Benchmark: " + (", ".join(f["labels"][b] for b in f["benchmarks"]) or "none"),
              f"Returns: {m['Basis']} ({basis}), monthly, in USD",
              f"Performance type: {f['perf_type']}"]
