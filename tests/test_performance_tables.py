@@ -132,3 +132,18 @@ def test_growth_chart_feed_and_chart():
     ch = sc.charts[0].make(lambda t, c: Reference(ws, min_col=1, min_row=2, max_row=32),
                            lambda t, c: Reference(ws, min_col=1, min_row=1))
     assert len(ch.series) == 3
+
+
+def test_growth_chart_starts_at_series_inception():
+    """Returns before a strategy's Series Inception are not its track record: the chart,
+    like the Performance table, starts at the inception month."""
+    d = make_data()
+    idx = d.returns.index
+    d.series.loc[1, "Inception"] = idx[-24]  # MODEL has 120 months of returns
+    [sc] = perf_builder.build(RefreshContext(d))
+    perf = sc.tables[0].df.set_index("Code")
+    assert perf.loc["MODEL", "Inception"] == idx[-24]
+    df = sc.data_tables[0].df
+    assert len(df) == 25 and df["Date"].iloc[0] == idx[-25]
+    r = d.returns["MODEL"].to_numpy()[-24:]
+    assert df["MODEL"].iloc[-1] == pytest.approx(10_000 * np.prod(1 + r))

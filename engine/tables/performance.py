@@ -59,16 +59,24 @@ GROWTH_MONTHS = 120
 def growth_table(returns: pd.DataFrame, meta: pd.DataFrame, asof,
                  months: int = GROWTH_MONTHS) -> Table | None:
     """Chart feed ``PerfChartGrowth``: growth of $10,000 (dollars) at each month-end over the
-    last ``months`` months (from the latest start among the series shown, if later), one
+    last ``months`` months (from the latest start among the series shown, if later; a series
+    starts at its Series Inception month when that is after its first return), one
     column per strategy and per benchmark named first by a strategy. A series with a missing
     month in that span is left out (None when nothing can be shown)."""
     rows = series_rows(returns, meta)
+    inception = {m["Name"]: m["Inception"] for m in rows}
     names = [m["Name"] for m in rows if m["Role"] == "Strategy"]
     names += [m["Benchmark"][0] for m in rows if m["Role"] == "Strategy" and m["Benchmark"]
               and m["Benchmark"][0] in returns.columns and m["Benchmark"][0] not in names]
     names = [n for n in dict.fromkeys(names) if n in returns.columns]
     end = perf_model.asof_month(asof)
-    starts = [returns[n].dropna().index.min() for n in names]
+
+    def record(n):  # returns from the Series Inception month on, as in the Performance table
+        s = returns[n].dropna()
+        inc = inception.get(n)
+        return s if inc is None else s[s.index.to_period("M") >= pd.Timestamp(inc).to_period("M")]
+
+    starts = [record(n).index.min() for n in names]
     starts = [pd.Timestamp(t).to_period("M") for t in starts if t is not None and not pd.isna(t)]
     if not starts:
         return None
