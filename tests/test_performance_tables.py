@@ -147,3 +147,12 @@ def test_growth_chart_starts_at_series_inception():
     assert len(df) == 25 and df["Date"].iloc[0] == idx[-25]
     r = d.returns["MODEL"].to_numpy()[-24:]
     assert df["MODEL"].iloc[-1] == pytest.approx(10_000 * np.prod(1 + r))
+
+
+def test_gdp_sheet_note_names_the_base_period_even_if_another_period_is_100():
+    d = make_data(extra_settings={"Base Period": "2020"})
+    d.macro = pd.DataFrame({"Period": ["2019", "2020", "2021"], "Growth": [1.0, 0.0, 2.0]})
+    [sc] = gdp_builder.build(RefreshContext(d))
+    t = sc.tables[0].df.set_index("Period")
+    assert t.loc["2019", "GDP Index"] == 100.0  # 2020 grew 0 %: 2019 is also at 100
+    assert sc.tables[0].notes[0].startswith("Base 2020 = 100")

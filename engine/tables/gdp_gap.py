@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.models.gdp_gap import contiguous_run, gdp_gap
+from engine.models.gdp_gap import contiguous_run, gdp_gap, parse_period
 from engine.tables.base import RefreshContext, SheetContent, Table, register
 from engine.tables.performance import setting
 
@@ -68,7 +68,8 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         ctx.fail("GDP", str(e))
         content.intro.append(f"GDP gap not computed: {e}")
         return [content]
-    notes = [f"Base {t['Period'][t['GDP Index'] == 100].iloc[0]} = 100; trend growth "
+    y, q = parse_period(base, "base_period")
+    notes = [f"Base {y}{f'Q{q}' if q else ''} = 100; trend growth "
              f"{float(trend):g} % per year compounded per period (a quarter: "
              f"(1+trend)^(1/4)-1); quarterly growth published annualized, de-annualized "
              f"{'(1+g)^(1/4)-1' if method == 'compound' else 'g/4'} ({method}).",
