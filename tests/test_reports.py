@@ -280,3 +280,20 @@ def test_inception_label_says_when_the_returns_start(tmp_path):
     assert f"returns from {first:%B %Y}" in text
     s = d.returns["INCOME"].dropna().to_numpy()
     assert pct(np.prod(1 + s) ** (12 / 30) - 1) in text
+
+
+def test_benchmark_younger_than_strategy_has_no_since_inception_figure(tmp_path):
+    """The page says benchmarks' since-inception figures cover the strategy's period; a
+    benchmark that starts later cannot give one (it would be over a shorter period)."""
+    from engine.reports.factsheets import factsheet_figures
+    d = make_data()
+    d.returns.loc[: d.returns.index[59], "MKT"] = np.nan  # MKT from month 61, MODEL all 120
+    f = factsheet_figures(d, "MODEL")
+    mkt = d.returns["MKT"].dropna().to_numpy()
+    own = np.prod(1 + mkt) ** (12 / 60) - 1  # MKT over its own 60 months
+    assert np.isnan(f["perf"].loc["MKT", "Since Inception"]), own
+    assert np.isnan(f["perf"].loc["MKT", "Max Drawdown"])
+    assert np.isnan(f["stats"].loc["Best Month", "MKT"])
+    assert any("MKT Since Inception" in n and "after" in n for n in f["notes"])
+    # the figures that do not depend on the start are still there
+    assert f["perf"].loc["MKT", "5 Yr (ann.)"] == pytest.approx(own)

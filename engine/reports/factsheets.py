@@ -121,9 +121,15 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
     for name in [code, *benches]:
         s = strat if name == code else data.returns[name].dropna()
         vals, nts = perf.performance_row(s, asof, rf, years=3)
+        late = None  # a benchmark starting after the strategy cannot cover its period
+        if name != code and len(s) and s.index[0].to_period("M") > start.to_period("M"):
+            late = (f"starts {s.index[0]:%Y-%m}, after the strategy's first month "
+                    f"{start:%Y-%m}")
         if name != code:  # since-inception figures over the strategy's own period
             si, _, si_note = perf.since_inception(s, asof, inception=start)
             dd, dd_note = perf.max_drawdown(s, asof, inception=start)
+            if late:
+                si, si_note, dd, dd_note = math.nan, late, math.nan, late
             vals["Since Inception"], vals["Max Drawdown"] = si, dd
             nts = [n for n in nts if not n.startswith(("Since Inception", "Max Drawdown"))]
             nts += [f"{k}: {v}" for k, v in (("Since Inception", si_note),
@@ -132,6 +138,8 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
         rows[name] = vals
         notes += [f"{name} {n}" for n in nts]
         bw = perf.best_worst_month(s, asof, inception=start)
+        if late:
+            bw = {"best": math.nan, "worst": math.nan}
         stats[name] = {"Volatility (36m, ann.)": vals["Volatility (36m, ann.)"],
                        "Sharpe (36m)": vals["Sharpe"], "Max Drawdown": vals["Max Drawdown"],
                        "Best Month": bw["best"], "Worst Month": bw["worst"],
