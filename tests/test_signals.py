@@ -113,3 +113,23 @@ def test_update_dates_vectorized():
     assert list(update_dates(idx, "MonthEnd")) == [pd.Timestamp("2021-12-30"),
                                                    pd.Timestamp("2021-07-30"),
                                                    pd.Timestamp("2021-12-30")]
+
+
+def test_sampling_keeps_a_month_on_its_holiday_adjusted_update_day():
+    """A refresh on the schedule's update day must include that month's update: 2021-12-30
+    (31 Dec is New Year 2022 observed) for MonthEnd, 2024-01-12 (15 Jan is MLK Day) for 15.
+    The sampling's "month still in progress" test used weekdays only and dropped the month."""
+    from engine.inputs.sampling import monthly
+    days = pd.bdate_range("2021-10-01", "2021-12-30")
+    s = pd.Series(np.arange(len(days), dtype=float), index=days)
+    got = monthly(s, "MonthEnd", asof=pd.Timestamp("2021-12-30"))
+    assert got.index[-1] == pd.Timestamp("2021-12-30")
+    assert update_date(got.index[-1], "MonthEnd") == pd.Timestamp("2021-12-30")
+    days = pd.bdate_range("2023-10-01", "2024-01-12")
+    s = pd.Series(np.arange(len(days), dtype=float), index=days)
+    got = monthly(s, "15", asof=pd.Timestamp("2024-01-12"))
+    assert got.index[-1] == pd.Timestamp("2024-01-12")
+    assert update_date(got.index[-1], "15") == pd.Timestamp("2024-01-12")
+    # the day before the update day the month is still in progress
+    got = monthly(s[s.index <= "2024-01-11"], "15", asof=pd.Timestamp("2024-01-11"))
+    assert got.index[-1] == pd.Timestamp("2023-12-15")

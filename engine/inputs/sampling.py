@@ -4,8 +4,9 @@ An instrument that updates at ``MonthEnd`` is sampled at the last observation of
 calendar month; one that updates on the 15th (or 20th) at the last observation dated on or
 before the 15th (20th) of the month, after the previous month's 15th (20th). The result is
 indexed by the actual observation date. Months with no observation are absent (a gap), never
-filled. With ``asof`` given, a month whose update day (the last weekday on or before its
-anchor) lies after ``asof`` is still in progress and is dropped.
+filled. With ``asof`` given, a month whose update day (the last business day on or before its
+anchor: Mon–Fri minus US federal holidays, as the ``Updated`` column) lies after ``asof`` is
+still in progress and is dropped.
 """
 
 from __future__ import annotations
@@ -51,15 +52,24 @@ def monthly(series: pd.Series, rule: str = "MonthEnd",
             anchors = periods.to_timestamp(how="end").normalize()
         else:
             anchors = periods.to_timestamp() + pd.Timedelta(days=day - 1)
-        anchors = _last_weekday(pd.DatetimeIndex(anchors))
+        anchors = _last_business_day(pd.DatetimeIndex(anchors))
         out = out[np.asarray(anchors <= pd.Timestamp(asof))]
     return out.astype(float)
 
 
-def _last_weekday(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Each date moved back to the last Monday–Friday on or before it."""
-    back = np.where(days.day_of_week == 5, 1, np.where(days.day_of_week == 6, 2, 0))
-    return days - pd.to_timedelta(back, unit="D")
+def _last_business_day(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Each date moved back to the last business day on or before it — the schedule of
+    ``Updated`` (:func:`engine.models.signals.is_business_day`: Mon–Fri minus US federal
+    holidays), so a refresh on an update day (e.g. 2021-12-30, New Year observed on the 31st)
+    includes that month's update."""
+    from engine.models.signals import is_business_day
+
+    out = []
+    for d in days:
+        while not is_business_day(d):
+            d -= pd.Timedelta(days=1)
+        out.append(d)
+    return pd.DatetimeIndex(out)
 
 
 def month_end_index(idx) -> pd.DatetimeIndex:
