@@ -87,3 +87,12 @@ def test_bad_inputs_name_argument():
     t = gdp_gap(["2023Q3", "2023Q4", "2024"], [1, 1, 1], 2, "2023Q3")
     assert list(t["Period"]) == ["2023Q3", "2023Q4", "2024"]
     assert isinstance(t, pd.DataFrame)
+
+
+def test_compound_deannualization_refuses_growth_at_or_below_minus_100():
+    """(1 + g)^(1/4) has no real value for g < -100 %: a clear error, never complex numbers.
+    Simple de-annualization (g/4) accepts down to -400 % (a quarter losing everything)."""
+    with pytest.raises(ValueError, match="growth: -150.0 % for 2020Q2"):
+        gdp_gap(["2020Q1", "2020Q2"], [None, -150.0], 2.0, "2020Q1")
+    t = gdp_gap(["2020Q1", "2020Q2"], [None, -150.0], 2.0, "2020Q1", "simple")
+    assert t["GDP Index"].iloc[1] == pytest.approx(100 * (1 - 1.5 / 4))

@@ -134,7 +134,8 @@ def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,
                     from None
         if math.isnan(x) and i != k:
             raise ValueError(f"growth: blank for {_label(p)}; only the base period may be blank")
-        if not math.isnan(x) and x <= -100 * (4 if p[1] else 1):
+        floor = -400 if p[1] and deannualize == "simple" else -100  # (1+g)^(1/4) needs g > -100
+        if not math.isnan(x) and x <= floor:
             raise ValueError(f"growth: {x} % for {_label(p)} is not a possible growth rate")
         g.append(x)
 
