@@ -297,3 +297,15 @@ def test_benchmark_younger_than_strategy_has_no_since_inception_figure(tmp_path)
     assert any("MKT Since Inception" in n and "after" in n for n in f["notes"])
     # the figures that do not depend on the start are still there
     assert f["perf"].loc["MKT", "5 Yr (ann.)"] == pytest.approx(own)
+
+
+def test_bad_benchmark_column_does_not_sink_the_strategy(tmp_path):
+    d = make_data()
+    d.returns.loc[d.returns.index[5], "MKT"] = -1.8  # a percent typed into a decimal column
+    problems = {}
+    paths = write_factsheets(d, tmp_path, problems)
+    assert len(paths) == 2 and problems == {}
+    text = pdf_text(paths[0])
+    r = d.returns["MODEL"].to_numpy()
+    assert pct(np.prod(1 + r[-12:]) - 1) in text  # the strategy's own figures are there
+    assert "MKT" in text and "below -1" in text  # the benchmark's problem is stated

@@ -110,14 +110,22 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
     rf_name = setting(data.settings, "Risk Free")
     rf = (data.returns[str(rf_name).strip()] if rf_name is not None
           and str(rf_name).strip() in data.returns.columns else None)
-    benches = [b for b in m["Benchmark"] if b in data.returns.columns]
+    benches, bad_bench = [], []
+    for b in m["Benchmark"]:
+        if b not in data.returns.columns:
+            continue
+        try:  # a broken benchmark column is named, and does not sink the strategy's page
+            perf.to_monthly(data.returns[b].dropna(), arg=f"benchmark {b}")
+            benches.append(b)
+        except ValueError as e:
+            bad_bench.append(str(e))
     strat = data.returns[code].dropna()
     if m["Inception"] is not None:
         strat = strat[strat.index >= m["Inception"].to_period("M").to_timestamp()]
     if strat.empty:
         raise ValueError(f"code: {code!r} has no returns")
     start = strat.index[0]
-    rows, notes, stats = {}, [], {}
+    rows, notes, stats = {}, list(bad_bench), {}
     for name in [code, *benches]:
         s = strat if name == code else data.returns[name].dropna()
         vals, nts = perf.performance_row(s, asof, rf, years=3)
