@@ -165,13 +165,15 @@ def _freeze(v: Any) -> Any:
 
     Ranges arrive as lists of rows; the common 2-D case is converted with one C-level
     ``tuple`` per row (a key for 600 cells costs microseconds). A NaN inside a key only
-    costs a cache miss (NaN != NaN), never a wrong hit."""
+    costs a cache miss (NaN != NaN), never a wrong hit. TRUE/FALSE are tagged: in Python
+    ``True == 1`` and ``hash(True) == hash(1)``, so an untagged TRUE would share a key with 1."""
     if isinstance(v, list):
         if all(type(r) is list for r in v):
             try:
                 rows = tuple(map(tuple, v))
                 hash(rows)
-                return rows
+                if not any(type(x) is bool for r in v for x in r):
+                    return rows
             except TypeError:
                 pass
         return tuple(_freeze(x) for x in v)
@@ -179,7 +181,21 @@ def _freeze(v: Any) -> Any:
         return tuple(_freeze(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    if type(v) is bool:
+        return (_BOOL, v)
     return v
+
+
+class _BoolTag:
+    """Marks a TRUE/FALSE argument inside a cache key (see :func:`_freeze`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<bool>"
+
+
+_BOOL = _BoolTag()
 
 
 def excel_value(x: Any) -> Any:

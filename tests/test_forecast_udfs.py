@@ -58,3 +58,17 @@ def test_gamma_trade():
     assert gamma_trade(2, 1).startswith("#VALUE!: previous_position must be")
     assert gamma_trade(1, "Buy").startswith("#VALUE!: position must be")
     assert gamma_trade([[0], [1]], [[1]]).startswith("#VALUE!: previous_position is 2x1")
+
+
+def test_result_cache_does_not_confuse_true_with_one():
+    """The UDF result cache is keyed on the arguments; TRUE == 1 in Python, so a TRUE call
+    must not serve (or be served) the result of a 1 call (failed in the whole-suite run after
+    a property test had called gamma_trade(True, 1))."""
+    gamma_trade.cache_clear()
+    assert gamma_trade(True, 1).startswith("#VALUE!: previous_position")
+    assert gamma_trade(1, 1) == ""
+    assert gamma_trade([[True], [0]], [[1], [1]]).startswith("#VALUE!: previous_position")
+    assert gamma_trade([[1], [0]], [[1], [1]]) == [[""], ["B"]]
+    gamma_trade.cache_clear()
+    assert gamma_trade(1, 0) == "CL"
+    assert gamma_trade(True, False).startswith("#VALUE!")
