@@ -272,6 +272,11 @@ def test_mid_month_asof_cannot_see_the_month_end_return(r):
     # the last business day completes the month: 1998-10-30 is a Friday (the 31st a Saturday)
     assert p.trailing_return(r, "1998-10-30", 1)[0] == pytest.approx(r["1998-10-31"])
     assert p.trailing_return(r, "1998-10-29", 1)[0] == pytest.approx(r["1998-09-30"])
+    # business days as the Updated column's (Mon-Fri minus US federal holidays): 2021-05-31
+    # is Memorial Day, so a 2021-05-28 as-of has May complete
+    s = monthly([0.01, 0.02, 0.03], "2021-03-31")
+    assert p.trailing_return(s, "2021-05-28", 1)[0] == pytest.approx(0.03)
+    assert p.trailing_return(s, "2021-05-27", 1)[0] == pytest.approx(0.02)
     # a month named as text or as a period is that month
     assert p.trailing_return(r, "1998-12", 1)[0] == pytest.approx(vals[-1])
     assert p.trailing_return(r, pd.Period("1998-12", "M"), 1)[0] == pytest.approx(vals[-1])

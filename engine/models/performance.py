@@ -160,15 +160,17 @@ _YEAR_MONTH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 
 def asof_month(asof) -> pd.Period:
     """The last month whose month-end return is known at ``asof``: the as-of date's own month
-    when the date is on or after that month's last business day (Monday–Friday, as
-    ``pandas.offsets.BMonthEnd``), else the month before (an as-of of 1998-12-15 cannot see
-    the December return dated 1998-12-31: no look-ahead). A ``pd.Period`` or a ``"YYYY-MM"``
-    text names the month itself."""
+    when the date is on or after that month's last business day (the ``MonthEnd`` update day
+    of :func:`engine.models.signals.update_date`: Mon–Fri minus US federal holidays), else
+    the month before (an as-of of 1998-12-15 cannot see the December return dated
+    1998-12-31: no look-ahead). A ``pd.Period`` or a ``"YYYY-MM"`` text names the month
+    itself."""
+    from engine.models.signals import update_date
+
     per = _asof_period(asof)
     if isinstance(asof, pd.Period) or (isinstance(asof, str) and _YEAR_MONTH.match(asof)):
         return per
-    last_bday = per.to_timestamp() + pd.offsets.BMonthEnd(0)
-    return per if pd.Timestamp(asof).normalize() >= last_bday else per - 1
+    return per if pd.Timestamp(asof).normalize() >= update_date(per, "MonthEnd") else per - 1
 
 
 def _window(r: pd.Series, end: pd.Period, n: int) -> tuple[np.ndarray | None, str]:
