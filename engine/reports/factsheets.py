@@ -293,7 +293,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
     # risk statistics
     st = f["stats"]
     rel = f["relative"]
-    header = ["Risk statistics", *[n[:18] for n in st.columns]]
+    header = ["Statistic", *[n[:18] for n in st.columns]]
     srows = []
     for k in STAT_ROWS:
         vals = st.loc[k]
