@@ -105,18 +105,14 @@ def cmd_demo(args) -> int:
     _print_result(res)
     code = res.exit_code
     if not args.no_pdf:
-        code = max(code, _pdfs(dst, out, Progress(args.quiet)))
+        code = max(code, _pdfs(dst, out, args.quiet))
     return code
 
 
-def _pdfs(workbook: Path, out: Path, progress) -> int:
-    try:
-        from engine.reports import factsheets, report  # noqa: F401
-    except ImportError:
-        print("  (client PDFs not available in this version)")
-        return EXIT_OK
+def _pdfs(workbook: Path, out: Path, quiet: bool) -> int:
+    """The fact sheets and the report of a refreshed workbook, next to it in ``out``."""
     args = argparse.Namespace(workbook=str(workbook), out=str(out / "factsheets"), asof=None,
-                              quiet=False)
+                              quiet=quiet)
     c1 = cmd_factsheet(args)
     args.out = str(out / "Macro Intelligence Report.pdf")
     c2 = cmd_report(args)
