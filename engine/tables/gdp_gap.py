@@ -82,7 +82,10 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     content.intro.append(f"Real GDP against its trend, {t['Period'].iloc[0]} … "
                          f"{t['Period'].iloc[-1]} (Macro sheet; refresh as of "
                          f"{d.asof:%Y-%m-%d}).")
-    content.tables.append(Table("GDPGap", t, FORMATS, title="Real GDP and its trend target",
+    # every engine table starts with Code (DESIGN.md), here the period, for XLOOKUP
+    coded = t.copy()
+    coded.insert(0, "Code", coded["Period"].astype(str))
+    content.tables.append(Table("GDPGap", coded, FORMATS, title="Real GDP and its trend target",
                                 notes=notes))
     wide = newsletter_layout(t)
     content.tables.append(Table("GDPGapNewsletter", wide,
