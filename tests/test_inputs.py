@@ -168,3 +168,19 @@ def test_monthly_sampling_on_update_days():
     # a month still in progress is not sampled
     assert monthly(s, "MonthEnd", asof=pd.Timestamp("2021-03-30")).index[-1] == \
         pd.Timestamp("2021-02-26")
+
+
+def test_income_reads_its_three_columns_and_names_the_real_cell(tmp_path):
+    def note_and_bad_cell(wb):
+        ws = wb["Income"]
+        ws["F1"] = "ILLUSTRATIVE — not real data"
+        ws["F2"] = "a note, not data"
+        ws["C3"] = "x"
+    found = problems_of(tmp_path, note_and_bad_cell)
+    assert found == ['Income!C3: text "x" where a number is expected']
+    d = read_workbook(wf.build(tmp_path / "ok.xlsx", mutate=lambda wb: wb["Income"].__setitem__(
+        "F1", "ILLUSTRATIVE")))
+    assert list(d.income.columns) == ["Income", "Cashflow", "Loss"]
+    found = problems_of(tmp_path, set_cell("Income", "C1", "Cash"))
+    assert found == ["Income!1:1: required column(s) Cashflow missing (headers: Date, Income, "
+                     "Cash, Loss)"]

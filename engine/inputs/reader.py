@@ -53,8 +53,7 @@ def read_workbook(path: str | Path, asof: str | dt.date | None = None) -> Workbo
         if "Fundamentals" in grids else pd.DataFrame()
     returns = _dated_table(grids["Returns"], p, kind="return") \
         if "Returns" in grids else pd.DataFrame()
-    income = _dated_table(grids["Income"], p, kind="income") \
-        if "Income" in grids else pd.DataFrame()
+    income = _income(grids["Income"], p) if "Income" in grids else pd.DataFrame()
     _check_codes(instruments, raw, fundamentals, grids, p)
     _check_levels(instruments, raw, grids["Prices"], p)
     series = _series_meta(grids.get("Series"), returns, p)
@@ -264,6 +263,24 @@ def _dated_table(g: Grid, p: Problems, *, kind: str) -> pd.DataFrame:
     if kind == "return":
         _check_returns(g, df, rows_at, p)
     return df
+
+
+INCOME_COLUMNS = ["Income", "Cashflow", "Loss"]
+
+
+def _income(g: Grid, p: Problems) -> pd.DataFrame:
+    """The income strategy's monthly rates (decimals); other columns (a note typed next to
+    the table) are not data."""
+    missing = [c for c in INCOME_COLUMNS if g.col(c) is None]
+    if missing:
+        p.error("Income!1:1", f'required column(s) {", ".join(missing)} missing '
+                f'(headers: {", ".join(h for h in g.header if h)})')
+        return pd.DataFrame(columns=INCOME_COLUMNS)
+    idx = [0] + [g.col(c) for c in INCOME_COLUMNS]
+    keep = Grid(g.sheet, [g.header[j] for j in idx], [[r[j] for j in idx] for r in g.rows],
+                {(i, idx.index(j)) for i, j in g.uncached if j in idx})
+    keep.where = lambda i, j: g.where(i, idx[j])  # messages name the real cell
+    return _dated_table(keep, p, kind="income")
 
 
 def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -> None:
