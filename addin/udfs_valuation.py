@@ -152,9 +152,10 @@ def gamma_bond_valuation(dates: Any, yields: Any, maturity: Any, fundamentals: A
     """Bond valuation on the last date (one row), yields in percent (4.25 = 4.25 %).
 
     dates: observation dates (daily or monthly); yields: the bond's yield in the same rows,
-    at least 60 months; maturity: years (> 0, e.g. 10); fundamentals (optional): inflation
-    inputs (a CPI level, or an inflation rate) and the short rate, same rows, optional header
-    row of names. header: TRUE puts the column names above the row.
+    at least 60 months; maturity: years (> 0, e.g. 10); fundamentals (optional): the
+    inflation rate and the short rate in %, same rows; a CPI level needs a header row naming
+    it (e.g. "CPI"), since columns without a header are read as rates.
+    header: TRUE puts the column names above the row.
     Result: Valuation (σ) in yield terms (+ = yield above fair yield, the bond is cheap),
     Price Valuation (%) (price at today's yield of a bond with coupon = fair yield, over par,
     − 1; decimal), Fair Yield (%), Frequency (%), then the valuation-based cumulative yield
