@@ -15,6 +15,7 @@ Conventions (see ``shared/DESIGN.md``):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -92,3 +93,17 @@ def asof(series: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:
     vals = s.to_numpy()[pos.clip(min=0)].astype(float)
     vals[pos < 0] = float("nan")
     return pd.Series(vals, index=dates, name=series.name)
+
+
+def setting(settings: dict, key: str, default: object = None) -> object:
+    """A ``Settings`` value by key, matched case- and space-insensitively; ``default`` when
+    absent or blank."""
+    want = " ".join(key.split()).casefold()
+    for k, v in (settings or {}).items():
+        if " ".join(str(k).split()).casefold() == want:
+            if v is None or (isinstance(v, str) and not v.strip()):
+                return default
+            if isinstance(v, float) and math.isnan(v):
+                return default
+            return v
+    return default

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData
+from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.problems import InputError, Problems
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
@@ -99,14 +99,6 @@ def _settings(g: Grid, p: Problems) -> tuple[dict[str, Any], str]:
         if key.casefold() == "as of":
             asof_cell = g.where(i + base, vj)
     return out, asof_cell
-
-
-def setting(settings: dict[str, Any], key: str, default: Any = None) -> Any:
-    """A Settings value by key, case-insensitively; ``default`` when absent or blank."""
-    for k, v in settings.items():
-        if k.casefold() == key.casefold():
-            return default if v is None or (isinstance(v, str) and not v.strip()) else v
-    return default
 
 
 def _asof(settings: dict, override: Any, where: str, p: Problems) -> pd.Timestamp | None:

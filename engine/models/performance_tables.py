@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from engine.inputs.data import setting  # noqa: F401 - re-exported for builders
 from engine.models.performance import (
     asof_month,
     calendar_year_return,
@@ -183,19 +184,6 @@ def newsletter_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof, yea
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
 
-
-def setting(settings: dict, key: str, default=None):
-    """A ``Settings`` value by key, matched case- and space-insensitively; ``default`` when
-    absent or blank."""
-    want = " ".join(key.split()).casefold()
-    for k, v in (settings or {}).items():
-        if " ".join(str(k).split()).casefold() == want:
-            if v is None or (isinstance(v, str) and not v.strip()):
-                return default
-            if isinstance(v, float) and math.isnan(v):
-                return default
-            return v
-    return default
 
 
 def valid_series_meta(returns: pd.DataFrame, series: pd.DataFrame,

@@ -13,10 +13,8 @@ from __future__ import annotations
 import pandas as pd
 
 from engine import MODEL_VERSION
+from engine.inputs.reader import HISTORY_COLUMNS  # the reader reads back what this writes
 from engine.tables.base import DATE, RefreshContext, SheetContent, Table, register
-
-HISTORY_COLUMNS = ["As Of", "Code", "Forecast", "Position", "Trade", "Phase", "Model Version",
-                   "Last Data Date"]
 
 
 def new_rows(ctx: RefreshContext) -> pd.DataFrame:
