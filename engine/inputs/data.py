@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 ASSET_CLASSES = ("Equity", "Bond", "FX", "Commodity")
-UPDATE_RULES = ("MonthEnd", "15", "20")
 
 
 @dataclass

@@ -102,23 +102,13 @@ def growth_chart(columns: list[str]):
     """ChartSpec factory: growth of $10,000, one line per column of ``PerfChartGrowth``."""
 
     def make(ref, header):
-        from openpyxl.chart import ScatterChart, Series
+        from engine.workbook import charts as xlc
 
-        ch = ScatterChart()
-        ch.title = "Growth of $10,000"
-        ch.style = 2
+        ch = xlc.date_chart("Growth of $10,000", "Value of $10,000")
         x = ref("PerfChartGrowth", "Date")
         for c in columns:
-            s = Series(ref("PerfChartGrowth", c), x, title=c)
-            s.marker.symbol = "none"
-            s.smooth = False
-            ch.series.append(s)
-        ch.x_axis.number_format = "yyyy"
-        ch.x_axis.majorTimeUnit = "years"
-        ch.x_axis.delete = False
-        ch.y_axis.delete = False
+            ch.series.append(xlc.line(ref("PerfChartGrowth", c), x, c))
         ch.y_axis.number_format = "$#,##0"
-        ch.y_axis.title = "Value of $10,000"
         ch.legend.position = "b"
         return ch
 
