@@ -104,29 +104,17 @@ def cmd_demo(args) -> int:
         return EXIT_REFUSED
     _print_result(res)
     code = res.exit_code
-    if not args.no_pdf:
-        code = max(code, _pdfs(dst, out, args.quiet))
+    if not args.no_pdf:  # from what the refresh read and built: nothing computed twice
+        code = max(code, _factsheets(res.data, out / "factsheets"),
+                   _report(res.data, res.contents, out / "Macro Intelligence Report.pdf"))
     return code
 
 
-def _pdfs(workbook: Path, out: Path, quiet: bool) -> int:
-    """The fact sheets and the report of a refreshed workbook, next to it in ``out``."""
-    args = argparse.Namespace(workbook=str(workbook), out=str(out / "factsheets"), asof=None,
-                              quiet=quiet)
-    c1 = cmd_factsheet(args)
-    args.out = str(out / "Macro Intelligence Report.pdf")
-    c2 = cmd_report(args)
-    return max(c1, c2)
-
-
-def cmd_factsheet(args) -> int:
+def _factsheets(data, out: Path) -> int:
     from engine.reports.factsheets import write_factsheets
-    data = _validated(args, "factsheet")
-    if data is None:
-        return EXIT_REFUSED
     skipped: dict[str, str] = {}
     try:
-        paths = write_factsheets(data, Path(args.out), problems=skipped)
+        paths = write_factsheets(data, out, problems=skipped)
     except ValueError as e:  # no strategy could be written at all
         print(f"gamma factsheet: {e}", file=sys.stderr)
         return EXIT_REFUSED
@@ -137,23 +125,32 @@ def cmd_factsheet(args) -> int:
     return EXIT_PARTIAL if skipped else EXIT_OK
 
 
+def _report(data, contents: list, out: Path) -> int:
+    from engine.reports.report import write_report
+    tables: dict[str, list] = {}
+    for c in contents:
+        tables.setdefault(c.sheet, []).append(c)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_report(data, tables, out)
+    print(f"  report: {out}")
+    return EXIT_OK
+
+
+def cmd_factsheet(args) -> int:
+    data = _validated(args, "factsheet")
+    return EXIT_REFUSED if data is None else _factsheets(data, Path(args.out))
+
+
 def cmd_report(args) -> int:
     from engine.refresh import build_contents
-    from engine.reports.report import write_report
     from engine.workbook.fit_store import load_store
     data = _validated(args, "report")
     if data is None:
         return EXIT_REFUSED
     contents, ctx = build_contents(data, Progress(getattr(args, "quiet", False)),
                                    fit_store=load_store(Path(args.workbook)))
-    tables: dict[str, list] = {}
-    for c in contents:
-        tables.setdefault(c.sheet, []).append(c)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_report(data, tables, out)
-    print(f"  report: {out}")
-    return EXIT_PARTIAL if ctx.failures else EXIT_OK
+    code = _report(data, contents, Path(args.out))
+    return max(code, EXIT_PARTIAL if ctx.failures else EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> int:

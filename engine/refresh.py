@@ -48,6 +48,8 @@ class RefreshResult:
     failures: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    data: WorkbookData | None = field(default=None, repr=False)  # what the refresh read
+    contents: list[SheetContent] = field(default_factory=list, repr=False)  # what it wrote
 
     @property
     def exit_code(self) -> int:
@@ -167,7 +169,8 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,
                          sheets=sorted({c.sheet for c in contents}), failures=ctx.failures,
-                         warnings=[str(p) for p in data.problems], seconds=sec)
+                         warnings=[str(p) for p in data.problems], seconds=sec, data=data,
+                         contents=contents)
 
 
 def _areas(wb) -> dict[str, list[str]]:
