@@ -14,6 +14,7 @@ from typing import Callable
 
 from openpyxl import load_workbook
 
+from engine.build_worker import BuildWorker
 from engine.inputs.data import WorkbookData
 from engine.inputs.problems import InputError
 from engine.inputs.reader import read_workbook
@@ -100,7 +101,7 @@ def _checked(path: Path, asof) -> tuple[WorkbookData, guard.WorkbookSnapshot]:
         if problems:
             raise Refused("the workbook holds parts a refresh would drop: nothing written",
                           problems)
-        return read_workbook(path, asof=asof), snap
+        return read_workbook(path, asof=asof, snapshot=snap), snap
     except InputError as e:
         raise Refused("invalid workbook inputs: nothing written",
                       [str(p) for p in e.problems if p.severity == "error"]) from None
@@ -127,17 +128,26 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
     if owner is not None:
         raise Refused(f"{path.name} is open in Excel (lock file {owner.name}): close it, or "
                       "use the add-in's Refresh button inside Excel. Nothing written.")
-    progress("checking the workbook")
-    data, before = _checked(path, asof)
-    sec["read"] = time.perf_counter() - t0
-    store = load_store(path)
-    contents, ctx = build_contents(data, progress, sec, fit_store=store)
+    # The models run in a second process (when the machine has one to give) while this one
+    # validates the inputs and then loads the workbook it will write into.
+    with BuildWorker() as worker:
+        progress("checking the workbook")
+        data, before = _checked(path, asof)
+        sec["read"] = time.perf_counter() - t0
+        store = load_store(path)
+        worker.submit(data, store)
+        t1 = time.perf_counter()
+        if worker.running:
+            progress("building the tables in a second process; loading the workbook")
+        keep_vba = path.suffix.lower() == ".xlsm"
+        wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
+        areas_before = _areas(wb)
+        fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
+        sec["load"] = time.perf_counter() - t1
+        contents, failures, store, built = worker.build(data, store, progress)
+        sec.update(built)
     progress("writing engine sheets")
     t1 = time.perf_counter()
-    keep_vba = path.suffix.lower() == ".xlsm"
-    wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
-    areas_before = _areas(wb)
-    fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
     areas = write_contents(wb, contents)
     tmp = temp_path(path)
     try:
@@ -168,7 +178,7 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
         tmp.unlink(missing_ok=True)
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,
-                         sheets=sorted({c.sheet for c in contents}), failures=ctx.failures,
+                         sheets=sorted({c.sheet for c in contents}), failures=failures,
                          warnings=[str(p) for p in data.problems], seconds=sec, data=data,
                          contents=contents)
 

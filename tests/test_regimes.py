@@ -149,3 +149,21 @@ def test_fit_store_reuses_estimations_exactly():
     n = len(store)
     regime_probabilities(changed, store=store)
     assert len(store) > n
+
+
+@pytest.mark.parametrize("params", [
+    [0.95, 0.10, 0.1, -0.2, 0.5, 3.0],      # typical: calm regime 0, turbulent regime 1
+    [0.60, 0.45, 0.0, 0.0, 2.0, 0.3],       # high-volatility regime first
+    [0.999, 0.001, 0.3, -1.0, 0.2, 25.0],   # near-absorbing regimes, far-apart variances
+])
+def test_filter_equals_statsmodels_filter(params):
+    """The written-out recursion gives statsmodels' own filtered probabilities."""
+    from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(0, 0.7, 150), rng.normal(0, 4.0, 40), [30.0, -30.0]])
+    params = np.array(params)
+    fit = RegimeFit(params=params, scale=1.7, high=int(np.argmax(params[4:6])))
+    res = MarkovRegression(x / 1.7, k_regimes=2, switching_variance=True).filter(
+        params, return_raw=True, cov_type="none")
+    ref = np.asarray(res.filtered_marginal_probabilities)[fit.high]
+    np.testing.assert_allclose(filter_probabilities(x, fit), ref, rtol=0, atol=1e-10)

@@ -30,14 +30,18 @@ HISTORY_COLUMNS = ["As Of", "Code", "Forecast", "Position", "Trade", "Phase",
                    "Model Version", "Last Data Date"]
 
 
-def read_workbook(path: str | Path, asof: str | dt.date | None = None) -> WorkbookData:
+def read_workbook(path: str | Path, asof: str | dt.date | None = None,
+                  snapshot=None) -> WorkbookData:
     """Read, validate and align the workbook's inputs.
 
     ``asof`` overrides ``Settings!As Of``. Observations dated after the as-of date are
-    dropped here, so nothing downstream can see them. Raises :class:`InputError` with every
-    error found."""
+    dropped here, so nothing downstream can see them. ``snapshot``: the guard's
+    :class:`~engine.workbook.guard.WorkbookSnapshot` of the same file, when the caller has
+    one (the cells are read from it; else it is taken here). Raises :class:`InputError`
+    with every error found, :class:`~engine.workbook.guard.GuardError` for a file that is
+    not a readable workbook."""
     path = Path(path)
-    grids, names = read_grids(path, INPUT_SHEETS)
+    grids, names = read_grids(path, INPUT_SHEETS, snapshot)
     p = Problems()
     for s in REQUIRED_SHEETS:
         if s not in grids:

@@ -9,15 +9,15 @@ or as blank.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
 from engine.inputs.problems import Problems, cell_ref
+from engine.workbook.guard_sheet import STRIDE, XlValue
 
 
 @dataclass
@@ -48,65 +48,68 @@ def _norm(s: Any) -> str:
     return " ".join(str(s or "").split()).casefold()
 
 
-def read_grids(path: Path, sheets: tuple[str, ...]) -> tuple[dict[str, Grid], list[str]]:
+def read_grids(path: Path, sheets: tuple[str, ...], snapshot=None
+               ) -> tuple[dict[str, Grid], list[str]]:
     """Read ``sheets`` (those present) as :class:`Grid`; also return all sheet names.
 
-    Two streaming (read-only) passes: cached values, then formulas, so a formula with no
-    cached value is known for what it is."""
-    values_wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        names = list(values_wb.sheetnames)
-        grids: dict[str, Grid] = {}
-        for name in sheets:
-            if name not in names:
-                continue
-            rows = [list(r) for r in values_wb[name].iter_rows(values_only=True)]
-            while rows and all(v is None for v in rows[-1]):
-                rows.pop()
-            header = [("" if v is None else str(v).strip()) for v in (rows[0] if rows else [])]
-            while header and header[-1] == "":
-                header.pop()
-            width = len(header)
-            body = [(r + [None] * width)[:width] for r in rows[1:]]
-            grids[name] = Grid(name, header, body)
-    finally:
-        values_wb.close()
-    suspects = {n: g for n, g in grids.items() if _has_blanks(g) and n in _with_formulas(path)}
-    if suspects:
-        _flag_uncached(path, suspects)
-    return grids, names
+    The cells come from the no-data-loss guard's snapshot of the file
+    (:func:`engine.workbook.guard.snapshot`: one bounded, defusedxml parse of the package,
+    which the refresh takes anyway), taken here when ``snapshot`` is not given. A formula
+    cell reads as its cached value; one without a cached value is recorded in
+    ``Grid.uncached``. Values are typed as openpyxl types them: numbers (``int`` when
+    integral), text, ``bool``, error text (``"#N/A"``), and ``datetime`` for numbers in a
+    date format (1900 or 1904 date system, as the workbook says)."""
+    if snapshot is None:
+        from engine.workbook.guard import snapshot as take_snapshot
+        snapshot = take_snapshot(path)
+    epoch = CALENDAR_MAC_1904 if snapshot.settings.get("date system") == "1904" \
+        else CALENDAR_WINDOWS_1900
+    grids: dict[str, Grid] = {}
+    for name in sheets:
+        snap = snapshot.sheets.get(name)
+        if snap is not None and snap.kind == "worksheet":
+            grids[name] = _grid(name, snap.rows, epoch)
+    return grids, list(snapshot.sheets)
 
 
-def _has_blanks(g: Grid) -> bool:
-    return any(v is None for r in g.rows for v in r)
+def _grid(name: str, rows: dict[int, tuple], epoch: dt.datetime) -> Grid:
+    """A :class:`Grid` from a snapshot's flat row tuples (see ``guard_sheet.SheetSnap``)."""
+    cells: dict[int, dict[int, Any]] = {}
+    formulas_without_value: list[tuple[int, int]] = []
+    for r, flat in rows.items():
+        row: dict[int, Any] = {}
+        for k in range(0, len(flat), STRIDE):
+            col, value, formula, cached, style = flat[k:k + 5]
+            if formula is not None:
+                value = cached
+                if cached is None:
+                    formulas_without_value.append((r, col))
+            if value is not None:
+                row[col] = _typed(value, style[0] if style else "General", epoch)
+        if row:
+            cells[r] = row
+    header_row = cells.get(1, {})
+    header = [("" if header_row.get(c) is None else str(header_row[c]).strip())
+              for c in range(1, max(header_row, default=0) + 1)]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    # a last row of formulas without values is still a row: reported, not silently cut
+    last = max([*cells, *(r for r, c in formulas_without_value if c <= width)], default=0)
+    body = [[cells.get(r, {}).get(c) for c in range(1, width + 1)] for r in range(2, last + 1)]
+    uncached = {(r - 2, c - 1) for r, c in formulas_without_value
+                if 2 <= r <= last and c <= width}
+    return Grid(name, header, body, uncached)
 
 
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
-
-
-def _with_formulas(path: Path) -> set[str]:
-    """Names of the sheets whose XML holds any formula (``<f>``): only those need the
-    second, formula-reading pass. A cheap scan of the zip, no XML parsing."""
-    from engine.workbook.cached_values import _sheet_parts
-    with zipfile.ZipFile(path) as z:
-        parts = {n: (None, z.read(n)) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
-        return {name for name, part in _sheet_parts(parts).items()
-                if part in z.namelist() and _FORMULA_TAG.search(z.read(part))}
-
-
-def _flag_uncached(path: Path, grids: dict[str, Grid]) -> None:
-    formulas_wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        for name, g in grids.items():
-            width = len(g.header)
-            for i, row in enumerate(formulas_wb[name].iter_rows(min_row=2, max_row=len(g.rows) + 1,
-                                                               max_col=max(width, 1),
-                                                               values_only=True)):
-                for j, v in enumerate(row):
-                    if isinstance(v, str) and v.startswith("=") and g.rows[i][j] is None:
-                        g.uncached.add((i, j))
-    finally:
-        formulas_wb.close()
+def _typed(v: Any, number_format: str, epoch: dt.datetime) -> Any:
+    if isinstance(v, float):
+        if is_date_format(number_format):
+            return from_excel(v, epoch, timedelta=is_timedelta_format(number_format))
+        return int(v) if v.is_integer() else v
+    if isinstance(v, XlValue):
+        return {"TRUE": True, "FALSE": False}.get(v.text, v.text)  # errors stay text: "#N/A"
+    return v
 
 
 def cell_number(g: Grid, i: int, j: int, problems: Problems, *, what: str = "a number",

@@ -181,7 +181,7 @@ def horizon_regression(prices: pd.Series, sigma: pd.Series, h: int, *, quote: st
     ``asof_date`` (default: the last date), with Newey–West (HAC, ``h`` lags) covariance for
     the overlap. Unshrunk: its params equal ``intercept``/``slope`` of :func:`horizon_paths`.
     ValueError with fewer than 3 completed pairs."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     _check(prices, sigma, h, quote)
     end, r = _pairs(prices, h, quote)
@@ -194,7 +194,7 @@ def horizon_regression(prices: pd.Series, sigma: pd.Series, h: int, *, quote: st
                          f"got {int(ok.sum())}")
     exog = pd.DataFrame({"const": 1.0, "sigma": x[ok]}, index=prices.index[ok])
     endog = pd.Series(r[ok], index=prices.index[ok], name=f"change_{h}m")
-    return sm.OLS(endog, exog).fit(cov_type="HAC", cov_kwds={"maxlags": h})
+    return OLS(endog, exog).fit(cov_type="HAC", cov_kwds={"maxlags": h})
 
 
 def _non_overlapping(ids: np.ndarray, h: int) -> int:

@@ -399,7 +399,7 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
 
     Returns ``(results, model_name)``; ``results.model.exog_names`` names the regressors.
     ValueError if no model has ``min_history`` valid observations by then."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
     end = p.index[-1] if asof_date is None else pd.Timestamp(asof_date)
@@ -411,7 +411,7 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
         ok = d.valid & upto
         if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
             exog = pd.DataFrame(d.X[ok], index=p.index[ok], columns=d.columns)
-            res = sm.OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
+            res = OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
             return res, d.name
     raise ValueError(f"prices: need {min_history} valid months up to {end:%Y-%m-%d} for a "
                      f"fair value, got {int(np.isfinite(p[upto]).sum())}")

@@ -28,6 +28,7 @@ estimates the refits that are new.
 
 from __future__ import annotations
 
+from functools import partial
 import numpy as np
 import pandas as pd
 from openpyxl.chart import Series
@@ -245,44 +246,44 @@ def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, 
 
 def price_chart(code: str, title: str, yield_quote: bool = False):
     """ChartSpec factory: the instrument's price history (scatter with lines, date axis)."""
+    return partial(_price_chart, code, title, yield_quote)
 
-    def make(ref, header):
-        ch = xlc.date_chart(title, "Yield (%)" if yield_quote else "Price")
-        ch.series.append(xlc.line(ref("FcChartPrices", code), ref("FcChartPrices", "Date"),
-                                     code, "1F3864"))
-        ch.legend = None
-        return ch
 
-    return make
+def _price_chart(code, title, yield_quote, ref, header):
+    ch = xlc.date_chart(title, "Yield (%)" if yield_quote else "Price")
+    ch.series.append(xlc.line(ref("FcChartPrices", code), ref("FcChartPrices", "Date"),
+                                 code, "1F3864"))
+    ch.legend = None
+    return ch
 
 
 def signal_chart(code: str, row: int, title: str):
     """ChartSpec factory: step chart of the model signals (−1/0/1) with the latest trade
     labelled (a one-point series whose name is the trade)."""
+    return partial(_signal_chart, code, row, title)
 
-    def make(ref, header):
-        ch = xlc.date_chart(title, "Position", 900)
-        ch.series.append(xlc.line(ref("FcChartSignals", code), ref("FcChartSignals", "Date"),
-                                     "Signal", "1F3864"))
-        lx, ly, ll = (ref("FcChartLatest", c) for c in ("Date", "Signal", "Label"))
-        t = Series(xlc.cell(ly, row), xlc.cell(lx, row), title_from_data=False)
-        cell = f"${get_column_letter(ll.min_col)}${ll.min_row + row}"
-        t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!{cell}"))
-        t.marker.symbol = "circle"
-        t.marker.size = 7
-        t.dLbls = DataLabelList()
-        t.dLbls.showSerName = True
-        for flag in ("showVal", "showCatName", "showLegendKey", "showPercent"):
-            setattr(t.dLbls, flag, False)
-        t.dLbls.position = "t"
-        ch.series.append(t)
-        ch.legend = None
-        ch.y_axis.scaling.min = -2
-        ch.y_axis.scaling.max = 2
-        ch.y_axis.majorUnit = 1
-        return ch
 
-    return make
+def _signal_chart(code, row, title, ref, header):
+    ch = xlc.date_chart(title, "Position", 900)
+    ch.series.append(xlc.line(ref("FcChartSignals", code), ref("FcChartSignals", "Date"),
+                                 "Signal", "1F3864"))
+    lx, ly, ll = (ref("FcChartLatest", c) for c in ("Date", "Signal", "Label"))
+    t = Series(xlc.cell(ly, row), xlc.cell(lx, row), title_from_data=False)
+    cell = f"${get_column_letter(ll.min_col)}${ll.min_row + row}"
+    t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!{cell}"))
+    t.marker.symbol = "circle"
+    t.marker.size = 7
+    t.dLbls = DataLabelList()
+    t.dLbls.showSerName = True
+    for flag in ("showVal", "showCatName", "showLegendKey", "showPercent"):
+        setattr(t.dLbls, flag, False)
+    t.dLbls.position = "t"
+    ch.series.append(t)
+    ch.legend = None
+    ch.y_axis.scaling.min = -2
+    ch.y_axis.scaling.max = 2
+    ch.y_axis.majorUnit = 1
+    return ch
 
 
 def _charts(ctx: RefreshContext) -> SheetContent | None:

@@ -4,6 +4,8 @@ figures (seed ``000_…``). Conventions: :mod:`engine.models.performance`,
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from engine.models import performance as perf_model
@@ -100,19 +102,19 @@ def growth_table(returns: pd.DataFrame, meta: pd.DataFrame, asof,
 
 def growth_chart(columns: list[str]):
     """ChartSpec factory: growth of $10,000, one line per column of ``PerfChartGrowth``."""
+    return partial(_growth_chart, columns)
 
-    def make(ref, header):
-        from engine.workbook import charts as xlc
 
-        ch = xlc.date_chart("Growth of $10,000", "Value of $10,000")
-        x = ref("PerfChartGrowth", "Date")
-        for c in columns:
-            ch.series.append(xlc.line(ref("PerfChartGrowth", c), x, c))
-        ch.y_axis.number_format = "$#,##0"
-        ch.legend.position = "b"
-        return ch
+def _growth_chart(columns, ref, header):
+    from engine.workbook import charts as xlc
 
-    return make
+    ch = xlc.date_chart("Growth of $10,000", "Value of $10,000")
+    x = ref("PerfChartGrowth", "Date")
+    for c in columns:
+        ch.series.append(xlc.line(ref("PerfChartGrowth", c), x, c))
+    ch.y_axis.number_format = "$#,##0"
+    ch.legend.position = "b"
+    return ch
 
 
 @register("performance", order=60)

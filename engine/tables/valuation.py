@@ -19,6 +19,7 @@ Results for other builders: ``ctx.cache["valuation"][code]`` = the
 
 from __future__ import annotations
 
+from functools import partial
 import math
 
 import numpy as np
@@ -212,67 +213,67 @@ def _line(ref, table: str, column: str, name: str, color: str | None = None,
 def price_chart(code: str, title: str, y_title: str):
     """ChartSpec factory (Charts 2, 6, top): the price (or yield) and its walk-forward fair
     value."""
+    return partial(_price_chart, code, title, y_title)
 
-    def make(ref, header):
-        ch = xlc.date_chart(title, y_title)
-        ch.series.append(_line(ref, "ValChartPrices", code, code, "1F3864"))
-        ch.series.append(_line(ref, "ValChartPrices", f"{code} FV", "Fair value", "7F7F7F",
-                               "dash"))
-        ch.legend.position = "b"
-        return ch
 
-    return make
+def _price_chart(code, title, y_title, ref, header):
+    ch = xlc.date_chart(title, y_title)
+    ch.series.append(_line(ref, "ValChartPrices", code, code, "1F3864"))
+    ch.series.append(_line(ref, "ValChartPrices", f"{code} FV", "Fair value", "7F7F7F",
+                           "dash"))
+    ch.legend.position = "b"
+    return ch
 
 
 def sigma_chart(code: str, lo: float, hi: float):
     """ChartSpec factory (Charts 2, 6, bottom): valuation σ with ±1.75σ bands."""
+    return partial(_sigma_chart, code, lo, hi)
 
-    def make(ref, header):
-        ch = xlc.date_chart(f"{code} valuation (σ), bands at ±{BAND}σ", "σ", 900)
-        ch.series.append(_line(ref, "ValChartSigma", code, "Valuation (σ)", "C00000"))
-        ch.series.append(_line(ref, "ValChartSigma", f"+{BAND}σ", f"+{BAND}σ", "808080",
-                               "sysDash", 9525))
-        ch.series.append(_line(ref, "ValChartSigma", f"−{BAND}σ", f"−{BAND}σ", "808080",
-                               "sysDash", 9525))
-        ch.y_axis.scaling.min = lo
-        ch.y_axis.scaling.max = hi
-        ch.y_axis.majorUnit = 1
-        ch.legend = None
-        return ch
 
-    return make
+def _sigma_chart(code, lo, hi, ref, header):
+    ch = xlc.date_chart(f"{code} valuation (σ), bands at ±{BAND}σ", "σ", 900)
+    ch.series.append(_line(ref, "ValChartSigma", code, "Valuation (σ)", "C00000"))
+    ch.series.append(_line(ref, "ValChartSigma", f"+{BAND}σ", f"+{BAND}σ", "808080",
+                           "sysDash", 9525))
+    ch.series.append(_line(ref, "ValChartSigma", f"−{BAND}σ", f"−{BAND}σ", "808080",
+                           "sysDash", 9525))
+    ch.y_axis.scaling.min = lo
+    ch.y_axis.scaling.max = hi
+    ch.y_axis.majorUnit = 1
+    ch.legend = None
+    return ch
 
 
 def scatter_chart(codes: list[str]):
     """ChartSpec factory (Chart 3): valuation % against the 1-year valuation forecast across
     stock indices, one labelled point per index."""
+    return partial(_scatter_chart, codes)
 
-    def make(ref, header):
-        ch = ScatterChart()
-        ch.title = xlc.title("Stock indices: valuation vs 1-year valuation-based forecast")
-        ch.style = 2
-        xs, ys = ref("ValScatter", "Valuation (%)"), ref("ValScatter", "1 Yr")
-        for i, code in enumerate(codes):
-            x = xlc.cell(xs, i)
-            y = xlc.cell(ys, i)
-            s = Series(y, x, title=code)
-            s.marker.symbol = "circle"
-            s.marker.size = 8
-            s.marker.graphicalProperties = GraphicalProperties(solidFill="1F3864")
-            s.graphicalProperties = GraphicalProperties(ln=LineProperties(noFill=True))
-            s.dLbls = DataLabelList()
-            s.dLbls.showSerName = True
-            s.dLbls.showVal = False
-            s.dLbls.position = "r"
-            ch.series.append(s)
-        xlc.style_axes(ch, "Valuation (%) = P/FV − 1", "1-year forecast")
-        ch.x_axis.number_format = "0%"
-        ch.y_axis.number_format = "0%"
-        ch.x_axis.majorGridlines = None
-        ch.legend = None
-        return ch
 
-    return make
+def _scatter_chart(codes, ref, header):
+    ch = ScatterChart()
+    ch.title = xlc.title("Stock indices: valuation vs 1-year valuation-based forecast")
+    ch.style = 2
+    xs, ys = ref("ValScatter", "Valuation (%)"), ref("ValScatter", "1 Yr")
+    for i, code in enumerate(codes):
+        x = xlc.cell(xs, i)
+        y = xlc.cell(ys, i)
+        s = Series(y, x, title=code)
+        s.marker.symbol = "circle"
+        s.marker.size = 8
+        s.marker.graphicalProperties = GraphicalProperties(solidFill="1F3864")
+        s.graphicalProperties = GraphicalProperties(ln=LineProperties(noFill=True))
+        s.dLbls = DataLabelList()
+        s.dLbls.showSerName = True
+        s.dLbls.showVal = False
+        s.dLbls.position = "r"
+        ch.series.append(s)
+    xlc.style_axes(ch, "Valuation (%) = P/FV − 1", "1-year forecast")
+    ch.x_axis.number_format = "0%"
+    ch.y_axis.number_format = "0%"
+    ch.x_axis.majorGridlines = None
+    ch.legend = None
+    return ch
 
 
 def _charts(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
