@@ -10,6 +10,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,demo-data]'
+	$(BIN)/python -m compileall -q engine addin  # an editable install compiles nothing
 	touch $@
 
 # Debian packages for the LibreOffice round-trip test and PDF checks (skipped when present).

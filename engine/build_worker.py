@@ -4,21 +4,24 @@ A refresh has two independent halves: the models (importing statsmodels alone ta
 then the builders run) and openpyxl's load of the whole workbook it will write into. On a
 machine with two or more cores :class:`BuildWorker` forks a child at the start of the refresh.
 The child imports the model libraries while the parent validates the inputs; it then runs
-:func:`engine.refresh.build_contents` on the validated data the parent sends, while the parent
-loads the workbook. The child never opens the workbook: it receives the validated
+the model builders (:func:`engine.refresh.build_contents` with ``light=False``) on the
+validated data the parent sends, while the parent loads the workbook. The child never opens the workbook: it receives the validated
 :class:`~engine.inputs.data.WorkbookData` and the fit store, and returns the sheet contents,
 the failures, the updated fit store and the builders' timings, all pickled through a pipe.
 
-The result never depends on which process built it (``tests/test_build_worker.py``). When
-there is no ``fork`` start method (Windows), only one core, ``GAMMA_DESK_WORKER=0`` in the
-environment, or a child that dies or reports an error, :meth:`BuildWorker.build` builds in the
-calling process instead: the same result, only slower.
+The light builders (Data Status, Performance, GDP Gap: no models, no statsmodels) run in the
+parent meanwhile (:func:`engine.tables.base.register`). The result never depends on which
+process built it (``tests/test_build_worker.py``). Off Linux, on one core, with
+``GAMMA_DESK_WORKER=0`` in the environment, or when the child dies or reports an error,
+:meth:`BuildWorker.build` builds in the calling process instead: the same result, only slower.
+A child whose parent is killed sees the pipe close and exits.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 import traceback
@@ -35,11 +38,13 @@ WARM_MODULES = ("statsmodels.regression.linear_model", "statsmodels.tsa.stattool
 
 
 def worker_available() -> bool:
-    """True when builds can run in a forked child (fork available, ≥ 2 cores, not disabled
-    by ``GAMMA_DESK_WORKER=0``)."""
-    if os.environ.get("GAMMA_DESK_WORKER", "1").strip() in ("0", "false", "no", "off"):
+    """True when builds can run in a forked child: Linux (macOS has ``fork`` too, but forking
+    after numpy has loaded its system libraries is unsafe there; Windows has none), at least
+    two cores, and not switched off with ``GAMMA_DESK_WORKER=0``."""
+    if os.environ.get("GAMMA_DESK_WORKER", "1").strip().lower() in ("0", "false", "no", "off"):
         return False
-    return "fork" in mp.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+    return (sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+            and (os.cpu_count() or 1) >= 2)
 
 
 class BuildWorker:
@@ -108,7 +113,8 @@ class BuildWorker:
             return got
         from engine.refresh import build_contents
         seconds: dict[str, float] = {}
-        contents, ctx = build_contents(data, progress, seconds, fit_store=fit_store)
+        contents, ctx = build_contents(data, progress, seconds, fit_store=fit_store,
+                                       light=False)
         return contents, ctx.failures, fit_store, seconds
 
     def _receive(self, progress: Progress):
@@ -171,7 +177,7 @@ def _serve(conn, parent_end) -> None:
         seconds: dict[str, float] = {}
         t0 = time.perf_counter()
         contents, ctx = build_contents(data, lambda m: conn.send(("progress", m)), seconds,
-                                       fit_store=store)
+                                       fit_store=store, light=False)
         seconds["build (second process)"] = time.perf_counter() - t0
         conn.send(("done", contents, ctx.failures, store, seconds))
     except Exception as e:  # noqa: BLE001 - reported to the parent, which builds itself

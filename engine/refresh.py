@@ -3,6 +3,8 @@
 ``refresh(path)`` either replaces the workbook with a refreshed one (keeping the previous
 version as ``NAME.bak.xlsx``) or raises :class:`Refused` and leaves the file byte-identical:
 locked by Excel, invalid inputs, parts a save would drop, or any user cell that would change.
+The model builders run in a second process while this one loads the workbook
+(:mod:`engine.build_worker`).
 """
 
 from __future__ import annotations
@@ -59,17 +61,20 @@ class RefreshResult:
 
 
 def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
-                   seconds: dict[str, float] | None = None, fit_store: dict | None = None
-                   ) -> tuple[list[SheetContent], RefreshContext]:
-    """Run every registered builder on validated data; returns their sheet contents.
+                   seconds: dict[str, float] | None = None, fit_store: dict | None = None,
+                   light: bool | None = None) -> tuple[list[SheetContent], RefreshContext]:
+    """Run the registered builders on validated data; returns their sheet contents.
 
-    A builder that raises is recorded as a failure of all instruments it covers (the other
-    builders still run); its sheets are left as they were."""
+    ``light``: ``None`` runs every builder; ``True`` only the light ones, ``False`` only the
+    model builders (see :func:`engine.tables.base.register`). A builder that raises is
+    recorded as a failure of all instruments it covers (the other builders still run); its
+    sheets are left as they were. Failures go into the Data Status table when it was built
+    here (:func:`report_failures`)."""
     ctx = RefreshContext(data=data, history=data.history, progress=progress)
     if fit_store is not None:
         ctx.cache["regime_fit_store"] = fit_store
     contents: list[SheetContent] = []
-    for name, build in builders():
+    for name, build in builders(light):
         progress(f"building {name}")
         t0 = time.perf_counter()
         try:
@@ -78,11 +83,16 @@ def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
             ctx.failures.setdefault(f"[{name}]", f"{type(e).__name__}: {e}")
         if seconds is not None:
             seconds[name] = time.perf_counter() - t0
-    status = ctx.cache.get("data_status")
-    if status is not None and ctx.failures:
-        from engine.tables.data_status import add_failures
-        add_failures(status, ctx.failures)
+    report_failures(ctx, ctx.failures)
     return contents, ctx
+
+
+def report_failures(ctx: RefreshContext, failures: dict[str, str]) -> None:
+    """Append ``failures`` (code -> reason) to the Data Status table built with ``ctx``."""
+    status = ctx.cache.get("data_status")
+    if status is not None and failures:
+        from engine.tables.data_status import add_failures
+        add_failures(status, failures)
 
 
 def check(path: str | Path, asof=None) -> WorkbookData:
@@ -144,8 +154,13 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
         areas_before = _areas(wb)
         fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
         sec["load"] = time.perf_counter() - t1
-        contents, failures, store, built = worker.build(data, store, progress)
+        # the light builders here, while the second process runs the model builders
+        contents, ctx = build_contents(data, progress, sec, light=True)
+        models, failures, store, built = worker.build(data, store, progress)
         sec.update(built)
+    report_failures(ctx, failures)
+    contents += models
+    failures = {**ctx.failures, **failures}
     progress("writing engine sheets")
     t1 = time.perf_counter()
     areas = write_contents(wb, contents)

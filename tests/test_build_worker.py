@@ -28,7 +28,7 @@ def data():
 @pytest.fixture(scope="module")
 def in_process(data):
     store: dict = {}
-    contents, ctx = build_contents(data, fit_store=store)
+    contents, ctx = build_contents(data, fit_store=store, light=False)
     return contents, ctx.failures, store
 
 
@@ -69,6 +69,21 @@ def test_dead_child_falls_back_to_building_here(data, in_process):
     assert got_failures == failures
     assert "build (second process)" not in seconds
     assert any("building here instead" in m for m in messages)
+
+
+def test_light_and_model_builders_make_the_whole_refresh(data, in_process):
+    """The main process's light builders and the worker's model builders together are
+    every builder, each exactly once."""
+    from engine.tables.base import builders
+    light = [n for n, _ in builders(True)]
+    models = [n for n, _ in builders(False)]
+    assert sorted(light + models) == sorted(n for n, _ in builders())
+    assert not set(light) & set(models)
+    assert {"valuation", "forecasts", "history"} <= set(models)
+    # no sheet is written by both kinds (their contents are simply concatenated)
+    light_sheets = {c.sheet for c in build_contents(data, light=True)[0]}
+    assert light_sheets == {"Data Status", "Performance", "GDP Gap"}
+    assert light_sheets.isdisjoint(c.sheet for c in in_process[0])
 
 
 def test_switched_off_by_environment(monkeypatch):

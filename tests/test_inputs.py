@@ -184,3 +184,65 @@ def test_income_reads_its_three_columns_and_names_the_real_cell(tmp_path):
     found = problems_of(tmp_path, set_cell("Income", "C1", "Cash"))
     assert found == ["Income!1:1: required column(s) Cashflow missing (headers: Date, Income, "
                      "Cash, Loss)"]
+
+
+def _openpyxl_values(path, sheet):
+    """What openpyxl's own cached-value reader gives for a sheet (the reference)."""
+    from openpyxl import load_workbook
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+@pytest.mark.parametrize("epoch", ["1900", "1904"])
+def test_grid_cells_typed_as_openpyxl_types_them(tmp_path, epoch):
+    """The reader takes the cells from the guard's snapshot; every value must be what
+    openpyxl's cached-value reader gives: ints, floats, text, booleans, dates in either date
+    system, times, and blanks in the middle of a row."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    from engine.inputs.sheets import read_grids
+    wb = Workbook()
+    if epoch == "1904":
+        wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.title = "Prices"
+    ws.append(["Date", "Int", "Float", "Text", "Flag", "When", "Blank", "Last"])
+    ws.append([dt.datetime(1998, 12, 31), 15, 1234.5678, "n/a?", True,
+               dt.datetime(2001, 2, 3, 4, 5, 6), None, -0.25])
+    ws.append([dt.datetime(1999, 1, 29), -3, 1e-12, " padded ", False, dt.time(13, 30),
+               None, 7])
+    ws["A5"] = dt.datetime(1999, 3, 31)  # a blank row 4 in between
+    path = tmp_path / f"typed{epoch}.xlsx"
+    wb.save(path)
+    grids, names = read_grids(path, ("Prices", "Missing"))
+    assert names == ["Prices"] and set(grids) == {"Prices"}
+    g = grids["Prices"]
+    ref = _openpyxl_values(path, "Prices")
+    assert g.header == [str(v) for v in ref[0]]
+    width = len(g.header)
+    expected = [(r + [None] * width)[:width] for r in ref[1:]]
+    assert g.rows == expected
+    for got_row, ref_row in zip(g.rows, expected):
+        assert [type(v) for v in got_row] == [type(v) for v in ref_row]
+
+
+def test_grid_cells_of_the_demo_equal_openpyxl_reading():
+    from pathlib import Path
+
+    from engine.inputs.reader import INPUT_SHEETS
+    from engine.inputs.sheets import read_grids
+    demo = Path(__file__).resolve().parent.parent / "workbooks" / "demo.xlsx"
+    grids, _ = read_grids(demo, INPUT_SHEETS)
+    for name, g in grids.items():
+        ref = _openpyxl_values(demo, name)
+        width = len(g.header)
+        assert g.rows == [(r + [None] * width)[:width] for r in ref[1:]], name

@@ -117,7 +117,7 @@ def _growth_chart(columns, ref, header):
     return ch
 
 
-@register("performance", order=60)
+@register("performance", order=60, light=True)
 def build(ctx: RefreshContext) -> list[SheetContent]:
     """Tables ``Performance``, ``PerformanceNewsletter`` and ``IncomeStrategy`` on the
     ``Performance`` sheet. A Series row that cannot be computed is kept with its reason in

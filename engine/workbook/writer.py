@@ -173,8 +173,10 @@ def _write_table(ws: Worksheet, t: Table, row: int, col: int, used_names: set[st
     for i in range(len(df)):
         for j in range(len(columns)):
             v = _cell_value(values[i, j])
+            if v is None:  # a blank stays a blank: no empty <c/> to create and save
+                continue
             c = ws.cell(row=row + 1 + i, column=col + j, value=v)
-            if formats[j] and v is not None and not isinstance(v, str):
+            if formats[j] and not isinstance(v, str):
                 c.number_format = formats[j]
     nrows = max(len(df), 1)
     last_row = row + nrows
