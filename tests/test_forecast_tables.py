@@ -159,6 +159,20 @@ def test_previous_forecast_carried_from_history():
     assert row["Previous Forecast"] == h["forecast"].iloc[-2]
 
 
+def test_previous_forecast_skips_a_history_that_misses_the_previous_update():
+    """History holds October but not November for EQ (it failed in November, say): December's
+    Previous Forecast is the walk-forward forecast made at the November update, not October's
+    History row."""
+    ctx1, o1 = _build(_data(asof="2019-10-31"))
+    oct_rows = o1["History"].tables[0].df
+    ctx2, o2 = _build(_data(asof="2019-12-31"), oct_rows)
+    row = o2["Stock Forecasts"].tables[0].df.set_index("Code").loc["EQ"]
+    walk = ctx2.cache["forecast_history"]["EQ"]["forecast"]
+    assert walk.index[-2] == pd.Timestamp("2019-11-30")
+    assert row["Previous Forecast"] == walk.iloc[-2]
+    assert row["Previous Forecast"] != oct_rows.set_index("Code").loc["EQ", "Forecast"]
+
+
 def test_charts_make_native_charts(built):
     ctx, out = built
     ch = out["Charts"]

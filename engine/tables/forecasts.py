@@ -93,13 +93,19 @@ def instrument_history(ctx: RefreshContext, code: str) -> pd.DataFrame:
 
 def previous_from_history(history: pd.DataFrame | None, code: str,
                           asof: pd.Timestamp,
-                          last_date: pd.Timestamp | None = None) -> tuple[float, object] | None:
+                          last_date: pd.Timestamp | None = None,
+                          previous_date: pd.Timestamp | None = None
+                          ) -> tuple[float, object] | None:
     """(forecast, position) of the latest History row of ``code`` dated before ``asof``, or
     ``None``. The position is returned as stored (number or word).
 
     ``last_date`` (the last observation behind the current forecast): rows whose ``Last Data
     Date`` is on or after it hold *this* update (a refresh between two updates, e.g. on the
-    15th for a month-end instrument), not the previous one, and are skipped."""
+    15th for a month-end instrument), not the previous one, and are skipped.
+    ``previous_date`` (the observation of the previous update): when the latest remaining row's
+    ``Last Data Date`` is before it, History does not hold the previous update (the instrument
+    failed then, or that month was never refreshed) and ``None`` is returned, so that the
+    caller uses the forecast made at the previous update rather than an older one."""
     if history is None or len(history) == 0 or "Code" not in history:
         return None
     h = history[history["Code"].astype(str) == str(code)].copy()
@@ -114,6 +120,10 @@ def previous_from_history(history: pd.DataFrame | None, code: str,
     if h.empty:
         return None
     last = h.iloc[-1]
+    if previous_date is not None and "Last Data Date" in h:
+        ld = pd.to_datetime(pd.Series([last.get("Last Data Date")]), errors="coerce").iloc[0]
+        if pd.notna(ld) and ld < pd.Timestamp(previous_date).normalize():
+            return None
     f = pd.to_numeric(pd.Series([last.get("Forecast")]), errors="coerce").iloc[0]
     return (float(f) if np.isfinite(f) else np.nan), last.get("Position")
 
@@ -130,7 +140,8 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
         raise ValueError(f"not enough history for a forecast ({len(h)} months of prices; "
                          "the valuation needs 60 and the regression 36 more)")
     pos = position(fc, band, inst.quote)
-    prev = previous_from_history(ctx.history, code, ctx.data.asof, h.index[-1])
+    prev = previous_from_history(ctx.history, code, ctx.data.asof, h.index[-1],
+                                 h.index[-2] if len(h) > 1 else None)
     prev_pos = None
     if prev is not None:
         prev_fc, stored = prev
