@@ -167,3 +167,37 @@ def test_forecast_at_t_equals_a_refresh_with_data_up_to_t():
         checked += np.isfinite(b)
     assert checked >= 8          # forecasts exist before the late factor is usable
     assert "d12_Late" in full.attrs["features"]
+
+
+def test_a_missing_month_is_not_a_one_month_move():
+    """Markets close (the NYSE, August–November 1914; the demo's DJIA has that gap): the move
+    across a gap spans several months, so it must not be trained on or scored as one month.
+    Expected values are computed by hand on the calendar, not by the functions under test."""
+    from engine.models.regimes import model_changes
+    from engine.models.track_record import long_returns
+    px, earn = _equity(n=200)
+    gap = px.drop(px.index[100:104])           # four months without an observation
+    after = gap.index[100]                     # the first observation after the gap
+    ch = realized_changes(gap)
+    assert np.isnan(ch[after]) and np.isnan(ch.iloc[0])
+    full = realized_changes(px)
+    both = gap.index[1:].difference([after])
+    pd.testing.assert_series_equal(ch[both], full[both])
+    # 12-1 momentum by calendar month: P[m-1] / P[m-12]; NaN when either month is missing
+    mom = momentum_12_1(gap)
+    for t in gap.index[13:]:
+        m1 = t - pd.offsets.MonthEnd(1)
+        m12 = t - pd.offsets.MonthEnd(12)
+        if m1 in gap.index and m12 in gap.index:
+            assert mom[t] == pytest.approx(np.log(gap[m1] / gap[m12]), rel=1e-12)
+        else:
+            assert np.isnan(mom[t])
+    assert mom.notna().sum() < momentum_12_1(px).iloc[: len(gap)].notna().sum()
+    # the regime model and the strategy returns leave the gap out too
+    x = model_changes(gap)
+    assert np.isnan(x[after]) and x.drop(after).notna().all()
+    h = forecast_history(gap, earn.loc[gap.index])
+    ret = long_returns(h)
+    before = gap.index[99]                     # the last observation before the gap
+    assert np.isnan(ret[before]) and np.isfinite(ret.drop([before, gap.index[-1]])).all()
+    assert np.isnan(h.loc[after, "change"])

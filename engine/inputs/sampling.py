@@ -72,6 +72,20 @@ def _last_business_day(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out)
 
 
+def month_ids(index) -> np.ndarray:
+    """Calendar month number of each date (year·12 + month − 1), for month arithmetic."""
+    idx = pd.DatetimeIndex(index)
+    return np.asarray(idx.year, dtype=np.int64) * 12 + np.asarray(idx.month, dtype=np.int64) - 1
+
+
+def after_previous_month(index) -> np.ndarray:
+    """True where the previous observation lies in the previous calendar month, i.e. where
+    the change from it is a one-month change; False in the first row and after a missing
+    month (a gap: the change would span two months or more)."""
+    ids = month_ids(index)
+    return np.concatenate([[False], np.diff(ids) == 1]) if len(ids) else np.zeros(0, bool)
+
+
 def month_end_index(idx) -> pd.DatetimeIndex:
     """Each date moved to its calendar month-end (midnight): the label a monthly observation
     carries in month-by-month tables and chart feeds, whatever day it was sampled on."""

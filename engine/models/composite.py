@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from engine.inputs.data import asof
+from engine.inputs.sampling import after_previous_month, month_ids
 from engine.models.regimes import phases, regime_probabilities
 from engine.models.signals import default_band, positions, trades
 
@@ -76,20 +77,26 @@ def _clean_prices(prices: pd.Series, quote: str) -> pd.Series:
 
 
 def realized_changes(prices: pd.Series, quote: str = "Price") -> pd.Series:
-    """Change from the previous month to t, per row t (NaN in the first row): decimal simple
-    return for prices, percentage-point change for yields."""
+    """Change from the previous month to t, per row t: decimal simple return for prices,
+    percentage-point change for yields. NaN in the first row and after a missing month (the
+    previous observation is not from the previous calendar month): a change over two months
+    or more is neither trained on nor scored as a one-month change."""
     _check_quote(quote)
-    return prices / prices.shift(1) - 1.0 if quote == "Price" else prices.diff()
+    ch = prices / prices.shift(1) - 1.0 if quote == "Price" else prices.diff()
+    return ch.where(after_previous_month(prices.index))
 
 
 def momentum_12_1(prices: pd.Series, quote: str = "Price") -> pd.Series:
-    """12-1 momentum known at t: log(P[t−1]/P[t−12]) for prices, Y[t−1] − Y[t−12] (pp) for
-    yields (the most recent month is skipped, as usual)."""
+    """12-1 momentum known at t: log(P[m−1]/P[m−12]) for prices, Y[m−1] − Y[m−12] (pp) for
+    yields, with m the calendar month of row t (the most recent month is skipped, as usual);
+    NaN when either month has no observation."""
     _check_quote(quote)
-    if quote == "Price":
-        lp = np.log(prices)
-        return lp.shift(1) - lp.shift(12)
-    return prices.shift(1) - prices.shift(12)
+    ids = month_ids(prices.index)
+    level = np.log(prices) if quote == "Price" else prices
+    by_month = pd.Series(level.to_numpy(dtype=float), index=ids)
+    by_month = by_month[~by_month.index.duplicated(keep="last")]
+    mom = by_month.reindex(ids - 1).to_numpy() - by_month.reindex(ids - 12).to_numpy()
+    return pd.Series(mom, index=prices.index)
 
 
 def factor_changes(fundamentals: pd.DataFrame | None, index: pd.DatetimeIndex,
@@ -252,8 +259,9 @@ def _anchor(y_next: np.ndarray, mean: np.ndarray, min_obs: int = MIN_MEAN) -> np
     the smaller sum of squared errors over the months already scored (s ≤ t−1, at least
     ``min_obs`` of them). NaN where the mean is not yet defined."""
     ok = np.isfinite(y_next) & np.isfinite(mean)
-    se_m = np.cumsum(np.where(ok, (y_next - mean) ** 2, 0.0))
-    se_0 = np.cumsum(np.where(ok, y_next ** 2, 0.0))
+    with np.errstate(over="ignore"):  # absurd levels (1e200) overflow to inf: still ordered
+        se_m = np.cumsum(np.where(ok, (y_next - mean) ** 2, 0.0))
+        se_0 = np.cumsum(np.where(ok, y_next ** 2, 0.0))
     cnt = np.cumsum(ok)
     se_m, se_0 = np.concatenate([[0.0], se_m[:-1]]), np.concatenate([[0.0], se_0[:-1]])
     cnt = np.concatenate([[0], cnt[:-1]])

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.models.valuation import month_ids
+from engine.inputs.sampling import month_ids
 
 __all__ = ["HORIZONS", "HORIZON_LABELS", "forward_changes", "horizon_paths",
            "horizon_forecasts", "forecasts_from_paths", "latest_forecasts",

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.inputs.sampling import after_previous_month
+
 __all__ = ["WINDOW", "RegimeFit", "fit_key", "fit_to_record", "fit_from_record", "model_changes", "fit_regimes", "filter_probabilities",
            "regime_probabilities", "phase", "phases", "PHASES", "HIGH_VOL_PROB",
            "EXTREME_SIGMA", "RICH_SIGMA"]
@@ -65,7 +67,8 @@ class RegimeFit:
 
 def model_changes(prices: pd.Series, quote: str = "Price") -> pd.Series:
     """The monthly changes the regime model reads: 100 × log change for ``quote="Price"``
-    (percent), first difference in percentage points for ``quote="Yield"``. First row dropped."""
+    (percent), first difference in percentage points for ``quote="Yield"``. First row dropped;
+    NaN after a missing month (a change over two months or more is not a monthly change)."""
     if quote not in ("Price", "Yield"):
         raise ValueError(f"quote must be 'Price' or 'Yield', got {quote!r}")
     p = pd.to_numeric(prices, errors="coerce").astype(float)
@@ -75,7 +78,7 @@ def model_changes(prices: pd.Series, quote: str = "Price") -> pd.Series:
         x = 100.0 * np.log(p).diff()
     else:
         x = p.diff()
-    return x.iloc[1:]
+    return x.where(after_previous_month(p.index)).iloc[1:]
 
 
 def _model(x: np.ndarray):
@@ -239,7 +242,7 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     out["fit_ok"] = False
     if len(prices) < 2:
         return out
-    ch = model_changes(prices, quote)
+    ch = model_changes(prices, quote).dropna()  # a change across a gap is left out
     x = ch.to_numpy()
     out.loc[ch.index, "change"] = x
     n = len(x)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.inputs.sampling import after_previous_month
 from engine.models.composite import MIN_TRAIN, walk_forward_ols
 from engine.models.signals import positions
 
@@ -68,16 +69,19 @@ def par_bond_duration(yield_pct: np.ndarray | float, maturity: float) -> np.ndar
 def long_returns(history: pd.DataFrame, quote: str = "Price",
                  maturity: float | None = None) -> pd.Series:
     """Return (decimal) of a long position held from t to t+1, aligned at t (NaN in the last
-    row). Prices: ``P[t+1]/P[t] − 1``; yields: ``Y/1200 − D(Y, M) × ΔY/100`` (see module)."""
+    row, and before a missing month: no one-month return exists there). Prices:
+    ``P[t+1]/P[t] − 1``; yields: ``Y/1200 − D(Y, M) × ΔY/100`` (see module)."""
     p = history["price"].astype(float)
+    one_month = pd.Series(after_previous_month(p.index), index=p.index).shift(-1,
+                                                                              fill_value=False)
     if quote == "Price":
-        return p.shift(-1) / p - 1.0
+        return (p.shift(-1) / p - 1.0).where(one_month)
     if quote != "Yield":
         raise ValueError(f"quote must be 'Price' or 'Yield', got {quote!r}")
     m = DEFAULT_MATURITY if maturity is None or not np.isfinite(maturity) else float(maturity)
     d = par_bond_duration(p.to_numpy(), m)
     return pd.Series(p.to_numpy() / 1200.0 - d * (p.shift(-1) - p).to_numpy() / 100.0,
-                     index=p.index)
+                     index=p.index).where(one_month)
 
 
 def rival_forecasts(history: pd.DataFrame, *, min_train: int = MIN_TRAIN) -> pd.DataFrame:

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from engine.inputs.data import ASSET_CLASSES, asof
+from engine.inputs.sampling import month_ids
 
 __all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "residual_stationarity",
            "fundamental_role", "month_end", "month_ids", "VALUATION_COLUMNS"]
@@ -90,12 +91,6 @@ def fundamental_role(name: str, asset_class: str = "Equity") -> str:
     if re.fullmatch(r"F\d+", u.strip()):
         return {"Equity": "level", "Bond": "rate"}.get(asset_class, "price_level")
     return "level"
-
-
-def month_ids(index: pd.DatetimeIndex) -> np.ndarray:
-    """Calendar month number of each date (year·12 + month − 1), for month arithmetic."""
-    idx = pd.DatetimeIndex(index)
-    return np.asarray(idx.year, dtype=np.int64) * 12 + np.asarray(idx.month, dtype=np.int64) - 1
 
 
 def month_end(series: pd.Series) -> pd.Series:
