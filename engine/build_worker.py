@@ -5,9 +5,10 @@ then the builders run) and openpyxl's load of the whole workbook it will write i
 machine with two or more cores :class:`BuildWorker` forks a child at the start of the refresh.
 The child imports the model libraries while the parent validates the inputs; it then runs
 the model builders (:func:`engine.refresh.build_contents` with ``light=False``) on the
-validated data the parent sends, while the parent loads the workbook. The child never opens the workbook: it receives the validated
-:class:`~engine.inputs.data.WorkbookData` and the fit store, and returns the sheet contents,
-the failures, the updated fit store and the builders' timings, all pickled through a pipe.
+validated data the parent sends, while the parent loads the workbook. The child never opens
+the workbook: it receives the validated :class:`~engine.inputs.data.WorkbookData` and the fit
+store, and returns the sheet contents, the failures, the updated fit store and the builders'
+timings, all pickled through a pipe.
 
 The light builders (Data Status, Performance, GDP Gap: no models, no statsmodels) run in the
 parent meanwhile (:func:`engine.tables.base.register`). The result never depends on which

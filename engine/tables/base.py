@@ -60,7 +60,8 @@ class ChartSpec:
     ``make(ref, header)`` builds the openpyxl chart; helpers in
     :mod:`engine.workbook.charts` cover line, step and scatter charts. ``make`` must pickle (a
     module-level function, or a ``functools.partial`` of one — not a closure): the builders
-    may run in a second process (:mod:`engine.build_worker`). ``width``/``height`` are in cm. ``group`` puts charts with the same group side by side on one row band.
+    may run in a second process (:mod:`engine.build_worker`). ``width``/``height`` are in
+    cm. ``group`` puts charts with the same group side by side on one row band.
     """
 
     make: ChartFactory
