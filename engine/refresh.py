@@ -26,6 +26,7 @@ from engine.workbook import guard
 from engine.workbook.cached_values import cached_values, formula_cells, restore
 from engine.workbook.fit_store import load_store, save_store
 from engine.workbook.save import Busy, RefreshLock, replace_with_backup, temp_path
+from engine.workbook.serialize import SheetsAhead, save_workbook
 from engine.workbook.writer import write_contents
 
 Progress = Callable[[str], None]
@@ -139,34 +140,45 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
         raise Refused(f"{path.name} is open in Excel (lock file {owner.name}): close it, or "
                       "use the add-in's Refresh button inside Excel. Nothing written.")
     # The models run in a second process (when the machine has one to give) while this one
-    # validates the inputs and then loads the workbook it will write into.
-    with BuildWorker() as worker:
-        progress("checking the workbook")
-        data, before = _checked(path, asof)
-        sec["read"] = time.perf_counter() - t0
-        store = load_store(path)
-        worker.submit(data, store)
-        t1 = time.perf_counter()
-        if worker.running:
-            progress("building the tables in a second process; loading the workbook")
-        keep_vba = path.suffix.lower() == ".xlsm"
-        wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
-        areas_before = _areas(wb)
-        fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
-        sec["load"] = time.perf_counter() - t1
-        # the light builders here, while the second process runs the model builders
-        contents, ctx = build_contents(data, progress, sec, light=True)
-        models, failures, store, built = worker.build(data, store, progress)
-        sec.update(built)
+    # validates the inputs, loads the workbook it will write into, runs the light builders
+    # and serializes the user's sheets, which a refresh never changes.
+    ahead = SheetsAhead()
+    try:
+        with BuildWorker() as worker:
+            progress("checking the workbook")
+            data, before = _checked(path, asof)
+            sec["read"] = time.perf_counter() - t0
+            store = load_store(path)
+            worker.submit(data, store)
+            t1 = time.perf_counter()
+            if worker.running:
+                progress("building the tables in a second process; loading the workbook")
+            keep_vba = path.suffix.lower() == ".xlsm"
+            wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
+            areas_before = _areas(wb)
+            fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
+            sec["load"] = time.perf_counter() - t1
+            contents, ctx = build_contents(data, progress, sec, light=True)
+            t1 = time.perf_counter()
+            ahead.serialize(wb, [n for n in wb.sheetnames if n not in ENGINE_SHEETS])
+            sec["user sheets serialized"] = time.perf_counter() - t1
+            models, failures, store, built = worker.build(data, store, progress)
+            sec.update(built)
+    except BaseException:
+        ahead.discard()
+        raise
     report_failures(ctx, failures)
     contents += models
     failures = {**ctx.failures, **failures}
     progress("writing engine sheets")
     t1 = time.perf_counter()
-    areas = write_contents(wb, contents)
     tmp = temp_path(path)
     try:
-        wb.save(tmp)
+        try:
+            areas = write_contents(wb, contents)
+            save_workbook(wb, tmp, ahead)
+        finally:
+            ahead.discard()
         wb.close()
         restore(tmp, cached_values(before, fcells))  # openpyxl drops formulas' cached values
         sec["write"] = time.perf_counter() - t1
