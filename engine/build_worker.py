@@ -34,7 +34,7 @@ from engine.tables.base import SheetContent
 Progress = Callable[[str], None]
 
 # What the builders import lazily; imported by the child while the parent reads the inputs.
-WARM_MODULES = ("statsmodels.regression.linear_model", "statsmodels.tsa.stattools",
+WARM_MODULES = ("statsmodels.regression.linear_model", "statsmodels.tsa.adfvalues",
                 "statsmodels.tsa.regime_switching.markov_regression")
 
 

@@ -8,6 +8,8 @@ truth at float precision (tolerance 1e-9, a few ulps of the running sums).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -351,3 +353,27 @@ def test_every_fair_value_input_of_a_yield_is_used():
         res = sm.OLS(y.to_numpy(), sm.add_constant(short)).fit()
         assert h["model"].iloc[-1] == "fair yield: inflation/short rate"
         assert h["fair_value"].iloc[-1] == pytest.approx(res.fittedvalues[-1], abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_adf_statistic_is_statsmodels_adfuller(seed):
+    """Random walks, stationary AR(1)s and AR(2)s of several lengths: the same lag choice and
+    the same statistic as statsmodels' adfuller (no trend, AIC)."""
+    from statsmodels.tsa.stattools import adfuller
+
+    from engine.models.valuation import adf_statistic
+    rng = np.random.default_rng(seed)
+    n = [60, 120, 300, 700][seed % 4]
+    e = rng.normal(size=n)
+    x = np.cumsum(e) if seed % 3 == 0 else np.zeros(n)
+    if seed % 3:
+        phi = (0.5, 0.3) if seed % 3 == 1 else (0.9, -0.2)
+        for t in range(2, n):
+            x[t] = phi[0] * x[t - 1] + phi[1] * x[t - 2] + e[t]
+    maxlag = min(12, n // 4)
+    stat, lags = adf_statistic(x, maxlag)
+    with warnings.catch_warnings():  # statsmodels announces a change of return type
+        warnings.simplefilter("ignore", FutureWarning)
+        ref = adfuller(x, maxlag=maxlag, regression="n", autolag="AIC")
+    assert lags == ref[2]
+    assert stat == pytest.approx(ref[0], rel=1e-9, abs=1e-12)

@@ -51,6 +51,7 @@ from engine.inputs.data import ASSET_CLASSES, asof
 from engine.inputs.sampling import month_ids
 
 __all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "residual_stationarity",
+           "adf_statistic",
            "fundamental_role", "month_end", "month_ids", "VALUATION_COLUMNS"]
 
 VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fair_value_pct",
@@ -417,17 +418,15 @@ def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None =
                           min_history: int = 60, asof_date: pd.Timestamp | None = None
                           ) -> dict[str, object]:
     """Does the deviation from fair value mean-revert? The Engle–Granger check of the model in
-    force on ``asof_date``: an ADF test (statsmodels ``adfuller``, no deterministic terms, lags
-    by AIC up to 12) on the residuals of :func:`fit_fair_value`, with MacKinnon p-values for
-    the number of stochastic variables in the regression (trend models: ``"ct"``).
+    force on ``asof_date``: an ADF test (no deterministic terms, lags by AIC up to 12:
+    :func:`adf_statistic`, statsmodels' ``adfuller`` to float rounding) on the residuals of
+    :func:`fit_fair_value`, with statsmodels' MacKinnon p-values for the number of stochastic
+    variables in the regression (trend models: ``"ct"``).
 
     Returns ``model``, ``adf_stat``, ``pvalue`` (small = mean-reverting deviation, σ has an
     anchor; large = the fair value may not hold) and ``n_obs``. A diagnostic: no figure of
     the tables depends on it."""
-    import warnings
-
     from statsmodels.tsa.adfvalues import mackinnonp
-    from statsmodels.tsa.stattools import adfuller
 
     res, name = fit_fair_value(prices, fundamentals, quote=quote, asset_class=asset_class,
                                min_history=min_history, asof_date=asof_date)
@@ -435,14 +434,50 @@ def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None =
     resid = np.asarray(res.resid, dtype=float)
     if np.std(resid) < _SD_TOL:
         return {"model": name, "adf_stat": float("-inf"), "pvalue": 0.0, "n_obs": len(resid)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stat = float(adfuller(resid, maxlag=min(12, len(resid) // 4), regression="n",
-                              autolag="AIC")[0])
+    stat = adf_statistic(resid, maxlag=min(12, len(resid) // 4))[0]
     stochastic = [c for c in cols if c not in ("const", "trend")]
     p = float(mackinnonp(stat, regression="ct" if "trend" in cols else "c",
                          N=1 + len(stochastic)))
     return {"model": name, "adf_stat": stat, "pvalue": p, "n_obs": len(resid)}
+
+
+def adf_statistic(x: np.ndarray, maxlag: int) -> tuple[float, int]:
+    """Augmented Dickey–Fuller statistic of ``x`` without deterministic terms, the number of
+    lagged differences chosen by AIC among 0…``maxlag``: ``(t statistic of ρ, lags used)`` in
+    ``Δx_t = ρ·x_{t−1} + Σ_j γ_j·Δx_{t−j} + e_t``.
+
+    The computation of statsmodels' ``adfuller(x, maxlag, regression="n", autolag="AIC")``
+    (the same samples, the same AIC, ties to the fewer lags), written with one QR
+    decomposition — the nested regressions' residual sums of squares fall out of it — because
+    the refresh runs it for every instrument, where ``adfuller`` costs a tenth of a second
+    plus the import of ``statsmodels.tsa.stattools``. ``tests/test_valuation.py`` pins it to
+    ``adfuller``."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or maxlag < 0 or len(x) < 2 * maxlag + 4:
+        raise ValueError(f"x must be 1-D with at least 2·maxlag + 4 values, got {x.shape} "
+                         f"for maxlag {maxlag}")
+
+    def design(lags: int) -> tuple[np.ndarray, np.ndarray]:
+        dx = np.diff(x)
+        n = len(dx) - lags
+        cols = [x[lags:lags + n]] + [dx[lags - j:lags - j + n] for j in range(1, lags + 1)]
+        return np.column_stack(cols), dx[lags:]
+
+    X, y = design(maxlag)                     # the common sample of the lag search
+    n = len(y)
+    q, _ = np.linalg.qr(X)
+    qy = q.T @ y
+    ssr = float(y @ y) - np.cumsum(qy ** 2)   # residual SS with the first k columns, k = 1…
+    k = np.arange(1, X.shape[1] + 1)
+    with np.errstate(divide="ignore"):
+        aic = n * np.log(2 * np.pi) + n * np.log(np.maximum(ssr, 0) / n) + n + 2 * k
+    lags = int(np.argmin(aic))                # the first minimum: ties go to fewer lags
+    X, y = design(lags)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    e = y - X @ beta
+    s2 = float(e @ e) / (len(y) - X.shape[1])
+    se = np.sqrt(s2 * np.linalg.inv(X.T @ X)[0, 0])
+    return float(beta[0] / se), lags
 
 
 def valuation_snapshot(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
