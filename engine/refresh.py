@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from openpyxl import load_workbook
-
 from engine.build_worker import BuildWorker
 from engine.inputs.data import WorkbookData
 from engine.inputs.problems import InputError
@@ -25,6 +23,7 @@ from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
 from engine.workbook import guard
 from engine.workbook.cached_values import cached_values, formula_cells, restore
 from engine.workbook.fit_store import load_store, save_store
+from engine.workbook.load import load_for_writing
 from engine.workbook.save import Busy, RefreshLock, replace_with_backup, temp_path
 from engine.workbook.serialize import SheetsAhead, save_workbook
 from engine.workbook.writer import write_contents
@@ -139,11 +138,12 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
     if owner is not None:
         raise Refused(f"{path.name} is open in Excel (lock file {owner.name}): close it, or "
                       "use the add-in's Refresh button inside Excel. Nothing written.")
-    # The models run in a second process (when the machine has one to give) while this one
-    # validates the inputs, loads the workbook it will write into, runs the light builders
-    # and serializes the user's sheets, which a refresh never changes.
-    ahead = SheetsAhead()
+    ahead = SheetsAhead()              # the user's sheets' XML, made while the models run
+    scratch: list[Path] = []           # temporary files of this run, removed at the end
     try:
+        # The models run in a second process (when the machine has one to give) while this
+        # one validates the inputs, loads the workbook it will write into, runs the light
+        # builders and serializes the user's sheets, which a refresh never changes.
         with BuildWorker() as worker:
             progress("checking the workbook")
             data, before = _checked(path, asof)
@@ -153,8 +153,8 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
             t1 = time.perf_counter()
             if worker.running:
                 progress("building the tables in a second process; loading the workbook")
-            keep_vba = path.suffix.lower() == ".xlsm"
-            wb = load_workbook(path, keep_vba=keep_vba, rich_text=True)
+            wb, loaded_from = load_for_writing(path, keep_vba=path.suffix.lower() == ".xlsm")
+            scratch += [loaded_from] if loaded_from is not None else []
             areas_before = _areas(wb)
             fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
             sec["load"] = time.perf_counter() - t1
@@ -164,21 +164,15 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
             sec["user sheets serialized"] = time.perf_counter() - t1
             models, failures, store, built = worker.build(data, store, progress)
             sec.update(built)
-    except BaseException:
-        ahead.discard()
-        raise
-    report_failures(ctx, failures)
-    contents += models
-    failures = {**ctx.failures, **failures}
-    progress("writing engine sheets")
-    t1 = time.perf_counter()
-    tmp = temp_path(path)
-    try:
-        try:
-            areas = write_contents(wb, contents)
-            save_workbook(wb, tmp, ahead)
-        finally:
-            ahead.discard()
+        report_failures(ctx, failures)
+        contents += models
+        failures = {**ctx.failures, **failures}
+        progress("writing engine sheets")
+        t1 = time.perf_counter()
+        tmp = temp_path(path)
+        scratch.append(tmp)
+        areas = write_contents(wb, contents)
+        save_workbook(wb, tmp, ahead)
         wb.close()
         restore(tmp, cached_values(before, fcells))  # openpyxl drops formulas' cached values
         sec["write"] = time.perf_counter() - t1
@@ -202,7 +196,9 @@ def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
         except OSError:  # only a speed-up: the next refresh refits
             pass
     finally:
-        tmp.unlink(missing_ok=True)
+        ahead.discard()
+        for p in scratch:
+            p.unlink(missing_ok=True)
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,
                          sheets=sorted({c.sheet for c in contents}), failures=failures,

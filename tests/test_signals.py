@@ -133,3 +133,17 @@ def test_sampling_keeps_a_month_on_its_holiday_adjusted_update_day():
     # the day before the update day the month is still in progress
     got = monthly(s[s.index <= "2024-01-11"], "15", asof=pd.Timestamp("2024-01-11"))
     assert got.index[-1] == pd.Timestamp("2023-12-15")
+
+
+def test_sampling_schedule_rolls_back_like_is_business_day():
+    """The sampler's vectorized roll to the last business day (numpy busday_offset with the
+    holiday list) equals stepping back day by day with is_business_day, 1990–2030."""
+    from engine.inputs.sampling import _last_business_day
+    from engine.models.signals import is_business_day
+    days = pd.date_range("1990-01-01", "2030-12-31", freq="D")
+    expected = []
+    for d in days:
+        while not is_business_day(d):
+            d -= pd.Timedelta(days=1)
+        expected.append(d)
+    assert list(_last_business_day(days)) == expected

@@ -62,14 +62,10 @@ def _last_business_day(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     ``Updated`` (:func:`engine.models.signals.is_business_day`: Mon–Fri minus US federal
     holidays), so a refresh on an update day (e.g. 2021-12-30, New Year observed on the 31st)
     includes that month's update."""
-    from engine.models.signals import is_business_day
+    from engine.models.signals import holiday_array
 
-    out = []
-    for d in days:
-        while not is_business_day(d):
-            d -= pd.Timedelta(days=1)
-        out.append(d)
-    return pd.DatetimeIndex(out)
+    d = np.asarray(pd.DatetimeIndex(days).normalize().values, dtype="datetime64[D]")
+    return pd.DatetimeIndex(np.busday_offset(d, 0, roll="backward", holidays=holiday_array()))
 
 
 def month_ids(index) -> np.ndarray:

@@ -170,6 +170,13 @@ def _holidays() -> frozenset:
     return frozenset(pd.DatetimeIndex(days).normalize().date)
 
 
+@lru_cache(maxsize=1)
+def holiday_array() -> np.ndarray:
+    """The US federal holidays (observed dates, 1900–2100) as ``datetime64[D]``, for numpy's
+    business-day functions (Mon–Fri minus these = :func:`is_business_day`)."""
+    return np.array(sorted(_holidays()), dtype="datetime64[D]")
+
+
 def is_business_day(day: object) -> bool:
     """True for Monday–Friday that is not a US federal holiday (observed date)."""
     d = pd.Timestamp(day).date()

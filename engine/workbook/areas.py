@@ -9,6 +9,7 @@ cleared and the guard compares every other cell.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.workbook import Workbook
@@ -19,12 +20,18 @@ CHUNK = 240
 
 def read_areas(wb: Workbook) -> dict[str, list[str]]:
     """Engine areas per sheet (A1 ranges) from the last refresh; ``{}`` if never refreshed."""
-    parts = sorted(((int(p.name[len(PREFIX):]), p.value) for p in wb.custom_doc_props.props
-                    if p.name.startswith(PREFIX) and p.name[len(PREFIX):].isdigit()))
+    return areas_from_properties((p.name, p.value) for p in wb.custom_doc_props.props)
+
+
+def areas_from_properties(props: Iterable[tuple[str, object]]) -> dict[str, list[str]]:
+    """Engine areas per sheet from custom document properties given as (name, value) pairs
+    (the others are ignored); ``{}`` when there are none or they do not parse."""
+    parts = sorted((int(name[len(PREFIX):]), value) for name, value in props
+                   if name.startswith(PREFIX) and name[len(PREFIX):].isdigit())
     if not parts:
         return {}
     try:
-        return {k: list(v) for k, v in json.loads("".join(v for _, v in parts)).items()}
+        return {k: list(v) for k, v in json.loads("".join(str(v) for _, v in parts)).items()}
     except (ValueError, AttributeError):
         return {}
 
