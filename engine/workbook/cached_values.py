@@ -83,7 +83,7 @@ def restore(saved: Path, values: dict[str, dict[str, object]]) -> int:
         return 0
     with zipfile.ZipFile(saved) as z:
         parts = {i.filename: (i, z.read(i.filename)) for i in z.infolist()}
-    targets = _sheet_parts(parts)
+    targets = sheet_parts(parts)
     done = 0
     for sheet, vals in values.items():
         part = targets.get(sheet)
@@ -114,8 +114,9 @@ def restore(saved: Path, values: dict[str, dict[str, object]]) -> int:
     return done
 
 
-def _sheet_parts(parts: dict) -> dict[str, str]:
-    """Sheet name -> worksheet part name, from workbook.xml and its relationships."""
+def sheet_parts(parts: dict) -> dict[str, str]:
+    """Sheet name -> worksheet part name, from workbook.xml and its relationships.
+    ``parts`` maps part names to ``(ZipInfo, bytes)`` of a package read whole."""
     wbx = parts["xl/workbook.xml"][1].decode("utf-8")
     rels = parts["xl/_rels/workbook.xml.rels"][1].decode("utf-8")
     rid_target = {}

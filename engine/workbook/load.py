@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
 from engine.workbook.areas import areas_from_properties
-from engine.workbook.cached_values import _sheet_parts
+from engine.workbook.cached_values import sheet_parts
 from engine.workbook.save import temp_path
 
 # One cell element with its reference; a cell never contains another cell element, and text
@@ -63,7 +63,7 @@ def _without_engine_cells(parts: dict) -> dict | None:
     areas = _stored_areas(parts)
     if not areas:
         return None
-    sheets = _sheet_parts(parts)
+    sheets = sheet_parts(parts)
     out, changed = dict(parts), False
     for sheet, ranges in areas.items():
         part = sheets.get(sheet)
