@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,17 @@ def _grid(name: str, rows: dict[int, tuple], epoch: dt.datetime) -> Grid:
     return Grid(name, header, body, uncached)
 
 
+@lru_cache(maxsize=512)
+def _date_kind(number_format: str) -> tuple[bool, bool]:
+    """(a date or time format, a duration format): a number so formatted is a date."""
+    return is_date_format(number_format), is_timedelta_format(number_format)
+
+
 def _typed(v: Any, number_format: str, epoch: dt.datetime) -> Any:
     if isinstance(v, float):
-        if is_date_format(number_format):
-            return from_excel(v, epoch, timedelta=is_timedelta_format(number_format))
+        is_date, is_duration = _date_kind(number_format)
+        if is_date:
+            return from_excel(v, epoch, timedelta=is_duration)
         return int(v) if v.is_integer() else v
     if isinstance(v, XlValue):
         return {"TRUE": True, "FALSE": False}.get(v.text, v.text)  # errors stay text: "#N/A"
