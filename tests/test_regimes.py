@@ -128,21 +128,27 @@ def test_fit_store_reuses_estimations_exactly():
     store = {}
     rg._FIT_CACHE.clear()
     a = regime_probabilities(px, store=store)
-    assert len(store) == len(range(59, 200, 12))          # one record per refit date
+    fits = [k for k in store if not k.startswith(rg.FILTERED)]
+    assert len(fits) == len(range(59, 200, 12))           # one record per refit date
+    assert len(store) - len(fits) == len(range(59, 200, 12)) - 1  # complete blocks filtered
     rg._FIT_CACHE.clear()
-    calls = []
-    orig = rg.fit_regimes
+    calls, filters = [], []
+    orig, orig_filter = rg.fit_regimes, rg.filter_probabilities
     rg.fit_regimes = lambda *a, **k: calls.append(1) or orig(*a, **k)
+    rg.filter_probabilities = lambda *a, **k: filters.append(1) or orig_filter(*a, **k)
     try:
         b = regime_probabilities(px, store=store)          # everything from the store
         longer = px.copy()
         longer.loc[longer.index[-1] + pd.offsets.MonthEnd(1)] = longer.iloc[-1] * 1.01
         rg._FIT_CACHE.clear()
-        regime_probabilities(longer, store=store)          # one new month, no new refit due
+        c = regime_probabilities(longer, store=store)      # one new month, no new refit due
     finally:
-        rg.fit_regimes = orig
+        rg.fit_regimes, rg.filter_probabilities = orig, orig_filter
     assert calls == []
+    assert len(filters) == 2                               # only the block still growing
     pd.testing.assert_frame_equal(a, b)
+    rg._FIT_CACHE.clear()
+    pd.testing.assert_frame_equal(c, regime_probabilities(longer))  # the store changes nothing
     changed = px.copy()
     changed.iloc[100] *= 1.5                               # other data: other keys
     rg._FIT_CACHE.clear()

@@ -210,6 +210,25 @@ def _cached_fit(x: np.ndarray, previous: RegimeFit | None, schedule: tuple,
     return fit
 
 
+FILTERED = "f:"  # store keys of filtered blocks (the others are estimations)
+
+
+def _filtered_block(x: np.ndarray, lo: int, start: int, end: int, fit: RegimeFit,
+                    schedule: tuple, store: MutableMapping | None) -> np.ndarray:
+    """Filtered probabilities of months [start, end) with ``fit`` (the filter runs from
+    ``lo``). A complete block (``refit_every`` months) is final: it is kept in ``store`` under
+    a key of all data up to its end — which also determines the fit — so a monthly refresh
+    filters only the block still growing."""
+    full = store is not None and end - start == schedule[0]
+    key = FILTERED + fit_key(x[:end], schedule) if full else None
+    if full and key in store:
+        return np.asarray(store[key], dtype=float)
+    p = filter_probabilities(x[lo:end], fit)[start - lo:end - lo]
+    if full:
+        store[key] = p.tolist()
+    return p
+
+
 def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every: int = 12,
                          min_obs: int = 60, window: int | None = WINDOW,
                          store: MutableMapping | None = None) -> pd.DataFrame:
@@ -224,7 +243,8 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     ``None`` = all data so far); the filter runs from the start of the same window.
     ``store``: optional mapping ``fit_key -> fit_to_record(fit)`` that estimations are read
     from and added to (content-keyed, so a persistent store lets a monthly refresh skip every
-    refit it has already done; the caller owns its persistence).
+    refit it has already done; the caller owns its persistence); it also keeps the filtered
+    probabilities of completed blocks (keys starting with :data:`FILTERED`).
     """
     if refit_every < 1:
         raise ValueError(f"refit_every must be >= 1 month, got {refit_every}")
@@ -251,17 +271,16 @@ def regime_probabilities(prices: pd.Series, *, quote: str = "Price", refit_every
     ok = np.zeros(n, dtype=bool)
     fit: RegimeFit | None = None
     fit_end = -1
+    schedule = (refit_every, min_obs, window)
     for start in range(min_obs - 1, n, refit_every):
         end = min(start + refit_every, n)  # months [start, end) use the fit at `start`
         lo = 0 if window is None else max(0, start + 1 - window)
-        new = _cached_fit(x[lo: start + 1], fit, (refit_every, min_obs, window), store,
-                          prefix=x[: start + 1])
+        new = _cached_fit(x[lo: start + 1], fit, schedule, store, prefix=x[: start + 1])
         if new is not None:
             fit, fit_end = new, start
         if fit is None:
             continue
-        p = filter_probabilities(x[lo:end], fit)
-        prob[start:end] = p[start - lo:end - lo]
+        prob[start:end] = _filtered_block(x, lo, start, end, fit, schedule, store)
         refit_at[start:end] = fit_end
         ok[start:end] = new is not None
     out.loc[ch.index, "prob_high_vol"] = prob

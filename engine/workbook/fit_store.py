@@ -2,7 +2,8 @@
 what new data requires.
 
 The store maps a content key (a hash of the exact data and settings an estimation used,
-see :func:`engine.models.regimes.fit_key`) to the fitted parameters. A key always means the
+see :func:`engine.models.regimes.fit_key`) to the fitted parameters, and the key of each
+completed twelve-month block of filtered probabilities to those probabilities. A key always means the
 same data, so a stored fit can never be applied to other data, and deleting the file only
 costs time: ``.NAME.gamma-fits.json`` next to ``NAME.xlsx``.
 """
