@@ -45,10 +45,12 @@ def load_for_writing(path: Path, keep_vba: bool = False) -> tuple[Workbook, Path
         return load_workbook(path, keep_vba=keep_vba, rich_text=True), None
     tmp = temp_path(path)
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as out:  # read once: no deflate
+        # read once, so compressed fast (level 1) rather than small; not stored, which
+        # would put the whole uncompressed XML on disk
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
             for info, data in copy.values():
-                info.compress_type = zipfile.ZIP_STORED
-                out.writestr(info, data)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(info, data, compresslevel=1)
         return load_workbook(tmp, keep_vba=keep_vba, rich_text=True), tmp
     except BaseException:
         tmp.unlink(missing_ok=True)
