@@ -1,7 +1,7 @@
 """The model builders in a second process, while the refresh loads the workbook for writing.
 
-A refresh has two independent halves: the models (importing statsmodels alone takes ~1.5 s,
-then the builders run) and openpyxl's load of the whole workbook it will write into. On a
+A refresh has two independent halves: the models (importing statsmodels alone takes about a
+second, then the builders run) and openpyxl's load of the whole workbook it will write into. On a
 machine with two or more cores :class:`BuildWorker` forks a child at the start of the refresh.
 The child imports the model libraries while the parent validates the inputs; it then runs
 the model builders (:func:`engine.refresh.build_contents` with ``light=False``) on the
@@ -49,7 +49,7 @@ def worker_available() -> bool:
 
 
 class BuildWorker:
-    """A forked child that runs the builders (see the module doc). Use as a context manager::
+    """A forked child that runs the model builders (see the module doc). As a context manager::
 
         with BuildWorker() as worker:          # forks now; the child warms its imports
             data = read(...)
