@@ -1,8 +1,9 @@
 """The model builders in a second process, while the refresh loads the workbook for writing.
 
 A refresh has two independent halves: the models (importing statsmodels alone takes about a
-second, then the builders run) and openpyxl's load of the whole workbook it will write into. On a
-machine with two or more cores :class:`BuildWorker` forks a child at the start of the refresh.
+second, then the builders run) and openpyxl's load of the whole workbook it will write into.
+On a machine with two or more cores :class:`BuildWorker` forks a child at the start of the
+refresh.
 The child imports the model libraries while the parent validates the inputs; it then runs
 the model builders (:func:`engine.refresh.build_contents` with ``light=False``) on the
 validated data the parent sends, while the parent loads the workbook. The child never opens
