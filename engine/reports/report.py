@@ -53,7 +53,7 @@ def _by_sheet(tables: dict[str, list[SheetContent]] | None) -> dict[str, SheetCo
     for contents in (tables or {}).values():
         for sc in contents or []:
             cur = out.setdefault(sc.sheet, SheetContent(sc.sheet))
-            cur.tables += sc.tables
+            cur.blocks += sc.blocks
             cur.data_tables += sc.data_tables
             cur.intro += sc.intro
     return out

@@ -2,8 +2,9 @@
 
 import importlib
 
-from engine.tables.base import (ENGINE_SHEETS, ChartSpec, RefreshContext, SheetContent, Table,
-                                builders, register)
+from engine.tables.base import (ENGINE_SHEETS, RefreshContext, SheetContent, Table, builders,
+                                register)
+from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 # Builder modules by area; a module not yet present is skipped (its sheets are not written).
 BUILDER_MODULES = ("data_status", "valuation", "forecasts", "performance", "gdp_gap",
@@ -16,5 +17,5 @@ for _m in BUILDER_MODULES:
         if e.name != f"engine.tables.{_m}":
             raise
 
-__all__ = ["ENGINE_SHEETS", "ChartSpec", "RefreshContext", "SheetContent", "Table",
-           "builders", "register"]
+__all__ = ["ENGINE_SHEETS", "Axis", "ChartSpec", "Ref", "RefreshContext", "Series",
+           "SheetContent", "Table", "builders", "register"]

@@ -3,7 +3,8 @@
 A *builder* is a function ``build(ctx: RefreshContext) -> list[SheetContent]``: it reads the
 validated :class:`~engine.inputs.data.WorkbookData` (and results other builders cached on the
 context), calls the pure models and returns the tables (and charts) of one or more engine
-sheets. It never touches openpyxl: :mod:`engine.workbook.writer` lays the content out.
+sheets. It never touches a file format: :mod:`engine.workbook` lays the content out in the
+workbook, :mod:`engine.reports` in the PDFs.
 
 Register a builder with :func:`register` (order = run order)::
 
@@ -13,12 +14,14 @@ Register a builder with :func:`register` (order = run order)::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Union
 
 import pandas as pd
 
 from engine.inputs.data import WorkbookData
+from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 # Excel number formats used across the engine tables (DESIGN.md conventions).
 PCT = "0.00%"       # decimals shown as percent (returns, forecasts, valuation %)
@@ -48,41 +51,55 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-# A chart factory gets ``ref(table, column) -> openpyxl Reference`` (data cells, no header),
-# ``header(table, column) -> Reference`` (the header cell) and returns an openpyxl chart.
-ChartFactory = Callable[..., object]
+Block = Union[Table, ChartSpec]
 
 
-@dataclass
-class ChartSpec:
-    """A native Excel chart on the sheet, fed by tables of the same :class:`SheetContent`.
-
-    ``make(ref, header)`` builds the openpyxl chart; helpers in
-    :mod:`engine.workbook.charts` cover line, step and scatter charts. ``make`` must pickle (a
-    module-level function, or a ``functools.partial`` of one — not a closure): the builders
-    may run in a second process (:mod:`engine.build_worker`). ``width``/``height`` are in
-    cm. ``group`` puts charts with the same group side by side on one row band.
-    """
-
-    make: ChartFactory
-    width: float = 16.0
-    height: float = 7.5
-    group: str | None = None
-
-
-@dataclass
 class SheetContent:
-    """The engine's content for one sheet: tables stacked top-down, then charts.
+    """The engine's content for one sheet: intro lines, then ``blocks`` top-down in order.
 
-    ``data_tables`` are tables that feed charts only; they are written to the right of the
-    charts (on the same sheet) so the charts have real cells to point at.
+    A block is a :class:`Table` (title, table, notes) or a :class:`ChartSpec`; consecutive
+    charts of the same ``group`` sit side by side. ``data_tables`` feed charts only and are
+    written to the right of the blocks (on the same sheet) so the charts have real cells to
+    point at. ``tables`` and ``charts`` are the blocks of each kind, in order; ``add``
+    appends blocks. ``SheetContent(sheet, tables=[...], charts=[...])`` puts the tables
+    first, then the charts.
     """
 
-    sheet: str
-    tables: list[Table] = field(default_factory=list)
-    charts: list[ChartSpec] = field(default_factory=list)
-    data_tables: list[Table] = field(default_factory=list)
-    intro: list[str] = field(default_factory=list)  # lines written at the top of the sheet
+    def __init__(self, sheet: str, tables: Iterable[Table] = (),
+                 charts: Iterable[ChartSpec] = (), data_tables: Iterable[Table] = (),
+                 intro: Iterable[str] = (), blocks: Iterable[Block] = ()):
+        self.sheet = sheet
+        self.blocks: list[Block] = [*blocks, *tables, *charts]
+        self.data_tables: list[Table] = list(data_tables)
+        self.intro: list[str] = list(intro)
+
+    def add(self, *blocks: Block) -> "SheetContent":
+        """Append tables or charts (in order); returns self."""
+        for b in blocks:
+            if not isinstance(b, (Table, ChartSpec)):
+                raise TypeError(f"{self.sheet}: a block is a Table or a ChartSpec, got "
+                                f"{type(b).__name__}")
+            self.blocks.append(b)
+        return self
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    @property
+    def charts(self) -> list[ChartSpec]:
+        return [b for b in self.blocks if isinstance(b, ChartSpec)]
+
+    def table(self, name: str) -> Table:
+        """The table (block or chart feed) called ``name``; ``KeyError`` if none."""
+        for t in [*self.tables, *self.data_tables]:
+            if t.name == name:
+                return t
+        raise KeyError(f"{self.sheet}: no table {name!r}")
+
+    def __repr__(self) -> str:
+        return (f"SheetContent({self.sheet!r}, {len(self.tables)} tables, "
+                f"{len(self.charts)} charts, {len(self.data_tables)} data tables)")
 
 
 @dataclass

@@ -85,10 +85,10 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     # every engine table starts with Code (DESIGN.md), here the period, for XLOOKUP
     coded = t.copy()
     coded.insert(0, "Code", coded["Period"].astype(str))
-    content.tables.append(Table("GDPGap", coded, FORMATS, title="Real GDP and its trend target",
-                                notes=notes))
+    content.add(Table("GDPGap", coded, FORMATS, title="Real GDP and its trend target",
+                      notes=notes))
     wide = newsletter_layout(t)
-    content.tables.append(Table("GDPGapNewsletter", wide,
-                                {c: "0.00" for c in wide.columns if c != "Code"},
-                                title="Newsletter layout"))
+    content.add(Table("GDPGapNewsletter", wide,
+                      {c: "0.00" for c in wide.columns if c != "Code"},
+                      title="Newsletter layout"))
     return [content]

@@ -130,7 +130,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     to = ("" if month == pd.Timestamp(asof).to_period("M") else
           f"; figures to the last month-end known at that date, {month.to_timestamp():%B %Y}")
     content.intro.append(f"Performance as of {asof:%Y-%m-%d} ({basis}{to}).")
-    tables = content.tables
+
     notes: list[str] = []
     if d.series is not None and len(d.series) and d.returns is not None:
         meta, bad = valid_series_meta(d.returns, d.series)
@@ -154,9 +154,9 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                   "excess returns over the risk-free series x sqrt(12), 36 months. Max "
                   "Drawdown: worst peak-to-trough fall since inception (negative).",
                   "Basis: Net = after fees; Gross = before fees (benchmark indices)."]
-        tables.append(Table("Performance", perf, _perf_formats(perf),
+        content.add(Table("Performance", perf, _perf_formats(perf),
                             title="Performance (strategies, then benchmarks)", notes=notes))
-        tables.append(Table("PerformanceNewsletter", news, _perf_formats(news),
+        content.add(Table("PerformanceNewsletter", news, _perf_formats(news),
                             title="Newsletter table",
                             notes=["Headers as printed in the newsletter; Basis says which "
                                    "rows are gross. Prior years are full calendar years."]))
@@ -175,7 +175,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             inc = pd.DataFrame({"Note": [str(e)]}, index=["Income"])
         inc = inc.reset_index(names="Code")
         name = setting(d.settings, "Income Strategy", "Income strategy")
-        tables.append(Table("IncomeStrategy", inc,
+        content.add(Table("IncomeStrategy", inc,
                             {"Month": PCT, "Month (ann.)": PCT, "YTD": PCT, "YTD (ann.)": PCT,
                              "YTD Months": INT},
                             title=f"{name}: income, cashflow and loss rates",
