@@ -19,6 +19,7 @@ from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.problems import InputError, Problems
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
+from engine.xlsx.cells import Workbook
 
 INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income",
                 "Macro", "Settings", "History")
@@ -30,18 +31,17 @@ HISTORY_COLUMNS = ["As Of", "Code", "Forecast", "Position", "Trade", "Phase",
                    "Model Version", "Last Data Date"]
 
 
-def read_workbook(path: str | Path, asof: str | dt.date | None = None,
-                  snapshot=None) -> WorkbookData:
+def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = None
+                  ) -> WorkbookData:
     """Read, validate and align the workbook's inputs.
 
     ``asof`` overrides ``Settings!As Of``. Observations dated after the as-of date are
-    dropped here, so nothing downstream can see them. ``snapshot``: the guard's
-    :class:`~engine.workbook.guard.WorkbookSnapshot` of the same file, when the caller has
-    one (the cells are read from it; else it is taken here). Raises :class:`InputError`
-    with every error found, :class:`~engine.workbook.guard.GuardError` for a file that is
-    not a readable workbook."""
-    path = Path(path)
-    grids, names = read_grids(path, INPUT_SHEETS, snapshot)
+    dropped here, so nothing downstream can see them. ``source``: the workbook file, or the
+    open :class:`~engine.xlsx.cells.Workbook` of it. Raises :class:`InputError` with every
+    error found, :class:`~engine.xlsx.package.PackageError` for a file that is not a
+    readable workbook."""
+    grids, names = read_grids(source if isinstance(source, Workbook) else Path(source),
+                              INPUT_SHEETS)
     p = Problems()
     for s in REQUIRED_SHEETS:
         if s not in grids:
@@ -244,7 +244,8 @@ def _dated_table(g: Grid, p: Problems, *, kind: str) -> pd.DataFrame:
             values.append(vals)
             rows_at.append(i)
     idx = pd.DatetimeIndex(dates)
-    for k in range(1, len(idx)):
+    stamps = idx.asi8
+    for k in (np.flatnonzero(stamps[1:] <= stamps[:-1]) + 1).tolist():  # the few bad rows only
         if idx[k] == idx[k - 1]:
             p.error(g.where(rows_at[k], 0), f"duplicate date {idx[k]:%Y-%m-%d} (also row {rows_at[k - 1] + 2})")
         elif idx[k] < idx[k - 1]:

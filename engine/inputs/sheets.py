@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
 from engine.inputs.problems import Problems, cell_ref
-from engine.workbook.guard_sheet import STRIDE, XlValue
+from engine.xlsx.cells import SheetCells, Workbook
+from engine.xlsx.package import Package
 
 
 @dataclass
@@ -49,46 +46,31 @@ def _norm(s: Any) -> str:
     return " ".join(str(s or "").split()).casefold()
 
 
-def read_grids(path: Path, sheets: tuple[str, ...], snapshot=None
+def read_grids(source: Path | Workbook, sheets: tuple[str, ...]
                ) -> tuple[dict[str, Grid], list[str]]:
-    """Read ``sheets`` (those present) as :class:`Grid`; also return all sheet names.
+    """Read ``sheets`` (those present as worksheets) as :class:`Grid`; also return all sheet
+    names. ``source`` is the workbook file or an open :class:`~engine.xlsx.cells.Workbook`
+    (the refresh opens the package once). Values as :mod:`engine.xlsx.cells` types them;
+    raises :class:`~engine.xlsx.package.PackageError` for a file that cannot be read."""
+    if isinstance(source, Workbook):
+        return _grids(source, sheets)
+    with Package(source) as pkg:
+        return _grids(Workbook(pkg), sheets)
 
-    The cells come from the no-data-loss guard's snapshot of the file
-    (:func:`engine.workbook.guard.snapshot`: one bounded, defusedxml parse of the package,
-    which the refresh takes anyway), taken here when ``snapshot`` is not given. A formula
-    cell reads as its cached value; one without a cached value is recorded in
-    ``Grid.uncached``. Values are typed as openpyxl types them: numbers (``int`` when
-    integral), text, ``bool``, error text (``"#N/A"``), and ``datetime`` for numbers in a
-    date format (1900 or 1904 date system, as the workbook says)."""
-    if snapshot is None:
-        from engine.workbook.guard import snapshot as take_snapshot
-        snapshot = take_snapshot(path)
-    epoch = CALENDAR_MAC_1904 if snapshot.settings.get("date system") == "1904" \
-        else CALENDAR_WINDOWS_1900
+
+def _grids(wb: Workbook, sheets: tuple[str, ...]) -> tuple[dict[str, Grid], list[str]]:
     grids: dict[str, Grid] = {}
     for name in sheets:
-        snap = snapshot.sheets.get(name)
-        if snap is not None and snap.kind == "worksheet":
-            grids[name] = _grid(name, snap.rows, epoch)
-    return grids, list(snapshot.sheets)
+        cells = wb.read(name)
+        if cells is not None:
+            grids[name] = _grid(cells)
+    return grids, [s.name for s in wb.sheets]
 
 
-def _grid(name: str, rows: dict[int, tuple], epoch: dt.datetime) -> Grid:
-    """A :class:`Grid` from a snapshot's flat row tuples (see ``guard_sheet.SheetSnap``)."""
-    cells: dict[int, dict[int, Any]] = {}
-    formulas_without_value: list[tuple[int, int]] = []
-    for r, flat in rows.items():
-        row: dict[int, Any] = {}
-        for k in range(0, len(flat), STRIDE):
-            col, value, formula, cached, style = flat[k:k + 5]
-            if formula is not None:
-                value = cached
-                if cached is None:
-                    formulas_without_value.append((r, col))
-            if value is not None:
-                row[col] = _typed(value, style[0] if style else "General", epoch)
-        if row:
-            cells[r] = row
+def _grid(sheet: SheetCells) -> Grid:
+    """A :class:`Grid` from a sheet's cells: row 1 is the header, the used width is the
+    header's, the used height the last row with a value (or a formula without one)."""
+    cells = sheet.rows
     header_row = cells.get(1, {})
     header = [("" if header_row.get(c) is None else str(header_row[c]).strip())
               for c in range(1, max(header_row, default=0) + 1)]
@@ -96,28 +78,10 @@ def _grid(name: str, rows: dict[int, tuple], epoch: dt.datetime) -> Grid:
         header.pop()
     width = len(header)
     # a last row of formulas without values is still a row: reported, not silently cut
-    last = max([*cells, *(r for r, c in formulas_without_value if c <= width)], default=0)
+    last = max([*cells, *(r for r, c in sheet.uncached if c <= width)], default=0)
     body = [[cells.get(r, {}).get(c) for c in range(1, width + 1)] for r in range(2, last + 1)]
-    uncached = {(r - 2, c - 1) for r, c in formulas_without_value
-                if 2 <= r <= last and c <= width}
-    return Grid(name, header, body, uncached)
-
-
-@lru_cache(maxsize=512)
-def _date_kind(number_format: str) -> tuple[bool, bool]:
-    """(a date or time format, a duration format): a number so formatted is a date."""
-    return is_date_format(number_format), is_timedelta_format(number_format)
-
-
-def _typed(v: Any, number_format: str, epoch: dt.datetime) -> Any:
-    if isinstance(v, float):
-        is_date, is_duration = _date_kind(number_format)
-        if is_date:
-            return from_excel(v, epoch, timedelta=is_duration)
-        return int(v) if v.is_integer() else v
-    if isinstance(v, XlValue):
-        return {"TRUE": True, "FALSE": False}.get(v.text, v.text)  # errors stay text: "#N/A"
-    return v
+    uncached = {(r - 2, c - 1) for r, c in sheet.uncached if 2 <= r <= last and c <= width}
+    return Grid(sheet.name, header, body, uncached)
 
 
 def cell_number(g: Grid, i: int, j: int, problems: Problems, *, what: str = "a number",
