@@ -1,14 +1,19 @@
 """The refresh pipeline: input sheets -> validated data -> builders -> engine sheets, safely.
 
 ``refresh(path)`` either replaces the workbook with a refreshed one (keeping the previous
-version as ``NAME.bak.xlsx``) or raises :class:`Refused` and leaves the file byte-identical:
-locked by Excel, invalid inputs, parts a save would drop, or any user cell that would change.
-The model builders run in a second process while this one loads the workbook
-(:mod:`engine.build_worker`).
+version as ``NAME.bak.xlsx``) or raises :class:`Refused` and leaves the file byte-identical.
+It refuses only when it must: the workbook is locked (open in Excel or LibreOffice, or
+another refresh runs), the package is unsafe, damaged, encrypted or not a workbook, the
+inputs are invalid, or the file cannot be written. Everything else refreshes: the engine's
+sheets are spliced into the package and every other part is kept byte for byte
+(:mod:`engine.workbook.splice`), which the guard checks before the replace
+(:mod:`engine.workbook.guard`). The model builders run in a second process while this one
+reads and validates the inputs (:mod:`engine.build_worker`).
 """
 
 from __future__ import annotations
 
+import errno
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +24,19 @@ from engine.inputs.data import WorkbookData
 from engine.inputs.problems import InputError
 from engine.inputs.reader import read_workbook
 from engine.tables import builders
-from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
+from engine.tables.base import RefreshContext, SheetContent
 from engine.workbook import guard
-from engine.workbook.cached_values import cached_values, formula_cells, restore
 from engine.workbook.fit_store import load_store, save_store
-from engine.workbook.load import load_for_writing
-from engine.workbook.save import Busy, RefreshLock, replace_with_backup, temp_path
-from engine.workbook.serialize import SheetsAhead, save_workbook
-from engine.workbook.writer import write_contents
+from engine.workbook.save import (Busy, RefreshLock, SaveError, check_writable,
+                                  replace_with_backup, resolve_workbook, temp_path)
+from engine.workbook.splice import plan, write
+from engine.xlsx.cells import Workbook
+from engine.xlsx.package import Package, PackageError
 
 Progress = Callable[[str], None]
+# ``build(data, fit_store) -> (contents, failures)``: to build the tables some other way
+# (the corpus tests build them once for hundreds of workbooks with the same inputs)
+Build = Callable[[WorkbookData, dict], tuple[list[SheetContent], dict[str, str]]]
 
 
 class Refused(Exception):
@@ -95,124 +103,129 @@ def report_failures(ctx: RefreshContext, failures: dict[str, str]) -> None:
         add_failures(status, failures)
 
 
-def check(path: str | Path, asof=None) -> WorkbookData:
-    """Validate only (``gamma check``); raises :class:`Refused` listing every input problem."""
-    return _checked(Path(path), asof)[0]
+_PACKAGE_REASON = {
+    "not-a-workbook": "not an .xlsx workbook: nothing written",
+    "encrypted": "password-protected workbook: nothing written",
+    "damaged": "damaged workbook: nothing written",
+    "unsafe": "unsafe workbook package: nothing written",
+}
 
 
-def _checked(path: Path, asof) -> tuple[WorkbookData, guard.WorkbookSnapshot]:
-    """The validated data and the guard's snapshot of the file as it is now. The snapshot
-    comes first: it reads every part with defusedxml and size bounds, so a hostile file is
-    refused before openpyxl parses anything."""
-    try:
-        _refuse_unreadable(path)
-        snap = guard.snapshot(path)
-        problems = guard.unsupported_parts(path, keep_vba=path.suffix.lower() == ".xlsm")
-        if problems:
-            raise Refused("the workbook holds parts a refresh would drop: nothing written",
-                          problems)
-        return read_workbook(path, asof=asof, snapshot=snap), snap
-    except InputError as e:
-        raise Refused("invalid workbook inputs: nothing written",
-                      [str(p) for p in e.problems if p.severity == "error"]) from None
-    except guard.GuardError as e:
-        raise Refused("unreadable or unsafe workbook: nothing written", e.problems) from None
-
-
-def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None) -> RefreshResult:
-    """Refresh every engine sheet of the workbook at ``path`` in place (see module doc)."""
-    path = Path(path)
-    if not path.exists():
-        raise Refused(f"{path}: no such file")
-    try:
-        with RefreshLock(path):
-            return _refresh(path, asof, progress)
-    except Busy as e:
-        raise Refused(f"{e}: nothing written") from None
-
-
-def _refresh(path: Path, asof, progress: Progress) -> RefreshResult:
-    sec: dict[str, float] = {}
-    t0 = time.perf_counter()
-    owner = guard.excel_lock_owner(path)
-    if owner is not None:
-        raise Refused(f"{path.name} is open in Excel (lock file {owner.name}): close it, or "
-                      "use the add-in's Refresh button inside Excel. Nothing written.")
-    ahead = SheetsAhead()              # the user's sheets' XML, made while the models run
-    scratch: list[Path] = []           # temporary files of this run, removed at the end
-    try:
-        # The models run in a second process (when the machine has one to give) while this
-        # one validates the inputs, loads the workbook it will write into, runs the light
-        # builders and serializes the user's sheets, which a refresh never changes.
-        with BuildWorker() as worker:
-            progress("checking the workbook")
-            data, before = _checked(path, asof)
-            sec["read"] = time.perf_counter() - t0
-            store = load_store(path)
-            worker.submit(data, store)
-            t1 = time.perf_counter()
-            if worker.running:
-                progress("building the tables in a second process; loading the workbook")
-            wb, loaded_from = load_for_writing(path, keep_vba=path.suffix.lower() == ".xlsm")
-            scratch += [loaded_from] if loaded_from is not None else []
-            areas_before = _areas(wb)
-            fcells = formula_cells(wb, skip=set(ENGINE_SHEETS))
-            sec["load"] = time.perf_counter() - t1
-            contents, ctx = build_contents(data, progress, sec, light=True)
-            t1 = time.perf_counter()
-            ahead.serialize(wb, [n for n in wb.sheetnames if n not in ENGINE_SHEETS])
-            sec["user sheets serialized"] = time.perf_counter() - t1
-            models, failures, store, built = worker.build(data, store, progress)
-            sec.update(built)
-        report_failures(ctx, failures)
-        contents += models
-        failures = {**ctx.failures, **failures}
-        progress("writing engine sheets")
-        t1 = time.perf_counter()
-        tmp = temp_path(path)
-        scratch.append(tmp)
-        areas = write_contents(wb, contents)
-        save_workbook(wb, tmp, ahead)
-        wb.close()
-        restore(tmp, cached_values(before, fcells))  # openpyxl drops formulas' cached values
-        sec["write"] = time.perf_counter() - t1
-        progress("checking nothing was lost")
-        t2 = time.perf_counter()
-        try:
-            after = guard.snapshot(tmp)
-        except guard.GuardError as e:
-            raise Refused("the refreshed copy could not be checked: nothing written",
-                          e.problems) from None
-        both = {s: list(areas_before.get(s, [])) + list(areas.get(s, []))
-                for s in set(areas_before) | set(areas)}
-        problems = guard.compare(before, after, engine_areas=both)
-        sec["guard"] = time.perf_counter() - t2
-        if problems:
-            raise Refused("the refresh would change or drop content outside the engine's "
-                          "tables: nothing written", problems)
-        bak = replace_with_backup(tmp, path)
-        try:
-            save_store(path, store)
-        except OSError:  # only a speed-up: the next refresh refits
-            pass
-    finally:
-        ahead.discard()
-        for p in scratch:
-            p.unlink(missing_ok=True)
-    sec["total"] = time.perf_counter() - t0
-    return RefreshResult(path=path, backup=bak, asof=data.asof,
-                         sheets=sorted({c.sheet for c in contents}), failures=failures,
-                         warnings=[str(p) for p in data.problems], seconds=sec, data=data,
-                         contents=contents)
-
-
-def _areas(wb) -> dict[str, list[str]]:
-    from engine.workbook.areas import read_areas
-    return read_areas(wb)
-
-
-def _refuse_unreadable(path: Path) -> None:
+def _open(path: Path) -> tuple[Package, Workbook]:
+    """The checked package and its workbook part; raises :class:`Refused`."""
     if not path.exists():
         raise Refused(f"{path}: no such file")
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise Refused(f"{path.name}: not an .xlsx or .xlsm workbook")
+    try:
+        pkg = Package(path)
+    except PackageError as e:
+        raise Refused(_PACKAGE_REASON[e.kind], [str(e)]) from None
+    try:
+        pkg.verify()
+        return pkg, Workbook(pkg)
+    except PackageError as e:
+        pkg.close()
+        raise Refused(_PACKAGE_REASON[e.kind], [str(e)]) from None
+
+
+def _read(book: Workbook, asof) -> WorkbookData:
+    try:
+        return read_workbook(book, asof=asof)
+    except InputError as e:
+        raise Refused("invalid workbook inputs: nothing written",
+                      [str(p) for p in e.problems if p.severity == "error"]) from None
+    except PackageError as e:
+        raise Refused(_PACKAGE_REASON[e.kind], [str(e)]) from None
+
+
+def check(path: str | Path, asof=None) -> WorkbookData:
+    """Validate only (``gamma check``); raises :class:`Refused` listing every problem."""
+    pkg, book = _open(Path(path))
+    with pkg:
+        return _read(book, asof)
+
+
+def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None,
+            build: Build | None = None) -> RefreshResult:
+    """Refresh every engine sheet of the workbook at ``path`` in place (see module doc).
+    A symbolic link is followed: the file it points to is refreshed, the link stays."""
+    try:
+        target = resolve_workbook(Path(path))
+    except SaveError as e:
+        raise Refused(f"{e}") from None
+    if not target.exists():
+        raise Refused(f"{path}: no such file")
+    try:
+        check_writable(target)
+        with RefreshLock(target):
+            return _refresh(Path(path), target, asof, progress, build)
+    except Busy as e:
+        raise Refused(f"{e}: nothing written") from None
+    except SaveError as e:
+        raise Refused(f"{e}") from None
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise Refused(f"no space left on the disk holding {target.name}: nothing "
+                          "written") from None
+        raise
+
+
+def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | None
+             ) -> RefreshResult:
+    sec: dict[str, float] = {}
+    t0 = time.perf_counter()
+    owner = guard.excel_lock_owner(target)
+    if owner is not None:
+        raise Refused(f"{target.name} is open in Excel or LibreOffice (lock file "
+                      f"{owner.name}): close it, or use the add-in's Refresh button inside "
+                      "Excel. Nothing written.")
+    tmp: Path | None = None
+    try:
+        with BuildWorker(enabled=False if build is not None else None) as worker:
+            progress("checking the workbook")
+            pkg, book = _open(target)
+            with pkg:
+                data = _read(book, asof)
+                sec["read"] = time.perf_counter() - t0
+                store = load_store(target)
+                if build is not None:
+                    contents, failures = build(data, store)
+                else:
+                    worker.submit(data, store)
+                    if worker.running:
+                        progress("building the tables in a second process")
+                    contents, ctx = build_contents(data, progress, sec, light=True)
+                    models, model_failures, store, built = worker.build(data, store, progress)
+                    sec.update(built)
+                    report_failures(ctx, model_failures)
+                    contents += models
+                    failures = {**ctx.failures, **model_failures}
+                progress("writing engine sheets")
+                t1 = time.perf_counter()
+                splice = plan(pkg, book, contents)
+                tmp = temp_path(target)
+                with open(tmp, "wb") as f:
+                    write(pkg, splice, f)
+                sec["write"] = time.perf_counter() - t1
+        progress("checking nothing was lost")
+        t2 = time.perf_counter()
+        problems = guard.check(target, tmp, splice)
+        sec["guard"] = time.perf_counter() - t2
+        if problems:
+            raise Refused("the refresh would change or drop content outside the engine's "
+                          "sheets: nothing written", problems)
+        bak = replace_with_backup(tmp, target)
+        tmp = None
+        try:
+            save_store(target, store)
+        except OSError:  # only a speed-up: the next refresh refits
+            pass
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    sec["total"] = time.perf_counter() - t0
+    return RefreshResult(path=path, backup=bak, asof=data.asof,
+                         sheets=sorted(splice.engine_sheets), failures=failures,
+                         warnings=[str(p) for p in data.problems] + splice.warnings,
+                         seconds=sec, data=data, contents=contents)

@@ -1,161 +1,41 @@
-"""The no-data-loss guard: what a refresh must not drop, and the check before replacing.
+"""The no-data-loss guard: the refreshed package, checked against the original before it
+replaces it.
 
-A refresh loads the workbook with openpyxl, rewrites only the engine's own sheets
-(:data:`~engine.tables.base.ENGINE_SHEETS`), saves to a temporary file and — before the
-atomic replace — calls::
-
-    problems = unsupported_parts(original)            # parts openpyxl would drop
-    before = snapshot(original)
-    ... write engine sheets, save to tmp ...
-    problems += compare(before, snapshot(tmp), engine_areas=areas)
-    if problems: raise GuardError(problems)            # exit 2, original untouched
-
-:func:`snapshot` reads the package itself (not through openpyxl, whose losses it must see):
-per sheet every cell's value, formula, cached value of the formula, resolved style
-(number format, font, fill, border, alignment, protection) and rich-text runs; comments,
-hyperlinks, merged cells, data validations, conditional formats, column widths and
-hidden columns, row heights, freeze panes, print settings, protection, Excel tables,
-sheet-level extensions (sparklines, x14 validations…), charts (types, title, series
-references, anchor), images and shapes; at workbook level the sheet order and visibility,
-defined names, the date system and calculation mode, and the inventory of OOXML parts
-(pivot caches, slicers, VBA, external links, custom XML…) with the sheet that owns each.
-
-Untrusted files: parts are parsed with defusedxml (or, for DTD-free UTF-8 parts, by the C
-parser after checking the prolog), and the zip directory is checked against
-:data:`~engine.workbook.guard_package.MAX_UNCOMPRESSED_BYTES` and
-:data:`~engine.workbook.guard_package.MAX_COMPRESSION_RATIO` first; a refusal raises
-:class:`GuardError` with the reason.
-
-Modules: ``guard_package`` (safe zip/XML access, the table of parts openpyxl drops),
-``guard_sheet`` (one sheet), ``guard_snapshot`` (the workbook), ``guard_compare`` (the
-messages). This module is the public face; ``python -m engine.workbook.guard BOOK
-[AFTER]`` prints what a refresh of BOOK would refuse.
+It trusts nothing the writer says about what it did, only which parts it claims: every part
+of the original that the refresh did not claim must be in the new package with the same
+compressed bytes, CRC and size; a part it claims as the engine's (rewritten or removed) must
+be one that only the engine's sheets reach in the original (no user sheet, no workbook-level
+relationship leads to it); and a shared part it rewrote may differ only as its kind allows —
+the workbook part gained sheet entries, the relationships and content types gained entries
+(or lost the Overrides of the engine's removed parts), the styles part gained formats at
+the ends of its lists, the custom properties changed only the engine's, the titles of
+``docProps/app.xml`` gained the new sheets, the calculation chain lost entries of engine
+sheets only. :func:`check` returns the problems; an empty list means the new file may
+replace the old one.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+import hashlib
 from pathlib import Path
+from xml.etree.ElementTree import Element, XMLParser
 
-from engine.tables.base import ENGINE_SHEETS
-from engine.workbook.guard_compare import MAX_MESSAGES, compare
-from engine.workbook.guard_package import (
-    ADVICE, MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES, NS_MAIN, R_ID, UNSUPPORTED_PARTS,
-    GuardError, Package, PackageError, require_defusedxml)
-from engine.workbook.guard_sheet import read_drawing
-from engine.workbook.guard_snapshot import WorkbookSnapshot, snapshot
+from engine.workbook.shared_parts import ENGINE_PROPERTY
+from engine.workbook.splice import Splice
+from engine.xlsx.namespaces import local
+from engine.xlsx.package import Package, PackageError
 
-__all__ = [
-    "GuardError", "WorkbookSnapshot", "snapshot", "compare", "unsupported_parts",
-    "excel_lock_owner", "table_areas", "MAX_UNCOMPRESSED_BYTES", "MAX_COMPRESSION_RATIO",
-    "MAX_MESSAGES",
-]
+__all__ = ["check", "excel_lock_owner"]
 
-_M = f"{{{NS_MAIN}}}"
-
-_SHAPES = {"shape", "group", "connector", "smartart", "chartex", "ink", "other graphic"}
-
-
-def unsupported_parts(path: str | Path, keep_vba: bool = False) -> list[str]:
-    """Messages for content in the file that a load+save through openpyxl would drop.
-
-    Checks the package parts against ``UNSUPPORTED_PARTS`` (slicers, timelines, form and
-    ActiveX controls, threaded comments, custom XML, dynamic-array metadata, query tables,
-    embedded objects…), VBA (``xl/vbaProject.bin``) unless ``keep_vba`` and the file is an
-    ``.xlsm``, shapes and text boxes on drawings, and sheet extensions (sparklines, x14
-    validations and formats). Empty list = nothing known to be lost. The generic safety
-    net is :func:`compare`, which reports any part that vanished after the save.
-    Raises :class:`GuardError` for an unreadable or hostile file, like :func:`snapshot`.
-    """
-    require_defusedxml()
-    path = Path(path)
-    out: list[str] = []
-    found: dict[str, list[str]] = defaultdict(list)
-    try:
-        with Package(path) as pkg:
-            for name in pkg.names:
-                ct = pkg.content_type(name).lower()
-                low = name.lower()
-                if low.endswith("vbaproject.bin") or "vbaproject" in ct:
-                    if not keep_vba or path.suffix.lower() not in (".xlsm", ".xltm"):
-                        if path.suffix.lower() in (".xlsm", ".xltm"):
-                            why, fix = "macros are not being kept (keep_vba is off)", \
-                                "Refresh it with macros kept"
-                        else:
-                            why, fix = f"a {path.suffix or 'file'} workbook cannot hold macros", \
-                                "Save it as .xlsm"
-                        out.append(f"Workbook contains VBA macros ({name}), which a refresh "
-                                   f"would drop ({why}): refresh refused. {fix} or refresh "
-                                   "from Excel with the add-in's button.")
-                    continue
-                for key, label, advice in UNSUPPORTED_PARTS:
-                    if key in ct or key in low:
-                        found[f"{label}\x00{advice}"].append(name)
-                        break
-            wb_part = pkg.workbook_part()
-            sheets = _sheet_names(pkg, wb_part)
-            for sheet, part in sheets.items():
-                for rel in pkg.rels(part):
-                    if rel.kind == "drawing" and pkg.has(rel.target):
-                        kinds = Counter(d.kind for d in read_drawing(pkg, rel.target)
-                                        if d.kind in _SHAPES)
-                        if kinds:
-                            what = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in kinds.items())
-                            out.append(f'Sheet "{sheet}" has {what} on its drawing, which a '
-                                       f"refresh would drop: refresh refused. {ADVICE}")
-                if pkg.content_type(part).endswith("worksheet+xml"):
-                    out += _sheet_extensions(pkg, sheet, part)
-    except PackageError as exc:
-        raise GuardError([str(exc)]) from exc
-    for key, names in found.items():
-        label, advice = key.split("\x00")
-        shown = ", ".join(sorted(names)[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        out.append(f"Workbook contains {label} ({shown}), which a refresh would drop: "
-                   f"refresh refused. {advice}")
-    return out
-
-
-def _sheet_names(pkg: Package, wb_part: str) -> dict[str, str]:
-    root = pkg.xml(wb_part)
-    out = {}
-    for el in root.iter(_M + "sheet"):
-        rel = pkg.rel_target(wb_part, el.get(R_ID))
-        if rel and not rel.external and pkg.has(rel.target):
-            out[el.get("name", "")] = rel.target
-    return out
-
-
-_EXT_URI = re.compile(rb'<(?:\w+:)?ext\b[^>]*\buri="(\{[0-9A-Fa-f-]+\})"')
-
-
-def _sheet_extensions(pkg: Package, sheet: str, part: str) -> list[str]:
-    from openpyxl.xml.constants import EXT_TYPES
-
-    from engine.workbook.guard_compare import _SHEET_EXT_MINOR
-    data = pkg.read(part)
-    cut = data.rfind(b"</sheetData>")
-    tail = data[cut:] if cut >= 0 else data
-    names = {k.upper(): v for k, v in EXT_TYPES.items()}
-    out = []
-    for uri in sorted({u.decode().upper() for u in _EXT_URI.findall(tail)}):
-        if uri in _SHEET_EXT_MINOR:
-            continue
-        feature = names.get(uri, f"extension {uri}")
-        out.append(f'Sheet "{sheet}" uses {feature} (a worksheet extension), which a refresh '
-                   f"would drop: refresh refused. {ADVICE}")
-    return out
+MAX_MESSAGES = 40
 
 
 def excel_lock_owner(path: str | Path) -> Path | None:
     """The owner file of an office program holding the workbook open, or None.
 
-    Excel keeps ``~$`` + the file name next to a workbook it has open; for long names
-    some versions replace the first two characters instead (``~$nancial.xlsx`` for
-    ``Financial.xlsx``). LibreOffice keeps ``.~lock.NAME#``. All three are checked; a
-    refresh must refuse while one exists.
-    """
+    Excel keeps ``~$`` + the file name next to a workbook it has open; for long names some
+    versions replace the first two characters instead (``~$nancial.xlsx`` for
+    ``Financial.xlsx``). LibreOffice keeps ``.~lock.NAME#``."""
     path = Path(path)
     for cand in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:]),
                  path.with_name(f".~lock.{path.name}#")):
@@ -164,36 +44,199 @@ def excel_lock_owner(path: str | Path) -> Path | None:
     return None
 
 
-def table_areas(snap: WorkbookSnapshot, engine_sheets: Iterable[str] = ENGINE_SHEETS
-                ) -> dict[str, list[str]]:
-    """The A1 ranges of the Excel tables on each engine sheet of ``snap`` — where the
-    engine wrote before — to pass (with what it writes now) as ``engine_areas``."""
-    return {name: sorted(s.table_refs.values()) for name, s in snap.sheets.items()
-            if name in set(engine_sheets) and s.table_refs}
+def _raw_digest(pkg: Package, name: str) -> tuple:
+    info, start = pkg.raw(name)
+    h = hashlib.sha256()
+    fp = pkg.zf.fp
+    fp.seek(start)
+    left = info.compress_size
+    while left:
+        chunk = fp.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        h.update(chunk)
+        left -= len(chunk)
+    return info.CRC, info.file_size, info.compress_size, info.compress_type, h.hexdigest()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m engine.workbook.guard BOOK [AFTER]``: print what a refresh of BOOK would
-    refuse (unsupported parts) and the snapshot time; with AFTER, the differences."""
-    import sys
-    args = sys.argv[1:] if argv is None else argv
-    if not args or len(args) > 2:
-        print(main.__doc__)
-        return 2
+def _user_reachable(pkg: Package, engine_parts: set[str]) -> set[str]:
+    """Parts reachable from the package root without passing through an engine sheet."""
+    seen: set[str] = set()
+    todo = [""]
+    while todo:
+        part = todo.pop()
+        for r in pkg.rels(part):
+            if r.external or r.target in seen or r.target in engine_parts:
+                continue
+            seen.add(r.target)
+            todo.append(r.target)
+    return seen
+
+
+def check(original: str | Path, new: str | Path, splice: Splice) -> list[str]:
+    """Problems that forbid ``new`` from replacing ``original`` (see the module doc)."""
+    problems: list[str] = []
     try:
-        problems = unsupported_parts(args[0], keep_vba=args[0].lower().endswith(".xlsm"))
-        before = snapshot(args[0])
-        print(f"snapshot of {args[0]}: {before.seconds:.2f} s, {len(before.sheets)} sheets")
-        if len(args) == 2:
-            after = snapshot(args[1])
-            print(f"snapshot of {args[1]}: {after.seconds:.2f} s")
-            problems += compare(before, after, engine_areas=table_areas(before))
-    except GuardError as exc:
-        problems = exc.problems
-    for p in problems:
-        print(p)
-    return 2 if problems else 0
+        with Package(original) as old, Package(new) as cur:
+            cur.verify()
+            problems += _parts(old, cur, splice)
+            for name, kind in splice.shared.items():
+                if old.has(name) and cur.has(name):
+                    problems += _shared(kind, name, old.read(name), cur.read(name), splice)
+    except PackageError as exc:
+        problems.append(f"the refreshed copy is not a valid package: {exc}")
+    return problems[:MAX_MESSAGES]
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _parts(old: Package, cur: Package, splice: Splice) -> list[str]:
+    out = []
+    engine = set(splice.engine_sheets.values())
+    user = _user_reachable(old, engine)
+    claimed = set(splice.written) | splice.removed
+    for name in old.names:
+        if name in splice.removed:
+            if cur.has(name) and name not in splice.written:
+                out.append(f"part {name} was to be removed but is still there")
+        if name in claimed and name not in splice.shared and name in user:
+            out.append(f"part {name} belongs to the workbook, not to the engine's sheets, "
+                       "yet the refresh rewrote or removed it")
+        if name in claimed:
+            continue
+        if not cur.has(name):
+            out.append(f"part {name} would be lost")
+        elif _raw_digest(old, name) != _raw_digest(cur, name):
+            out.append(f"part {name} would change")
+    for name in cur.names:
+        if not old.has(name) and name not in splice.written:
+            out.append(f"part {name} appeared from nowhere")
+    return out
+
+
+def _parse(data: bytes) -> Element:
+    p = XMLParser()
+    p.feed(data)
+    return p.close()
+
+
+def _attrs(el: Element, ignore: frozenset[str] = frozenset()) -> dict[str, str]:
+    return {k: v for k, v in el.attrib.items() if local(k) not in ignore}
+
+
+def _grew(before: Element, after: Element, where: str, may_add, may_drop=lambda e: False,
+          ignore: frozenset[str] = frozenset({"count"})) -> list[str]:
+    """``after`` holds everything ``before`` held, in order, the same; children it adds
+    must satisfy ``may_add(parent, child)``, children it lacks ``may_drop(child)``."""
+    out = []
+    if local(before.tag) != local(after.tag) or \
+            _attrs(before, ignore) != _attrs(after, ignore) or \
+            (before.text or "").strip() != (after.text or "").strip():
+        return [f"{where}: <{local(before.tag)}> changed"]
+    b = list(before)
+    k = 0
+    for child in after:
+        while k < len(b) and local(b[k].tag) != local(child.tag) and may_drop(b[k]):
+            k += 1
+        if k < len(b) and _same(b[k], child):
+            out += _grew(b[k], child, f"{where}/{local(child.tag)}", may_add, may_drop, ignore)
+            k += 1
+        elif may_add(after, child):
+            continue
+        elif k < len(b) and may_drop(b[k]):
+            k += 1
+            if k < len(b) and _same(b[k], child):
+                out += _grew(b[k], child, f"{where}/{local(child.tag)}", may_add, may_drop,
+                             ignore)
+                k += 1
+        else:
+            out.append(f"{where}: <{local(child.tag)}> added or changed")
+    for rest in b[k:]:
+        if not may_drop(rest):
+            out.append(f"{where}: <{local(rest.tag)}> lost")
+    return out
+
+
+def _same(a: Element, b: Element) -> bool:
+    """Same element kind and identity (the attributes that name it)."""
+    if local(a.tag) != local(b.tag):
+        return False
+    for key in ("Id", "PartName", "Extension", "name", "r", "numFmtId"):
+        if a.get(key) is not None or b.get(key) is not None:
+            return a.get(key) == b.get(key)
+    return True
+
+
+def _shared(kind: str, name: str, before: bytes, after: bytes, splice: Splice) -> list[str]:
+    try:
+        b, a = _parse(before), _parse(after)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a refusal
+        return [f"{name}: not well-formed after the refresh ({exc})"]
+    new_parts = {n.casefold() for n in splice.written}
+    gone = {n.casefold() for n in splice.removed}
+    if kind == "workbook":
+        return _grew(b, a, name, lambda p, c: local(p.tag) == "sheets" and local(c.tag) ==
+                     "sheet" and c.get("name") in splice.engine_sheets)
+    if kind in ("workbook-rels", "root-rels"):
+        return _grew(b, a, name, lambda p, c: local(c.tag) == "Relationship")
+    if kind == "content-types":
+        def added(p, c):
+            return local(c.tag) == "Override" and \
+                c.get("PartName", "").lstrip("/").casefold() in new_parts
+        return _grew(b, a, name, added, lambda c: local(c.tag) == "Override" and
+                     c.get("PartName", "").lstrip("/").casefold() in gone)
+    if kind == "styles":
+        lists = {"numFmts", "fonts", "fills", "borders", "cellXfs"}
+
+        def tail(p, c):
+            return local(p.tag) in lists or (local(p.tag) == "styleSheet" and
+                                            local(c.tag) in lists)
+        problems = _grew(b, a, name, tail)
+        for coll in lists:  # additions only at the end: indices of the user's formats hold
+            bc = next((e for e in b if local(e.tag) == coll), None)
+            ac = next((e for e in a if local(e.tag) == coll), None)
+            if bc is not None and ac is not None and \
+                    [_text(e) for e in ac][:len(bc)] != [_text(e) for e in bc]:
+                problems.append(f"{name}: <{coll}> entries moved")
+        return problems
+    if kind == "custom":
+        def engine_prop(c):
+            return local(c.tag) == "property" and bool(ENGINE_PROPERTY.match(c.get("name", "")))
+        return _grew(b, a, name, lambda p, c: engine_prop(c), engine_prop)
+    if kind == "app":
+        return _grew(b, a, name, lambda p, c: local(p.tag) == "vector" and local(c.tag) ==
+                     "lpstr", ignore=frozenset({"size"})) if _app_ok(b, a) else \
+            [f"{name}: changed beyond the titles of the new sheets"]
+    if kind == "calc-chain":
+        return _calc_chain(b, a, name)
+    return [f"{name}: no rule for shared part kind {kind!r}"]
+
+
+def _text(el: Element) -> str:
+    attrs = "".join(f" {local(k)}={v!r}" for k, v in sorted(el.attrib.items()))
+    return f"<{local(el.tag)}{attrs}>{(el.text or '').strip()}" + \
+        "".join(_text(c) for c in el) + f"</{local(el.tag)}>"
+
+
+def _app_ok(b: Element, a: Element) -> bool:
+    """Only the two vectors of the titles differ."""
+    def strip(el):
+        return [_text(e) for e in el if local(e.tag) not in ("HeadingPairs", "TitlesOfParts")]
+    return strip(b) == strip(a)
+
+
+def _calc_chain(b: Element, a: Element, name: str) -> list[str]:
+    def cells(root):
+        out, sheet = [], 0
+        for c in root:
+            if c.get("i"):
+                sheet = int(c.get("i"))
+            out.append((sheet, c.get("r")))
+        return out
+    before, after = cells(b), cells(a)
+    rest = iter(before)
+    for cell in after:  # an ordered subsequence
+        for x in rest:
+            if x == cell:
+                break
+        else:
+            return [f"{name}: gained or reordered entries"]
+    return []

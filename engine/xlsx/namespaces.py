@@ -85,6 +85,7 @@ CONTENT_TYPES = {
     "styles": "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml",
     "custom-properties":
         "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+    "rels": "application/vnd.openxmlformats-package.relationships+xml",
 }
 
 

@@ -1,0 +1,258 @@
+"""The worksheet part of an engine sheet: its layout's cells, merged with what the user put
+on the sheet.
+
+A new engine sheet is written whole. An existing one (from an earlier refresh, perhaps
+edited and saved by Excel since) is merged cell by cell: every cell outside the engine's
+zone — its areas of the last refresh and of this one — is kept as it is (value, formula,
+format, dynamic-array flags), and so are the user's column widths, row heights, views,
+conditional formats, validations, comments, print settings and extensions. Inside the zone
+the engine's cells replace whatever was there, and merged cells and hyperlinks that reach
+into it are dropped (they would split the engine's tables). Elements go out in the order
+of ``CT_Worksheet`` (ECMA-376 Part 1, §18.3.1.99).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from engine.workbook.layout import Cell, SheetLayout, a1, col_letter, ranges_box
+from engine.workbook.styles import StyleBook
+from engine.xlsx.cells import col_index
+from engine.xlsx.namespaces import Flavour, local
+from engine.xlsx.numfmt import excel_serial
+from engine.xlsx.xmltext import ParsedPart, escape_attr, excel_text, parse_part
+
+__all__ = ["SheetParts", "Zone", "sheet_part"]
+
+_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
+          "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter",
+          "sortState", "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr",
+          "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+          "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+          "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+          "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+          "webPublishItems", "tableParts", "extLst"]
+_RANK = {n: i for i, n in enumerate(_ORDER)}
+MAX_TEXT = 32767  # Excel's limit on the characters of one cell
+
+
+class Zone:
+    """The cells the engine owns on a sheet: a union of A1 ranges."""
+
+    def __init__(self, ranges: list[str]):
+        self.boxes = []
+        for r in ranges:
+            try:
+                self.boxes.append(ranges_box(r))
+            except ValueError:
+                continue
+
+    def __contains__(self, rc: tuple[int, int]) -> bool:
+        r, c = rc
+        return any(c1 <= c <= c2 and r1 <= r <= r2 for c1, r1, c2, r2 in self.boxes)
+
+    def meets(self, ref: str) -> bool:
+        """Does the range (or space-separated ranges) ``ref`` overlap the zone?"""
+        for part in ref.split():
+            try:
+                c1, r1, c2, r2 = ranges_box(part)
+            except ValueError:
+                continue
+            if any(c1 <= bc2 and bc1 <= c2 and r1 <= br2 and br1 <= r2
+                   for bc1, br1, bc2, br2 in self.boxes):
+                return True
+        return False
+
+
+@dataclass
+class SheetParts:
+    """What the worksheet part must point at: the drawing's relationship id (``None``: no
+    drawing) and the relationship ids of the sheet's tables (the engine's and the user's
+    kept ones), in order; ``replaced`` collects messages for user cells the engine's new
+    areas covered (the caller reports them)."""
+
+    drawing_rid: str | None = None
+    table_rids: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+
+def _cell_xml(ref: str, cell: Cell, styles: StyleBook, date1904: bool, p: str) -> str:
+    v = cell.value
+    s = styles.xf(cell.role, cell.number_format if not isinstance(v, str) else None)
+    sa = f' s="{s}"' if s else ""
+    if isinstance(v, bool):
+        return f'<{p}c r="{ref}"{sa} t="b"><{p}v>{int(v)}</{p}v></{p}c>'
+    if isinstance(v, (dt.datetime, dt.date)):
+        v = excel_serial(v, date1904)
+    if isinstance(v, (int, float)):
+        text = repr(v) if isinstance(v, float) else str(v)
+        return f'<{p}c r="{ref}"{sa}><{p}v>{text}</{p}v></{p}c>'
+    text = str(v)[:MAX_TEXT]
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return (f'<{p}c r="{ref}"{sa} t="inlineStr"><{p}is><{p}t{space}>{excel_text(text)}'
+            f'</{p}t></{p}is></{p}c>')
+
+
+def sheet_part(lay: SheetLayout, styles: StyleBook, parts: SheetParts, flavour: Flavour,
+               date1904: bool, old: bytes | None = None, old_areas: list[str] = ()) -> bytes:
+    """The worksheet XML for ``lay``: a new sheet (``old`` is None) or ``old`` merged with
+    it (see the module docstring)."""
+    if old is None:
+        doc = parse_part(f'<worksheet xmlns="{flavour.main}" xmlns:r="{flavour.r}"/>'.encode())
+    else:
+        doc = parse_part(old)
+    root = doc.root
+    ns = "{" + flavour.main + "}"
+    p = doc.prefix_of(flavour.main)
+    if p is None:
+        p = doc.declare("x", flavour.main)
+    pre = f"{p}:" if p else ""
+    r = doc.declare("r", flavour.r)
+    zone = Zone(list(old_areas) + lay.areas)
+    old_zone = Zone(list(old_areas))
+
+    kept_rows: dict[int, tuple[dict, list[tuple[int, str]]]] = {}
+    children: list[tuple[int, str]] = []  # (schema rank, xml)
+    rank = -1
+    for child in root:
+        name = local(child.tag)
+        rank = _RANK.get(name, rank)  # AlternateContent stays after its predecessor
+        if name == "sheetData":
+            _keep_cells(doc, child, ns, zone, old_zone, lay, kept_rows, parts)
+        elif name in ("dimension", "drawing", "tableParts"):
+            continue  # rewritten below
+        elif name == "mergeCells":
+            keep = [m for m in child if not zone.meets(m.get("ref", ""))]
+            if keep:
+                children.append((rank, f"<{pre}mergeCells count=\"{len(keep)}\">"
+                                 + "".join(doc.text(m) for m in keep) + f"</{pre}mergeCells>"))
+        elif name == "hyperlinks":
+            keep = [h for h in child if not zone.meets(h.get("ref", ""))]
+            if keep:
+                children.append((rank, f"<{pre}hyperlinks>" + "".join(doc.text(h) for h in keep)
+                                 + f"</{pre}hyperlinks>"))
+        elif name == "cols":
+            children.append((rank, _cols(doc, child, lay, pre)))
+        else:
+            children.append((rank, doc.text(child)))
+    names = {local(c.tag) for c in root}
+    if "cols" not in names and lay.widths:
+        children.append((_RANK["cols"], _cols(doc, None, lay, pre)))
+    if "sheetViews" not in names:
+        children.append((_RANK["sheetViews"], _views(lay, pre)))
+    if "sheetFormatPr" not in names:
+        children.append((_RANK["sheetFormatPr"], f'<{pre}sheetFormatPr defaultRowHeight="15"/>'))
+    if "pageMargins" not in names and old is None:
+        children.append((_RANK["pageMargins"], f'<{pre}pageMargins left="0.7" right="0.7" '
+                         f'top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'))
+    sheet_data, extent = _sheet_data(lay, kept_rows, styles, date1904, pre)
+    children.append((_RANK["sheetData"], sheet_data))
+    children.append((_RANK["dimension"], f'<{pre}dimension ref="{extent}"/>'))
+    if parts.drawing_rid:
+        children.append((_RANK["drawing"], f'<{pre}drawing {r}:id="{parts.drawing_rid}"/>'))
+    rids = parts.table_rids
+    if rids:
+        children.append((_RANK["tableParts"], f'<{pre}tableParts count="{len(rids)}">' + "".join(
+            f'<{pre}tablePart {r}:id="{rid}"/>' for rid in rids) + f"</{pre}tableParts>"))
+    children.sort(key=lambda t: t[0])  # stable: kept elements keep their order
+    body = "".join(x for _, x in children)
+    return (doc.head + "\n" + doc.start_tag(root) + body + f"</{doc.name(root.tag)}>"
+            ).encode("utf-8")
+
+
+def _keep_cells(doc: ParsedPart, sheet_data, ns: str, zone: Zone, old_zone: Zone,
+                lay: SheetLayout, kept: dict, parts: SheetParts) -> None:
+    """The user's cells of an existing sheet, outside the zone, by row (row attributes and
+    (column, xml) pairs); a user cell (outside the engine's old areas) that the new layout
+    covers is reported in ``parts``."""
+    row_no = 0
+    for row in sheet_data:
+        if local(row.tag) != "row":
+            continue
+        row_no = int(row.get("r")) if row.get("r") else row_no + 1
+        attrs = {k: v for k, v in row.attrib.items() if k not in ("r", "spans")}
+        cells: list[tuple[int, str]] = []
+        col = 0
+        for c in row:
+            if local(c.tag) != "c":
+                continue
+            ref = c.get("r")
+            col = col_index(ref)[1] if ref else col + 1
+            if (row_no, col) in zone:
+                if (row_no, col) not in old_zone and _has_content(c, ns):
+                    parts.replaced.append(f"{lay.sheet}!{a1(row_no, col)}")
+                continue
+            if not ref:
+                c.set("r", a1(row_no, col))
+            cells.append((col, doc.text(c)))
+        kept[row_no] = (attrs, cells)
+
+
+def _has_content(c, ns: str) -> bool:
+    return c.find(ns + "v") is not None or c.find(ns + "f") is not None or \
+        c.find(ns + "is") is not None
+
+
+def _sheet_data(lay: SheetLayout, kept: dict, styles: StyleBook, date1904: bool, pre: str
+                ) -> tuple[str, str]:
+    engine_rows: dict[int, list[tuple[int, Cell]]] = {}
+    for (r, c), cell in lay.cells.items():
+        engine_rows.setdefault(r, []).append((c, cell))
+    out = [f"<{pre}sheetData>"]
+    max_r = max_c = 0
+    min_r = min_c = None
+    for r in sorted(set(engine_rows) | set(kept)):
+        attrs, user = kept.get(r, ({}, []))
+        cells = [(c, x) for c, x in user]
+        cells += [(c, _cell_xml(f"{col_letter(c)}{r}", cell, styles, date1904, pre))
+                  for c, cell in engine_rows.get(r, [])]
+        if not cells and not attrs:
+            continue
+        cells.sort(key=lambda t: t[0])
+        attrs = dict(attrs)
+        if r in lay.heights:
+            attrs = {k: v for k, v in attrs.items() if k not in ("ht", "customHeight")}
+            attrs["ht"] = f"{lay.heights[r]:g}"
+            attrs["customHeight"] = "1"
+        a = "".join(f' {k}="{escape_attr(v)}"' for k, v in attrs.items() if k[0] != "{")
+        out.append(f'<{pre}row r="{r}"{a}>' + "".join(x for _, x in cells) + f"</{pre}row>")
+        if cells:
+            max_r = max(max_r, r)
+            min_r = r if min_r is None else min(min_r, r)
+            max_c = max(max_c, cells[-1][0])
+            min_c = cells[0][0] if min_c is None else min(min_c, cells[0][0])
+    out.append(f"</{pre}sheetData>")
+    extent = "A1" if min_r is None else (
+        a1(min_r, min_c) if (min_r, min_c) == (max_r, max_c) else a1(min_r, min_c, max_r, max_c))
+    return "".join(out), extent
+
+
+def _cols(doc: ParsedPart, old, lay: SheetLayout, pre: str) -> str:
+    """The user's column settings kept; the engine's widths only for columns that have none."""
+    items: list[tuple[int, str]] = []
+    covered: set[int] = set()
+    for col in (old if old is not None else []):
+        if local(col.tag) != "col":
+            continue
+        try:
+            lo, hi = int(col.get("min", "0")), int(col.get("max", "0"))
+        except ValueError:
+            continue
+        covered.update(range(lo, min(hi, 16384) + 1) if hi - lo < 20000 else [])
+        items.append((lo, doc.text(col)))
+    for j, w in sorted(lay.widths.items()):
+        if j not in covered:
+            items.append((j, f'<{pre}col min="{j}" max="{j}" width="{w:g}" customWidth="1"/>'))
+    items.sort(key=lambda t: t[0])
+    return f"<{pre}cols>" + "".join(x for _, x in items) + f"</{pre}cols>"
+
+
+def _views(lay: SheetLayout, pre: str) -> str:
+    if lay.freeze_row and lay.freeze_row > 1:
+        top = f"A{lay.freeze_row}"
+        return (f'<{pre}sheetViews><{pre}sheetView workbookViewId="0"><{pre}pane '
+                f'ySplit="{lay.freeze_row - 1}" topLeftCell="{top}" activePane="bottomLeft" '
+                f'state="frozen"/><{pre}selection pane="bottomLeft" activeCell="{top}" '
+                f'sqref="{top}"/></{pre}sheetView></{pre}sheetViews>')
+    return f'<{pre}sheetViews><{pre}sheetView workbookViewId="0"/></{pre}sheetViews>'
