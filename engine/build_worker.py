@@ -159,6 +159,9 @@ class BuildWorker:
 def _serve(conn, parent_end) -> None:
     """The child: warm the imports, then build what the parent sends (once) and reply."""
     import importlib
+    import signal
+    # Ctrl-C is the parent's to handle (it stops this child); no second traceback here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The fork copied the parent's end of the pipe too: close it, so that the parent's
     # death (even by SIGKILL) reads as EOF here and the child exits instead of waiting.
     parent_end.close()

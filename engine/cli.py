@@ -6,7 +6,8 @@
     gamma factsheet WORKBOOK --out DIR      one PDF fact sheet per strategy
     gamma report WORKBOOK --out FILE.pdf    the Macro Intelligence Report
 
-Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, nothing written.
+Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, nothing written;
+64 usage error (unknown option, missing argument); 130 interrupted (Ctrl-C), nothing written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED = 0, 1, 2
+EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a usage error, the code DESIGN.md keeps for "refused": 64 here
+    (EX_USAGE), so a script can tell a mistyped command from a refused workbook."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
 
 
 class Progress:
@@ -154,8 +165,8 @@ def cmd_report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="gamma", description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    ap = _Parser(prog="gamma", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     p = sub.add_parser("demo", help="copy the demo workbook to a folder and refresh it there")
     p.add_argument("--out", default="gamma-demo", help="output folder (default ./gamma-demo)")
     p.add_argument("--no-pdf", action="store_true", help="skip the fact sheets and report")
@@ -179,7 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     for sp in sub.choices.values():
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except KeyboardInterrupt:  # the workbook is only ever replaced as the very last step
+        print(f"gamma {args.cmd}: interrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,6 @@ reads and validates the inputs (:mod:`engine.build_worker`).
 
 from __future__ import annotations
 
-import errno
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,8 @@ from engine.tables import builders
 from engine.tables.base import RefreshContext, SheetContent
 from engine.workbook import guard
 from engine.workbook.fit_store import load_store, save_store
-from engine.workbook.save import (Busy, RefreshLock, SaveError, check_writable,
-                                  replace_with_backup, resolve_workbook, temp_path)
+from engine.workbook.save import (Busy, RefreshLock, SaveError, replace_with_backup,
+                                  resolve_workbook, write_temp)
 from engine.workbook.splice import plan, write
 from engine.xlsx.cells import Workbook
 from engine.xlsx.package import Package, PackageError
@@ -157,18 +156,12 @@ def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None,
     if not target.exists():
         raise Refused(f"{path}: no such file")
     try:
-        check_writable(target)
-        with RefreshLock(target):
+        with RefreshLock(target):  # checks first that the file and its folder are writable
             return _refresh(Path(path), target, asof, progress, build)
     except Busy as e:
         raise Refused(f"{e}: nothing written") from None
     except SaveError as e:
         raise Refused(f"{e}") from None
-    except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise Refused(f"no space left on the disk holding {target.name}: nothing "
-                          "written") from None
-        raise
 
 
 def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | None
@@ -180,50 +173,41 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
         raise Refused(f"{target.name} is open in Excel or LibreOffice (lock file "
                       f"{owner.name}): close it, or use the add-in's Refresh button inside "
                       "Excel. Nothing written.")
-    tmp: Path | None = None
-    try:
-        with BuildWorker(enabled=False if build is not None else None) as worker:
-            progress("checking the workbook")
-            pkg, book = _open(target)
-            with pkg:
-                data = _read(book, asof)
-                sec["read"] = time.perf_counter() - t0
-                store = load_store(target)
-                if build is not None:
-                    contents, failures = build(data, store)
-                else:
-                    worker.submit(data, store)
-                    if worker.running:
-                        progress("building the tables in a second process")
-                    contents, ctx = build_contents(data, progress, sec, light=True)
-                    models, model_failures, store, built = worker.build(data, store, progress)
-                    sec.update(built)
-                    report_failures(ctx, model_failures)
-                    contents += models
-                    failures = {**ctx.failures, **model_failures}
-                progress("writing engine sheets")
-                t1 = time.perf_counter()
-                splice = plan(pkg, book, contents)
-                tmp = temp_path(target)
+    with BuildWorker(enabled=False if build is not None else None) as worker:
+        progress("checking the workbook")
+        pkg, book = _open(target)
+        with pkg:
+            data = _read(book, asof)
+            sec["read"] = time.perf_counter() - t0
+            store = load_store(target)
+            if build is not None:
+                contents, failures = build(data, store)
+            else:
+                worker.submit(data, store)
+                if worker.running:
+                    progress("building the tables in a second process")
+                contents, ctx = build_contents(data, progress, sec, light=True)
+                models, model_failures, store, built = worker.build(data, store, progress)
+                sec.update(built)
+                report_failures(ctx, model_failures)
+                contents += models
+                failures = {**ctx.failures, **model_failures}
+            progress("writing engine sheets")
+            t1 = time.perf_counter()
+            splice = plan(pkg, book, contents)
+            with write_temp(target) as tmp:
                 with open(tmp, "wb") as f:
                     write(pkg, splice, f)
                 sec["write"] = time.perf_counter() - t1
-        progress("checking nothing was lost")
-        t2 = time.perf_counter()
-        problems = guard.check(target, tmp, splice)
-        sec["guard"] = time.perf_counter() - t2
-        if problems:
-            raise Refused("the refresh would change or drop content outside the engine's "
-                          "sheets: nothing written", problems)
-        bak = replace_with_backup(tmp, target)
-        tmp = None
-        try:
-            save_store(target, store)
-        except OSError:  # only a speed-up: the next refresh refits
-            pass
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+                progress("checking nothing was lost")
+                t2 = time.perf_counter()
+                problems = guard.check(target, tmp, splice)
+                sec["guard"] = time.perf_counter() - t2
+                if problems:
+                    raise Refused("the refresh would change or drop content outside the "
+                                  "engine's sheets: nothing written", problems)
+                bak = replace_with_backup(tmp, target)
+    save_store(target, store)  # only a speed-up: a failure costs the next refresh a refit
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,
                          sheets=sorted(splice.engine_sheets), failures=failures,

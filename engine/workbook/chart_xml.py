@@ -208,21 +208,21 @@ def chart_part(spec: ChartSpec, lay: SheetLayout, flavour: Flavour, date1904: bo
 
 
 def chart_anchor(chart: PlacedChart, rid: str, shape_id: int, flavour: Flavour,
-                 prefixes: tuple[str, str, str] = ("xdr", "a", "r")) -> str:
+                 prefixes: tuple[str, str, str, str] = ("xdr", "a", "r", "c")) -> str:
     """An ``xdr:oneCellAnchor`` placing the chart with relationship ``rid`` at its cell, at
     its size in cm (a one-cell anchor keeps the size whatever the column widths).
-    ``prefixes``: the drawing part's prefixes for the spreadsheetDrawing, DrawingML and
-    relationships namespaces."""
-    x, a, r = prefixes
+    ``prefixes``: the drawing part's prefixes for the spreadsheetDrawing, DrawingML,
+    relationships and chart namespaces (declared on its root)."""
+    x, a, r, c = (f"{p}:" if p else "" for p in prefixes)
     cx = round(chart.spec.width * EMU_PER_CM)
     cy = round(chart.spec.height * EMU_PER_CM)
     name = quoteattr(f"Gamma Desk chart {shape_id}")
-    return (f"<{x}:oneCellAnchor><{x}:from><{x}:col>{chart.col - 1}</{x}:col><{x}:colOff>0"
-            f"</{x}:colOff><{x}:row>{chart.row - 1}</{x}:row><{x}:rowOff>0</{x}:rowOff>"
-            f"</{x}:from><{x}:ext cx=\"{cx}\" cy=\"{cy}\"/><{x}:graphicFrame macro=\"\">"
-            f"<{x}:nvGraphicFramePr><{x}:cNvPr id=\"{shape_id}\" name={name}/>"
-            f"<{x}:cNvGraphicFramePr/></{x}:nvGraphicFramePr><{x}:xfrm><{a}:off x=\"0\" "
-            f"y=\"0\"/><{a}:ext cx=\"0\" cy=\"0\"/></{x}:xfrm><{a}:graphic><{a}:graphicData "
-            f"uri=\"{flavour.c}\"><c:chart xmlns:c=\"{flavour.c}\" {r}:id=\"{rid}\"/>"
-            f"</{a}:graphicData></{a}:graphic></{x}:graphicFrame><{x}:clientData/>"
-            f"</{x}:oneCellAnchor>")
+    return (f"<{x}oneCellAnchor><{x}from><{x}col>{chart.col - 1}</{x}col><{x}colOff>0"
+            f"</{x}colOff><{x}row>{chart.row - 1}</{x}row><{x}rowOff>0</{x}rowOff>"
+            f"</{x}from><{x}ext cx=\"{cx}\" cy=\"{cy}\"/><{x}graphicFrame macro=\"\">"
+            f"<{x}nvGraphicFramePr><{x}cNvPr id=\"{shape_id}\" name={name}/>"
+            f"<{x}cNvGraphicFramePr/></{x}nvGraphicFramePr><{x}xfrm><{a}off x=\"0\" "
+            f"y=\"0\"/><{a}ext cx=\"0\" cy=\"0\"/></{x}xfrm><{a}graphic><{a}graphicData "
+            f"uri=\"{flavour.c}\"><{c}chart {r}id=\"{rid}\"/>"
+            f"</{a}graphicData></{a}graphic></{x}graphicFrame><{x}clientData/>"
+            f"</{x}oneCellAnchor>")

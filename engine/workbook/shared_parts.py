@@ -56,6 +56,17 @@ def _prefixed(items: str, prefix: str) -> str:
     return _OPEN.sub(lambda m: f"<{m.group(1)}{prefix}{m.group(2)}", items)
 
 
+def _root_prefix(text: str, root: str, uri: str) -> str | None:
+    """The prefix the root element ``root`` declares for ``uri`` (a declaration deeper in
+    the part is not in scope for new entries), or None."""
+    tag = re.search(rf"<([A-Za-z_][\w.-]*:)?{root}\b[^>]*>", text)
+    if tag is None:
+        return None
+    m = re.search(r'xmlns:([A-Za-z_][\w.-]*)\s*=\s*["\']' + re.escape(uri) + '["\']',
+                  tag.group(0))
+    return m.group(1) if m else None
+
+
 def add_sheets(workbook_xml: bytes, sheets: list[tuple[str, int, str]], flavour: Flavour
                ) -> bytes:
     """``<sheet name sheetId r:id>`` entries appended to ``<sheets>`` (name, sheetId, rid);
@@ -64,8 +75,8 @@ def add_sheets(workbook_xml: bytes, sheets: list[tuple[str, int, str]], flavour:
     if not sheets:
         return workbook_xml
     text = workbook_xml.decode("utf-8")
-    m = re.search(r'xmlns:([A-Za-z_][\w.-]*)="' + re.escape(flavour.r) + '"', text)
-    r = m.group(1) if m else "r"
+    m = _root_prefix(text, "workbook", flavour.r)
+    r = m or "r"
     decl = "" if m else f' xmlns:r="{flavour.r}"'
     items = "".join(f'<sheet name="{escape_attr(n)}" sheetId="{i}"{decl} {r}:id="{rid}"/>'
                     for n, i, rid in sheets)
@@ -139,8 +150,8 @@ def custom_properties(data: bytes | None, props: list[tuple[str, str]], flavour:
         return "" if name and ENGINE_PROPERTY.match(name.group(1)) else m.group(0)
     text = re.sub(r"<([A-Za-z_][\w.-]*:)?property\b[^>]*?(/>|>.*?</\1?property\s*>)", drop,
                   text, flags=re.S)
-    m = re.search(r'xmlns:([A-Za-z_][\w.-]*)="' + re.escape(flavour.vt) + '"', text)
-    vt = m.group(1) if m else "vt"
+    m = _root_prefix(text, "Properties", flavour.vt)
+    vt = m or "vt"
     decl = "" if m else f' xmlns:vt="{flavour.vt}"'
     pid = max([1, *pids]) + 1
     items = ""

@@ -256,7 +256,8 @@ class _Planner:
         kept = [r for r in old_rels if r.external or r.target not in self.out.removed]
         drawing_rel = next((r for r in kept if r.kind == "drawing" and not r.external), None)
         kept = [r for r in kept if r is not drawing_rel]
-        rids = {r.id for r in old_rels}
+        # ids of the dropped tables are free again: a second refresh writes the same rels
+        rids = {r.id for r in kept} | ({drawing_rel.id} if drawing_rel is not None else set())
         parts = SheetParts(table_rids=[r.id for r in kept if r.kind == "table"])
         new_rels_: list[Rel] = []
         for t in lay.tables:
@@ -293,7 +294,8 @@ class _Planner:
             part = rel.target
             old_rels = pkg.rels(part)
         else:
-            doc = parse_part(f'<xdr:wsDr xmlns:xdr="{fl.xdr}" xmlns:a="{fl.a}"/>'.encode())
+            doc = parse_part(f'<xdr:wsDr xmlns:xdr="{fl.xdr}" xmlns:a="{fl.a}" '
+                             f'xmlns:r="{fl.r}" xmlns:c="{fl.c}"/>'.encode())
             part, old_rels = None, []
         kept, gone_ids = [], set()
         for anchor in doc.root:
@@ -318,6 +320,7 @@ class _Planner:
         x = doc.declare("xdr", fl.xdr)
         a = doc.declare("a", fl.a)
         rp = doc.declare("r", fl.r)
+        cp = doc.declare("c", fl.c)
         shape = max([0, *(int(e.get("id")) for k in kept for e in k.iter()
                           if local(e.tag) == "cNvPr" and (e.get("id") or "").isdigit())])
         anchors = [doc.text(k) for k in kept]
@@ -327,7 +330,7 @@ class _Planner:
             rid = _free_rid(rids)
             rels.append(Rel(rid, "chart", fl.rel("chart"), name, False))
             shape += 1
-            anchors.append(chart_anchor(ch, rid, shape, fl, (x, a, rp)))
+            anchors.append(chart_anchor(ch, rid, shape, fl, (x, a, rp, cp)))
         self.add(part, (doc.head + "\n" + doc.start_tag(doc.root) + "".join(anchors)
                         + f"</{doc.name(doc.root.tag)}>").encode("utf-8"))
         self.add(pkg.rels_name(part), _rels_xml(part, rels), "rels")
