@@ -110,15 +110,19 @@ class _Package:
         self.path = path
         self.zip = zipfile.ZipFile(path)
         self.infos = self.zip.infolist()
-        self.by_lower: dict[str, str] = {}
-        for i in self.infos:
-            self.by_lower.setdefault(i.filename.lower(), i.filename)
+        self.by_lower: dict[str, str] = {}   # lower-cased part name -> part name
+        self.entry: dict[str, str] = {}      # part name -> zip entry name
+        for i in self.infos:  # some Windows tools write "xl\\workbook.xml": read as "/"
+            part = i.filename.replace("\\", "/")
+            self.by_lower.setdefault(part.lower(), part)
+            self.entry.setdefault(part, i.filename)
 
     def name(self, part: str) -> str | None:
-        return self.by_lower.get(part.lower())
+        return self.by_lower.get(part.replace("\\", "/").lower())
 
     def read(self, part: str) -> bytes:
-        return self.zip.read(self.name(part) or part)
+        name = self.name(part) or part
+        return self.zip.read(self.entry.get(name, name))
 
     def close(self) -> None:
         self.zip.close()
@@ -131,7 +135,7 @@ def _parse(pkg: _Package, part: str, what: str) -> ET.Element:
         raise PackageError(f"{what} '{pkg.name(part)}' is not well-formed XML ({e})") from None
 
 
-def _inspect(path: Path, styles_ok: bool = False) -> tuple[_Package, dict]:
+def _inspect(path: Path, styles_ok: bool = True) -> tuple[_Package, dict]:
     """Open ``path`` and check it is a readable workbook package; raise :class:`PackageError`
     naming the damage otherwise. Returns the package and what was learnt about it."""
     path = Path(path)
@@ -153,10 +157,10 @@ def _inspect(path: Path, styles_ok: bool = False) -> tuple[_Package, dict]:
         raise
 
 
-def _check(pkg: _Package, styles_ok: bool = False) -> dict:
+def _check(pkg: _Package, styles_ok: bool = True) -> dict:
     seen: set[str] = set()
     for i in pkg.infos:
-        low = i.filename.lower()
+        low = i.filename.replace("\\", "/").lower()
         if low in seen:
             raise PackageError(f"two zip entries for part '{i.filename}'")
         seen.add(low)
@@ -524,19 +528,18 @@ def _edit_workbook(data: bytes, part: str, flavour: tuple, new: list[tuple[str, 
     return data[:c.start()] + text.encode("utf-8") + data[c.start():]
 
 
-def add_inputs(src: str | Path, dst: str | Path, *, allow_damaged: bool = False) -> None:
+def add_inputs(src: str | Path, dst: str | Path) -> None:
     """Write to ``dst`` a copy of workbook ``src`` with the demo's eight input sheets added.
 
     Raises :class:`PackageError` if ``src`` is not a readable workbook package (what
-    :func:`classify` reports; ``allow_damaged=True`` tolerates a styles part without
-    cellXfs, so that a test can check that the refresh refuses such a file), and
+    :func:`classify` reports), and
     :class:`SheetNameClash` if it already has a sheet with one of the eight names (compared
     case-insensitively, as Excel compares sheet names)."""
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve():
         raise ValueError("add_inputs writes a copy: dst must differ from src")
     try:
-        pkg, info = _inspect(src, styles_ok=allow_damaged)
+        pkg, info = _inspect(src)
     except PackageError as e:
         raise PackageError(f"{src.name}: not a readable workbook package: {e}") from None
     try:
@@ -598,7 +601,7 @@ def _surgery(pkg: _Package, info: dict, src: Path, dst: Path) -> None:
                 zi.external_attr = i.external_attr
                 zi.create_system = i.create_system
                 zi.comment = i.comment
-                data = edited.get(i.filename)
+                data = edited.get(i.filename.replace("\\", "/"))
                 out.writestr(zi, data if data is not None else pkg.zip.read(i), compresslevel=1)
             stamp = max((i.date_time for i in pkg.infos), default=(1980, 1, 1, 0, 0, 0))
             for name, xml in zip(parts, sheets_xml):
