@@ -6,9 +6,6 @@ All price data here is synthetic (labelled), built in the fixture; nothing is re
 import numpy as np
 import pandas as pd
 import pytest
-from openpyxl import Workbook
-from openpyxl.chart import Reference, ScatterChart
-
 from engine import MODEL_VERSION
 from engine.inputs.data import Instrument, WorkbookData
 from engine.models.signals import trade
@@ -173,38 +170,10 @@ def test_previous_forecast_skips_a_history_that_misses_the_previous_update():
     assert row["Previous Forecast"] != oct_rows.set_index("Code").loc["EQ", "Forecast"]
 
 
-def test_charts_make_native_charts(built):
-    ctx, out = built
-    ch = out["Charts"]
-    assert len(ch.charts) == 2 * 4
-    wb = Workbook()
-    ws = wb.active
-    where = {}
-    col = 1
-    for t in ch.data_tables:
-        where[t.name] = (col, list(t.df.columns), len(t.df))
-        col += len(t.df.columns) + 1
-
-    def ref(table, column):
-        c0, cols, n = where[table]
-        j = c0 + cols.index(column)
-        return Reference(ws, min_col=j, max_col=j, min_row=2, max_row=1 + n)
-
-    def header(table, column):
-        c0, cols, _ = where[table]
-        j = c0 + cols.index(column)
-        return Reference(ws, min_col=j, max_col=j, min_row=1, max_row=1)
-
-    price = ch.charts[0].make(ref, header)
-    sig = ch.charts[3].make(ref, header)        # BD's signal chart (second instrument)
-    assert isinstance(price, ScatterChart) and isinstance(sig, ScatterChart)
-    assert len(sig.series) == 2                 # steps + the latest-trade point
-    label = sig.series[1].tx.strRef.f
-    latest = ch.data_tables[2].df
-    row = 2 + list(latest["Code"]).index("BD")
-    assert label.endswith(f"${row}")
-    steps = ch.data_tables[1].df
-    assert len(steps) == 2 * forecasts.CHART_MONTHS - 1
+def test_forecast_builder_leaves_the_charts_sheet_to_the_chart_builder(built):
+    """Charts 1, 4, 5 are laid out by engine.tables.chart_sheet (tests/test_chart_sheet.py)."""
+    _, out = built
+    assert "Charts" not in out
 
 
 def test_previous_forecast_is_the_previous_update_not_the_same_one():

@@ -9,7 +9,8 @@ import pytest
 from engine.inputs.data import WorkbookData
 from engine.tables import gdp_gap as gdp_builder
 from engine.tables import performance as perf_builder
-from engine.tables.base import RefreshContext
+from engine.tables.base import RefreshContext, check_refs
+from engine.tables.charts import Ref
 
 
 def make_data(asof="1998-12-31", n_months=120, extra_settings=None) -> WorkbookData:
@@ -126,12 +127,16 @@ def test_growth_chart_feed_and_chart():
     assert (df.iloc[0, 1:] == 10_000).all()
     r = ctx.data.returns["MODEL"].to_numpy()[-30:]
     assert df["MODEL"].iloc[-1] == pytest.approx(10_000 * np.prod(1 + r))
-    from openpyxl import Workbook
-    from openpyxl.chart import Reference
-    ws = Workbook().active
-    ch = sc.charts[0].make(lambda t, c: Reference(ws, min_col=1, min_row=2, max_row=32),
-                           lambda t, c: Reference(ws, min_col=1, min_row=1))
-    assert len(ch.series) == 3
+    # the chart: one line per feed column, after the performance tables, before the income
+    check_refs(sc)
+    assert [type(b).__name__ for b in sc.blocks] == ["Table", "Table", "ChartSpec", "Table"]
+    [ch] = sc.charts
+    assert [s.name for s in ch.series] == ["MODEL", "INCOME", "MKT"]
+    assert all(s.x == Ref("PerfChartGrowth", "Date") for s in ch.series)
+    assert [s.y for s in ch.series] == [Ref("PerfChartGrowth", c) for c in ("MODEL", "INCOME",
+                                                                            "MKT")]
+    assert ch.y_axis.number_format == "$#,##0" and ch.x_axis.dates and ch.legend == "bottom"
+    assert ch.x_axis.minimum is None and ch.x_axis.maximum is None  # bounded by the data
 
 
 def test_growth_chart_starts_at_series_inception():

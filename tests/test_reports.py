@@ -13,6 +13,7 @@ from engine.inputs.data import Instrument
 from engine.reports.factsheets import write_factsheets
 from engine.reports.report import write_report
 from engine.tables.base import PCT, SheetContent, Table
+from chart_fixtures import fake_charts
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler")
 
@@ -107,22 +108,14 @@ def _fake_model_tables(d):
     val = pd.DataFrame({"Code": ["SPX", "DAX"], "Stock Index": ["S&P 500", "DAX"],
                         "Valuation (σ)": [1.85, -0.42], "Valuation (%)": [0.31, -0.06],
                         "1 Yr": [-0.041, 0.052], "5 Yr": [-0.012, 0.031]})
-    dates = pd.date_range("1994-01-31", "1998-12-31", freq="ME")
-    px = pd.DataFrame({"Date": dates, "Price": np.linspace(460, 1229, len(dates)),
-                       "Position": np.sign(np.sin(np.arange(len(dates)) / 5))})
-    sig = pd.DataFrame({"Date": dates, "Price": px["Price"], "Fair Value": px["Price"] * 0.8,
-                        "Valuation (σ)": np.linspace(0, 1.85, len(dates))})
-    scatter = val[["Code", "Valuation (σ)", "1 Yr"]]
     return {
         "forecasts": [SheetContent("Stock Forecasts", tables=[
             Table("StockForecasts", fc, {"1 Mo Forecast": PCT, "Previous Forecast": PCT},
-                  title="Table 2: Stock index forecasts")],
-            data_tables=[Table("SPX_Signals", px, title="S&P 500 with model signals")])],
+                  title="Table 2: Stock index forecasts")])],
         "valuation": [SheetContent("Stock Valuation", tables=[
             Table("StockValuation", val, {"Valuation (%)": PCT, "1 Yr": PCT, "5 Yr": PCT},
-                  title="Table 3: Stock index valuation")],
-            data_tables=[Table("SPX_Sigma", sig, title="S&P 500 with valuation sigma"),
-                         Table("StockScatter", scatter, title="Valuation scatter")])],
+                  title="Table 3: Stock index valuation")])],
+        "charts": [fake_charts([("SPX", "S&P 500", "Equity")])],
     }
 
 
@@ -134,7 +127,10 @@ def test_report_with_tables_and_missing_sections(tmp_path):
     assert "Macro Intelligence Report" in text and "December 31, 1998" in text
     assert "Table 2: Stock index forecasts" in text and "0.73%" in text and "-1.21%" in text
     assert "Table 3: Stock index valuation" in text and "1.85" in text
-    assert "S&P 500 with model signals" in text and "Valuation scatter" in text
+    # the Charts sheet's panels: summary row, price and signals; valuation; the scatter
+    assert "S&P 500 (SPX): composite forecast" in text and "Model Signals SPX" in text
+    assert "SPX valuation (σ), bands at ±1.75σ" in text
+    assert "Stock indices: valuation vs 1-year valuation-based forecast" in text
     # absent tables are named, not silently dropped
     assert "Bond Forecasts: not available" in text and "Track Record: not available" in text
     # the GDP gap is built from the input data when no builder output was passed
@@ -172,38 +168,29 @@ def test_factsheet_keeps_non_latin_text(tmp_path):
     assert "valuation σ < −1" in pdf_text(path)  # embedded fonts, nothing lost
 
 
-def test_report_instrument_charts_from_builder_feeds(tmp_path):
-    """The chart feeds as the forecast and valuation builders lay them out (wide: one column
-    per code) give per-instrument charts (seed Charts 1-3)."""
+def test_report_draws_the_charts_sheet_by_section(tmp_path):
+    """Each section shows, after its tables, the Charts sheet's panels of its instruments
+    (drawn from their ChartSpecs): the S&P 500's on an Equity page, the Moody's Aaa's on a
+    Fixed Income page; a class without instruments says so."""
     d = make_data()
     d.instruments = {"SPX": Instrument("SPX", "S&P 500", "US", "Equity"),
                      "AAA": Instrument("AAA", "Moody's Aaa", "US", "Bond", "Yield", 25.0)}
-    dates = pd.date_range("1994-01-31", "1998-12-31", freq="ME")
-    n = len(dates)
-    px = pd.DataFrame({"Date": dates, "SPX": np.linspace(460, 1229, n),
-                       "AAA": np.linspace(7.5, 6.2, n)})
-    sig = pd.DataFrame({"Date": dates, "SPX": 1.0, "AAA": -1.0})
-    latest = pd.DataFrame({"Code": ["SPX", "AAA"], "Date": [dates[-1]] * 2,
-                           "Signal": [1, -1], "Label": ["B", "no trade"]})
-    vpx = px.assign(**{"SPX FV": px["SPX"] * 0.8, "AAA FV": px["AAA"] + 0.3})
-    vsig = pd.DataFrame({"Date": dates, "SPX": np.linspace(0, 1.7, n),
-                         "AAA": np.linspace(0.5, -0.1, n), "+1.75σ": 1.75, "−1.75σ": -1.75})
-    scat = pd.DataFrame({"Code": ["SPX"], "Valuation (%)": [0.77], "Valuation (σ)": [1.7],
-                         "1 Yr": [0.096]})
-    tables = {"Charts": [
-        SheetContent("Charts", data_tables=[Table("FcChartPrices", px),
-                                            Table("FcChartSignals", sig),
-                                            Table("FcChartLatest", latest)]),
-        SheetContent("Charts", data_tables=[Table("ValChartPrices", vpx),
-                                            Table("ValChartSigma", vsig),
-                                            Table("ValScatter", scat)])]}
-    text = pdf_text(write_report(d, tables, tmp_path / "r.pdf"))
-    assert "S&P 500 (SPX): price and model signals" in text
-    assert "S&P 500 (SPX): price and fair value" in text
-    assert "Moody's Aaa (AAA): yield, % and model signals" in text
-    assert "valuation (P/FV - 1) vs 1-year" in text
-    assert "Model charts not available" not in text  # both classes had feeds
+    charts = fake_charts([("SPX", "S&P 500", "Equity"), ("AAA", "Moody's Aaa", "Bond")])
+    out = write_report(d, {"charts": [charts]}, tmp_path / "r.pdf")
+    text = pdf_text(out)
+    pages = text.split("\f")
+    where = {t: [i for i, pg in enumerate(pages) if i and t in pg] for t in (  # not the cover
+        "Equity Markets", "Fixed Income", "Currencies", "Model Signals SPX",
+        "SPX valuation (σ)", "Model Signals AAA", "AAA: price and walk-forward fair value",
+        "Stock indices: valuation vs 1-year")}
+    eq, fi, fx = where["Equity Markets"][0], where["Fixed Income"][0], where["Currencies"][0]
+    for t in ("Model Signals SPX", "SPX valuation (σ)", "Stock indices: valuation vs 1-year"):
+        assert where[t] and eq <= where[t][0] < fi, t
+    for t in ("Model Signals AAA", "AAA: price and walk-forward fair value"):
+        assert where[t] and fi <= where[t][0] < fx, t
+    assert "Model charts not available" not in text  # both classes had charts
     assert "No FX instruments in this workbook" in text
+    assert "Synthetic chart data." in text            # the Charts sheet's intro, once
 
 
 def test_long_texts_stay_on_one_page(tmp_path):
@@ -309,3 +296,24 @@ def test_bad_benchmark_column_does_not_sink_the_strategy(tmp_path):
     r = d.returns["MODEL"].to_numpy()
     assert pct(np.prod(1 + r[-12:]) - 1) in text  # the strategy's own figures are there
     assert "MKT" in text and "below -1" in text  # the benchmark's problem is stated
+
+
+def test_charts_of_other_sheets_are_drawn_in_block_order(tmp_path):
+    """A ChartSpec on any sheet the report shows (here Track Record) is drawn where it stands
+    among the tables, from that sheet's tables."""
+    from engine.tables.charts import Axis, ChartSpec, Ref, Series
+    d = make_data()
+    feed = Table("TRFeed", pd.DataFrame({"Date": pd.date_range("1990-01-31", periods=24,
+                                                               freq="ME"),
+                                         "Hit": np.linspace(0.4, 0.6, 24)}))
+    chart = ChartSpec("Hit rate over time (synthetic)",
+                      (Series("Hit", Ref("TRFeed", "Date"), Ref("TRFeed", "Hit")),),
+                      Axis("", "yyyy", dates=True), Axis("Hit rate", "0%"))
+    sc = SheetContent("Track Record", data_tables=[feed]).add(
+        Table("TR1", pd.DataFrame({"Code": ["A"], "V": [1.0]}), title="Before the chart"),
+        chart,
+        Table("TR2", pd.DataFrame({"Code": ["B"], "V": [2.0]}), title="After the chart"))
+    text = pdf_text(write_report(d, {"track": [sc]}, tmp_path / "r.pdf"))
+    i, j, k = (text.index(t) for t in ("Before the chart", "Hit rate over time (synthetic)",
+                                       "After the chart"))
+    assert i < j < k

@@ -4,7 +4,6 @@ Track Record section, and no look-ahead at workbook level (refresh --asof)."""
 from __future__ import annotations
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -12,9 +11,10 @@ from engine.inputs.data import Instrument, WorkbookData
 from engine.models.bonds import price_valuation
 from engine.models.horizons import horizon_forecasts
 from engine.models.valuation import valuation_history
-from engine.tables.base import RefreshContext
+from engine.tables import chart_sheet
+from engine.tables.base import RefreshContext, Table, check_refs
+from engine.tables.charts import Ref
 from engine.tables.valuation import build
-from engine.workbook.writer import write_contents
 
 N = 300
 IDX = pd.date_range("1975-01-31", periods=N, freq="ME")
@@ -66,7 +66,7 @@ def test_tables_have_the_seed_columns_in_order():
     ctx = RefreshContext(data=_data())
     sheets = _sheets(build(ctx))
     assert set(sheets) == {"Stock Valuation", "Bond Valuation", "FX Valuation",
-                           "Commodity Valuation", "Charts", "Track Record"}
+                           "Commodity Valuation", "Track Record"}  # Charts: chart_sheet
     cols = {s: list(sheets[s][0].tables[0].df.columns) for s in sheets if "Valuation" in s}
     assert cols["Stock Valuation"] == ["Code", "Country", "Valuation (σ)", "Valuation (%)", *HZ,
                                        "To Fair Value (%)", "Frequency (%)", "Fair Value"]
@@ -155,28 +155,49 @@ def test_track_record_section_is_honest():
                    tr.notes)
 
 
-def test_charts_are_written_as_native_charts(tmp_path):
-    ctx = RefreshContext(data=_data())
-    contents = build(ctx)
-    wb = openpyxl.Workbook()
-    write_contents(wb, contents)
-    ws = wb["Charts"]
-    assert len(ws._charts) == 1 + 2 * 5  # scatter + price and sigma per instrument
-    titles = []
-    for ch in ws._charts:
-        titles.append("".join(r.t for p in ch.title.tx.rich.p for r in p.r))
-        assert ch.x_axis.title is not None and ch.y_axis.title is not None
-    assert titles[0].startswith("Stock indices: valuation vs 1-year")
-    assert titles[1].startswith("S&P 500: ")
-    assert titles[2] == "SPX valuation (σ), bands at ±1.75σ"
-    scatter = ws._charts[0]
-    assert [s.tx.v for s in scatter.series] == ["SPX", "NKY"]  # one labelled point per index
-    assert all(s.dLbls.showSerName for s in scatter.series)
-    sig = ws._charts[2]
-    assert sig.y_axis.scaling.min <= -3 and sig.y_axis.scaling.max >= 3
-    assert sig.x_axis.number_format.formatCode == "yyyy"
-    wb.save(tmp_path / "charts.xlsx")
-    assert "ValChartSigma" in ws.tables
+def _charts(d=None):
+    ctx = RefreshContext(data=d or _data())
+    build(ctx)
+    [content] = chart_sheet.build(ctx)
+    return ctx, content
+
+
+def test_valuation_charts_are_data_chartspecs():
+    """Charts 2, 3, 6 as data: per instrument its one-row summary, price with fair value, σ
+    on the fixed −3…+3 scale with bands at ±1.75σ; the scatter once, after the stock
+    indices, one labelled point per index."""
+    ctx, content = _charts()
+    check_refs(content)
+    names = [b.name if isinstance(b, Table) else b.title for b in content.blocks]
+    assert names[:3] == ["ChartVal_SPX", "SPX: price and walk-forward fair value",
+                         "SPX valuation (σ), bands at ±1.75σ"]
+    assert names[6:8] == ["ValScatter",
+                          "Stock indices: valuation vs 1-year valuation-based forecast"]
+    assert names[8] == "ChartVal_UST"
+    spx = content.table("ChartVal_SPX")
+    assert list(spx.df.columns) == ["Code", "Name", "Valuation (σ)", "Valuation (%)", "1 Yr",
+                                    "3 Yr"]
+    t3 = _sheets(build(RefreshContext(data=_data())))["Stock Valuation"][0].tables[0].df
+    row = t3.set_index("Code").loc["SPX"]
+    for c in ("Valuation (σ)", "Valuation (%)", "1 Yr", "3 Yr"):
+        assert spx.df[c].iloc[0] == row[c]             # the table's numbers, not text
+    assert spx.formats["Valuation (%)"] == "0.00%" and spx.formats["Valuation (σ)"] == "0.00"
+    ust = content.table("ChartVal_UST")
+    assert "Price Valuation (%)" in ust.df.columns and ust.formats["1 Yr"] == "0.00"
+    sigma = [c for c in content.charts if c.title.startswith("SPX valuation")][0]
+    assert (sigma.y_axis.minimum, sigma.y_axis.maximum, sigma.y_axis.major_unit) == (-3, 3, 1)
+    assert sigma.bands == (-1.75, 1.75)
+    feed = content.table("ValChart_SPX").df
+    assert list(feed.columns) == ["Date", "Price", "Fair Value", "Valuation (σ)"]
+    h = ctx.cache["valuation"]["SPX"]
+    assert feed["Valuation (σ)"].iloc[-1] == h["sigma"].iloc[-1]
+    assert feed["Date"].iloc[0] == h["sigma"].first_valid_index()   # its own first month
+    scatter = [c for c in content.charts if c.kind == "scatter"]
+    assert len(scatter) == 1
+    assert [s.name for s in scatter[0].series] == [Ref("ValScatter", "Code", 0),
+                                                   Ref("ValScatter", "Code", 1)]
+    assert all(s.label == "right" and s.marker == "circle" for s in scatter[0].series)
+    assert list(content.table("ValScatter").df["Code"]) == ["SPX", "NKY"]
 
 
 def test_no_look_ahead_at_workbook_level(tmp_path):
@@ -215,12 +236,10 @@ def test_no_look_ahead_at_workbook_level(tmp_path):
         early.cache["valuation"]["EQ1"].loc[cut:].iloc[1:])
 
 
-def test_chart_title_says_n_a_for_a_horizon_too_long_for_the_history():
+def test_summary_leaves_a_horizon_too_long_for_the_history_blank():
     # 100 months: a 1-year forecast exists, a 3-year one does not (60 + 36 + 12 months)
     d = _data()
     d.prices["NKY"] = d.prices["NKY"].iloc[-100:]
-    wb = openpyxl.Workbook()
-    write_contents(wb, build(RefreshContext(data=d)))
-    titles = ["".join(r.t for p in ch.title.tx.rich.p for r in p.r) for ch in wb["Charts"]._charts]
-    nky = next(t for t in titles if t.startswith("Nikkei 225: "))
-    assert "nan" not in nky.lower() and "3 Yr n/a" in nky
+    _, content = _charts(d)
+    nky = content.table("ChartVal_NKY").df.iloc[0]
+    assert np.isfinite(nky["1 Yr"]) and np.isnan(nky["3 Yr"])   # a blank cell, not "nan"

@@ -6,30 +6,34 @@ valuation tables (seed ``003_…`` Tables 2–9) and charts (price with model si
 valuation σ, the valuation scatter: Charts 1–6); the Track Record summary; the real-GDP gap.
 
 Tables are rendered from the :class:`~engine.tables.base.SheetContent` lists the refresh
-builders produced (``Table.df`` with ``Table.formats``). Charts are re-plotted from the
-chart-feed ``data_tables`` of those sheets: a table with a date column becomes a time-series
-chart (price-like columns on top; position/signal and σ columns in a lower panel), a table
-without dates and with two numeric columns becomes a scatter (first column on x, second on y,
-points labelled by the first text column). When an asset class has no charts, its price
-histories are plotted from :class:`WorkbookData` and labelled as such. Whatever is absent is
-listed on the cover and in its section — the report never fails for a missing table.
+builders produced (``Table.df`` with ``Table.formats``). Charts are the workbook's charts:
+every :class:`~engine.tables.charts.ChartSpec` is drawn by :mod:`engine.reports.charts` from
+the tables of its sheet. The ``Charts`` sheet's blocks are read as panels (a table and the
+charts below it: the summary row, the price chart and the Model Signals or σ chart of one
+instrument; Chart 3's table and scatter), and each section shows, after its tables, the panels
+of its instruments, one instrument per row (its composite panel beside its valuation panel),
+then Chart 3. When an asset class has no charts, its
+price histories are plotted from :class:`WorkbookData` and labelled as such. Whatever is
+absent is listed on the cover and in its section — the report never fails for a missing
+table.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.dates as mdates
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
 from engine.inputs.data import WorkbookData
 from engine.models.performance import setting
-from engine.reports.pages import PageWriter
-from engine.reports.render import GREY, NAVY, PALETTE, wrap
+from engine.reports.charts import draw_chart
+from engine.reports.pages import WIDTH, PageWriter, table_cells
+from engine.reports.render import GREY, LANDSCAPE, NAVY, draw_table, wrap
 from engine.tables.base import RefreshContext, SheetContent, Table
+from engine.tables.charts import ChartSpec
 
 __all__ = ["SECTIONS", "write_report"]
 
@@ -41,11 +45,6 @@ SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
 SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts",
                  "Signals"}
 GDP_TITLE = "Real GDP gap (deferred demand)"
-LOWER = re.compile(r"position|signal|σ|sigma|regime|prob|phase", re.IGNORECASE)
-
-
-def _key(s: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(s).lower())
 
 
 def _by_sheet(tables: dict[str, list[SheetContent]] | None) -> dict[str, SheetContent]:
@@ -59,201 +58,151 @@ def _by_sheet(tables: dict[str, list[SheetContent]] | None) -> dict[str, SheetCo
     return out
 
 
-def _date_col(df: pd.DataFrame) -> str | None:
-    for c in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[c]) or str(c).strip().lower() == "date":
-            return c
-    return None
+@dataclass
+class Panel:
+    """A table and the charts below it on a sheet (the Charts sheet's blocks run summary table
+    → chart → chart per instrument); ``table`` is None for charts above any table."""
+
+    table: Table | None
+    charts: list[ChartSpec] = field(default_factory=list)
+
+    @property
+    def codes(self) -> set[str]:
+        t = self.table
+        if t is None or t.df is None or "Code" not in t.df.columns:
+            return set()
+        return {str(c) for c in t.df["Code"]}
+
+    @property
+    def wide(self) -> bool:
+        """Drawn across the page: a table of several rows (Chart 3), or no table."""
+        return self.table is None or len(self.table.df) > 1
 
 
-def _numeric(df: pd.DataFrame, exclude=()) -> list[str]:
-    return [c for c in df.columns if c not in exclude and pd.api.types.is_numeric_dtype(df[c])
-            and df[c].notna().any()]
+def chart_panels(content: SheetContent) -> list[Panel]:
+    """``content.blocks`` grouped into panels: each table with the charts that follow it."""
+    out: list[Panel] = []
+    for b in content.blocks:
+        if isinstance(b, Table):
+            out.append(Panel(b))
+        else:
+            if not out:
+                out.append(Panel(None))
+            out[-1].charts.append(b)
+    return [p for p in out if p.charts]
 
 
-def _plot_series(table: Table):
-    df = table.df
-    dc = _date_col(df)
-    x = pd.to_datetime(df[dc], errors="coerce")
-    nums = _numeric(df, exclude=(dc,))
-    low = [c for c in nums if LOWER.search(str(c))]
-    top = [c for c in nums if c not in low]
-    title = table.title or table.name
+def _fit_table(table: Table, width: float, fig_w_in: float, max_font: float = 7.0):
+    """Header, cells, column widths and the font size (points) that fits ``table`` into
+    ``width`` (figure fraction)."""
+    header, rows = table_cells(table)
+    widths = [max([int(len(header[j]) * 1.2 + 0.99)] + [len(r[j]) for r in rows]) + 2
+              for j in range(len(header))]
+    pts = width * fig_w_in * 72
+    fs = max(5.0, min(max_font, pts / (sum(widths) * 0.62)))
+    return header, rows, widths, fs
+
+
+def _draw_table_top(fig, l: float, top: float, width: float, table: Table,
+                    font: float | None = None) -> float:
+    """``table`` (title, header, rows) from ``top`` down in ``width``; returns the y below."""
+    W, H = fig.get_size_inches()
+    header, rows, widths, fs = _fit_table(table, width, W)
+    fs = min(fs, font) if font else fs
+    tw = min(width, sum(widths) * fs * 0.62 / 72 / W)
+    rh = fs * 1.75 / 72 / H
+    return draw_table(fig, (l, top, tw, rh), header, rows, widths, fontsize=fs,
+                      title=table.title) - 0.012
+
+
+def _draw_charts(fig, rect, charts: list[ChartSpec], content: SheetContent) -> None:
+    """``charts`` stacked in ``rect``, each as tall as its ChartSpec height says relative to
+    the others."""
+    l, b, w, h = rect
+    total = sum(c.height for c in charts) or 1.0
+    y = b + h
+    for spec in charts:
+        hk = h * spec.height / total
+        draw_chart(spec, content)(fig, [l, y - hk, w, hk])
+        y -= hk
+
+
+def _draw_panel(fig, rect, panel: Panel, content: SheetContent,
+                font: float | None = None) -> None:
+    """A panel in ``rect``: its table at the top, its charts below. A wide panel (Chart 3:
+    a table of several rows) puts its table on the left and its charts to the right."""
+    l, b, w, h = rect
+    top = b + h
+    if panel.table is None:
+        _draw_charts(fig, rect, panel.charts, content)
+    elif panel.wide:
+        W = fig.get_size_inches()[0]
+        _, _, widths, fs = _fit_table(panel.table, 0.38 * w, W)
+        tw = min(0.38 * w, sum(widths) * fs * 0.62 / 72 / W)
+        _draw_table_top(fig, l, top, tw, panel.table, font=fs)
+        _draw_charts(fig, [l + tw + 0.03, b, w - tw - 0.03, h], panel.charts, content)
+    else:
+        y = _draw_table_top(fig, l, top, w, panel.table, font)
+        _draw_charts(fig, [l, b, w, y - b], panel.charts, content)
+
+
+def _panel_row(panels: list[Panel], content: SheetContent):
+    """Draw function: up to two panels side by side (a wide panel alone, full width); the
+    tables of a row share one font size."""
 
     def draw(fig, rect):
         l, b, w, h = rect
-        if low and top:
-            ax = fig.add_axes([l, b + h * 0.38, w, h * 0.62])
-            ax2 = fig.add_axes([l, b, w, h * 0.30], sharex=ax)
-        else:
-            ax, ax2 = fig.add_axes(rect), None
-        for i, c in enumerate(top or low):
-            ax.plot(x, df[c].to_numpy(dtype=float), lw=1.1, color=PALETTE[i % len(PALETTE)],
-                    label=str(c))
-        if ax2 is not None:
-            for i, c in enumerate(low):
-                y = df[c].to_numpy(dtype=float)
-                if re.search(r"position|signal", str(c), re.IGNORECASE):
-                    ax2.step(x, y, where="post", lw=1.0, color=PALETTE[(i + 1) % 7],
-                             label=str(c))
-                    ax2.set_yticks([-1, 0, 1], ["Short", "Neutral", "Long"])
-                else:
-                    ax2.plot(x, y, lw=1.0, color=PALETTE[(i + 1) % 7], label=str(c))
-                    if re.search(r"σ|sigma", str(c), re.IGNORECASE):
-                        for lv in (-2, -1, 1, 2):
-                            ax2.axhline(lv, color=GREY, lw=0.5, ls=":")
-            ax2.legend(fontsize=6, frameon=False, loc="upper left")
-            ax2.axhline(0, color=GREY, lw=0.5)
-        ax.set_title(title, fontsize=9, color=NAVY, loc="left", weight="bold")
-        ax.legend(fontsize=6.5, frameon=False, loc="upper left")
-        for a in (ax, ax2):
-            if a is None:
-                continue
-            a.tick_params(labelsize=6.5)
-            a.grid(alpha=0.3, lw=0.5)
-            loc = mdates.AutoDateLocator(minticks=4, maxticks=10)
-            a.xaxis.set_major_locator(loc)
-            a.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-        if ax2 is not None:
-            ax.tick_params(labelbottom=False)
+        if len(panels) == 1 and panels[0].wide:
+            _draw_panel(fig, rect, panels[0], content)
+            return
+        gap = 0.035
+        half = (w - gap) / 2
+        W = fig.get_size_inches()[0]
+        fonts = [_fit_table(p.table, half, W)[3] for p in panels if p.table is not None]
+        font = min(fonts) if fonts else None
+        for k, p in enumerate(panels):
+            _draw_panel(fig, [l + k * (half + gap), b, half, h], p, content, font)
     return draw
 
 
-def _plot_scatter(table: Table):
-    df = table.df
-    nums = _numeric(df)
-    xc, yc = nums[0], nums[1]
-    labels = next((df[c] for c in df.columns if df[c].dtype == object or
-                   pd.api.types.is_string_dtype(df[c])), None)
-    title = table.title or table.name
-
-    def draw(fig, rect):
-        ax = fig.add_axes([rect[0] + 0.15, rect[1], rect[2] - 0.30, rect[3]])
-        xs, ys = df[xc].to_numpy(dtype=float), df[yc].to_numpy(dtype=float)
-        ax.scatter(xs, ys, s=22, color=NAVY, zorder=3)
-        if labels is not None:
-            for xv, yv, t in zip(xs, ys, labels):
-                if np.isfinite(xv) and np.isfinite(yv):
-                    ax.annotate(str(t), (xv, yv), fontsize=6.5, xytext=(4, 3),
-                                textcoords="offset points")
-        ax.margins(0.12)
-        ax.axhline(0, color=GREY, lw=0.6)
-        ax.axvline(0, color=GREY, lw=0.6)
-        for col, axis, vals in ((xc, ax.xaxis, xs), (yc, ax.yaxis, ys)):
-            fin = vals[np.isfinite(vals)]
-            if fin.size and not re.search(r"σ|sigma", str(col), re.IGNORECASE) and \
-                    np.abs(fin).max() < 2:  # decimal returns -> percent axis
-                axis.set_major_formatter(mticker.PercentFormatter(1.0))
-        ax.set_xlabel(str(xc), fontsize=7.5)
-        ax.set_ylabel(str(yc), fontsize=7.5)
-        ax.set_title(title, fontsize=9, color=NAVY, loc="left", weight="bold")
-        ax.tick_params(labelsize=6.5)
-        ax.grid(alpha=0.3, lw=0.5)
-    return draw
+PANEL_HEIGHT = 0.37     # a sub-heading and two panel rows on a page
+WIDE_HEIGHT = 0.48
 
 
-def _chart_for(table: Table):
-    """A draw function for a chart-feed table, or None when it is not chartable."""
-    df = table.df
-    if df is None or df.empty:
-        return None
-    if _date_col(df) is not None and _numeric(df, exclude=(_date_col(df),)):
-        return _plot_series(table)
-    if len(_numeric(df)) >= 2:
-        return _plot_scatter(table)
-    return None
-
-
-# chart feeds of the forecast and valuation builders (engine/tables/forecasts.py, valuation.py)
-KNOWN_FEEDS = ("FcChartPrices", "FcChartSignals", "FcChartLatest", "ValChartPrices",
-               "ValChartSigma", "ValScatter")
-
-
-def _style(ax, title: str | None = None, dates: bool = True) -> None:
-    if title:
-        ax.set_title(title, fontsize=8, color=NAVY, loc="left", weight="bold")
-    ax.tick_params(labelsize=6.5)
-    ax.grid(alpha=0.3, lw=0.5)
-    if dates:
-        loc = mdates.AutoDateLocator(minticks=4, maxticks=9)
-        ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-
-
-def _instrument_pair(feeds: dict[str, pd.DataFrame], inst):
-    """Draw function: price with model signals (seed Chart 1) on the left, price with its fair
-    value above valuation σ (Charts 2/6) on the right, for one instrument; None when neither
-    feed has it."""
-    code = inst.code
-    fp, fs = feeds.get("FcChartPrices"), feeds.get("FcChartSignals")
-    vp, vs = feeds.get("ValChartPrices"), feeds.get("ValChartSigma")
-    has_fc = fp is not None and fs is not None and code in fp and code in fs
-    has_val = vp is not None and vs is not None and code in vp and code in vs
-    if not (has_fc or has_val):
-        return None
-    unit = "yield, %" if inst.is_yield else "price"
-    latest = feeds.get("FcChartLatest")
-
-    def panel(fig, rect, top_title, low_title):
-        l, b, w, h = rect
-        ax = fig.add_axes([l, b + h * 0.40, w, h * 0.55])
-        ax2 = fig.add_axes([l, b, w, h * 0.30], sharex=ax)
-        ax.tick_params(labelbottom=False)
-        _style(ax, top_title)
-        _style(ax2, low_title)
-        ax2.title.set_fontsize(7)
-        return ax, ax2
-
-    def draw(fig, rect):
-        l, b, w, h = rect
-        half = (w - 0.06) / 2
-        if has_fc:
-            low = ("Model signal for the bond (1 Long = yield expected to fall)"
-                   if inst.is_yield else "Model signal (1 Long, 0 Neutral, -1 Short)")
-            ax, ax2 = panel(fig, [l, b, half, h], f"{inst.name} ({code}): {unit} and model "
-                            "signals", low)
-            x = pd.to_datetime(fp["Date"])
-            ax.plot(x, fp[code].to_numpy(dtype=float), color=NAVY, lw=1)
-            ax2.plot(pd.to_datetime(fs["Date"]), fs[code].to_numpy(dtype=float),
-                     color=PALETTE[1], lw=1)
-            ax2.set_ylim(-1.6, 1.6)
-            ax2.set_yticks([-1, 0, 1])
-            if latest is not None and code in set(latest["Code"]):
-                r = latest[latest["Code"] == code].iloc[0]
-                ax2.plot([pd.Timestamp(r["Date"])], [r["Signal"]], "o", color=PALETTE[1], ms=4)
-                ax2.annotate(str(r["Label"]), (pd.Timestamp(r["Date"]), r["Signal"]),
-                             fontsize=6.5, xytext=(-4, 5), textcoords="offset points",
-                             ha="right")
+def _draw_panels(pw: PageWriter, panels: list[Panel], content: SheetContent) -> int:
+    """Lay ``panels`` out one instrument per row: its panels side by side, in the sheet's
+    order (the composite panel, then the valuation panel), two per row; wide panels (Chart
+    3) after them, across the page. Returns how many panels were drawn."""
+    rows: dict[str, list[Panel]] = {}
+    wide: list[Panel] = []
+    for p in panels:
+        if p.wide or len(p.codes) != 1:
+            wide.append(p)
         else:
-            fig.text(l, b + h / 2, f"{code}: no model signals in this refresh", fontsize=8,
-                     color=GREY)
-        if has_val:
-            ax, ax2 = panel(fig, [l + half + 0.06, b, half, h], f"{inst.name} ({code}): "
-                            f"{unit} and fair value", "Valuation (σ)")
-            x = pd.to_datetime(vp["Date"])
-            ax.plot(x, vp[code].to_numpy(dtype=float), color=NAVY, lw=1, label=code)
-            if f"{code} FV" in vp:
-                ax.plot(x, vp[f"{code} FV"].to_numpy(dtype=float), color=GREY, lw=1, ls="--",
-                        label="Fair value")
-            ax.legend(fontsize=6, frameon=False, loc="upper left")
-            ax2.plot(pd.to_datetime(vs["Date"]), vs[code].to_numpy(dtype=float),
-                     color=PALETTE[1], lw=1)
-            for c in vs.columns:
-                if str(c).endswith("σ") and c != code:
-                    ax2.plot(pd.to_datetime(vs["Date"]), vs[c].to_numpy(dtype=float),
-                             color=GREY, lw=0.6, ls=":")
-            ax2.axhline(0, color=GREY, lw=0.5)
+            rows.setdefault(next(iter(p.codes)), []).append(p)
+    for group in rows.values():
+        for k in range(0, len(group), 2):
+            pw.chart(_panel_row(group[k:k + 2], content), height=PANEL_HEIGHT)
+    for p in wide:
+        pw.chart(_panel_row([p], content), height=WIDE_HEIGHT, min_height=0.36)
+    return len(panels)
+
+
+def _chart_height(spec: ChartSpec) -> float:
+    """Page fraction for a chart across the page, its ChartSpec's aspect ratio kept."""
+    inches = (WIDTH - 0.06) * LANDSCAPE[0] * spec.height / max(spec.width, 1.0)
+    return float(min(0.45, max(0.22, inches / LANDSCAPE[1] * 0.85)))
+
+
+def _blocks(pw: PageWriter, sc: SheetContent, fallback_title: str | None = None) -> None:
+    """A sheet's tables and charts in their order (charts drawn from their ChartSpec)."""
+    k = 0
+    for b in sc.blocks:
+        if isinstance(b, Table):
+            pw.table(b, fallback_title if k == 0 else None)
+            k += 1
         else:
-            fig.text(l + half + 0.06, b + h / 2, f"{code}: no valuation in this refresh",
-                     fontsize=8, color=GREY)
-    return draw
-
-
-def _valuation_scatter(df: pd.DataFrame):
-    """Seed Chart 3: valuation % (x) against the 1-year valuation forecast (y), labelled."""
-    t = Table("ValScatter", df[["Code", "Valuation (%)", "1 Yr"]],
-              title="Stock indices: valuation (P/FV - 1) vs 1-year valuation-based forecast")
-    return _plot_scatter(t)
+            pw.chart(draw_chart(b, sc), height=_chart_height(b))
 
 
 def _price_panels(data: WorkbookData, asset_class: str, years: int = 10):
@@ -309,8 +258,6 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     firm = str(setting(data.settings, "Firm Name", "") or "")
     dated = f"{data.asof:%B %d, %Y}"
     charts_sheet = sheets.get("Charts")
-    feeds = {t.name: t.df for sc in sheets.values() for t in sc.data_tables
-             if t.name in KNOWN_FEEDS and t.df is not None}
     missing = [s for _, _, f, v in SECTIONS for s in (f, v) if s not in sheets]
     if "Track Record" not in sheets:
         missing.append("Track Record")
@@ -319,7 +266,7 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     extra = [x for x in sheets if x not in SKIP_APPENDIX and sheets[x].tables
              and x not in {y for _, _, f, v in SECTIONS for y in (f, v)}]
     sections = [t for t, *_ in SECTIONS] + ["Track Record", GDP_TITLE, *extra]
-    args = (data, sheets, feeds, charts_sheet, extra)
+    args = (data, sheets, charts_sheet, extra)
     dry = PageWriter(None, title, subtitle, dry=True)
     _cover(dry, title, firm, dated, missing, sections, None)
     _body(dry, *args)
@@ -353,12 +300,13 @@ def _cover(pw: PageWriter, title: str, firm: str, dated: str, missing: list[str]
 
 
 def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
-          feeds: dict[str, pd.DataFrame], charts_sheet: SheetContent | None,
-          extra: list[str]) -> None:
+          charts_sheet: SheetContent | None, extra: list[str]) -> None:
+    panels = chart_panels(charts_sheet) if charts_sheet is not None else []
+    placed: set[int] = set()
+    intro_done = False
     for sec, cls, fsheet, vsheet in SECTIONS:
         pw.heading(sec, page_break=True)
-        codes = {_key(i.code) for i in data.by_class(cls)}
-        charts: list[Table] = []
+        codes = {i.code for i in data.by_class(cls)}
         found = False
         for sheet in (fsheet, vsheet):
             sc = sheets.get(sheet)
@@ -368,28 +316,20 @@ def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
             found = True
             for line in sc.intro:
                 pw.text(line, size=7.5, color=GREY)
-            for k, t in enumerate(sc.tables):
-                pw.table(t, sheet if k == 0 else None)
-            charts += sc.data_tables
-        if charts_sheet is not None:
-            charts += [t for t in charts_sheet.data_tables if t.name not in KNOWN_FEEDS
-                       and any(c and c in _key(f"{t.name} {t.title or ''}") for c in codes)]
-        drawn = 0
-        if cls == "Equity" and "ValScatter" in feeds and {"Code", "Valuation (%)", "1 Yr"} <= \
-                set(feeds["ValScatter"].columns):
-            pw.chart(_valuation_scatter(feeds["ValScatter"]), height=0.45, min_height=0.32)
-            drawn += 1
-        for inst in data.by_class(cls):
-            fn = _instrument_pair(feeds, inst)
-            if fn is not None:
-                pw.chart(fn, height=0.40)
-                drawn += 1
-        for t in charts:
-            fn = _chart_for(t)
-            if fn is not None:
-                pw.chart(fn)
-                drawn += 1
-        if not drawn:
+            _blocks(pw, sc, sheet)
+        mine = [k for k, p in enumerate(panels) if p.codes and p.codes <= codes]
+        if mine:
+            first = panels[mine[0]]
+            # the heading with what follows it: the intro (the first time) or the first panels
+            pw.room(0.15 if not intro_done else (0.36 if first.wide else PANEL_HEIGHT) + 0.06)
+            pw.heading("Charts", size=11)
+            if not intro_done:  # what the charts show, once (the Charts sheet's intro)
+                for line in charts_sheet.intro[1:]:
+                    pw.text(line, size=7, color=GREY)
+                intro_done = True
+            _draw_panels(pw, [panels[k] for k in mine], charts_sheet)
+            placed.update(mine)
+        else:
             fn = _price_panels(data, cls)
             if fn is not None:
                 pw.text("Model charts not available; price history (last 10 years) from the "
@@ -397,17 +337,16 @@ def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
                 pw.chart(fn, height=0.55)
             elif not found:
                 pw.text(f"No {cls} instruments in this workbook.", color=GREY)
+    rest = [p for k, p in enumerate(panels) if k not in placed]
+    if rest:  # charts of instruments of no section (or without a Code): still shown
+        pw.heading("Other charts", page_break=True)
+        _draw_panels(pw, rest, charts_sheet)
 
     pw.heading("Track Record", page_break=True)
     if "Track Record" in sheets:
         for line in sheets["Track Record"].intro:
             pw.text(line, size=7.5, color=GREY)
-        for t in sheets["Track Record"].tables:
-            pw.table(t)
-        for t in sheets["Track Record"].data_tables:
-            fn = _chart_for(t)
-            if fn is not None:
-                pw.chart(fn)
+        _blocks(pw, sheets["Track Record"])
     else:
         pw.text("Track Record: not available in this refresh.", color="#c0504d")
 
@@ -415,13 +354,11 @@ def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
     if "GDP Gap" in sheets and sheets["GDP Gap"].tables:
         for line in sheets["GDP Gap"].intro:
             pw.text(line, size=7.5, color=GREY)
-        for t in sheets["GDP Gap"].tables:
-            pw.table(t)
+        _blocks(pw, sheets["GDP Gap"])
     else:
         pw.text("GDP gap: not available (Macro sheet or Settings Trend Growth / Base Period "
                 "missing).", color="#c0504d")
 
     for s in extra:
         pw.heading(s, page_break=True)
-        for t in sheets[s].tables:
-            pw.table(t)
+        _blocks(pw, sheets[s])

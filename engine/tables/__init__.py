@@ -3,12 +3,12 @@
 import importlib
 
 from engine.tables.base import (ENGINE_SHEETS, RefreshContext, SheetContent, Table, builders,
-                                register)
+                                check_refs, register)
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 # Builder modules by area; a module not yet present is skipped (its sheets are not written).
-BUILDER_MODULES = ("data_status", "valuation", "forecasts", "performance", "gdp_gap",
-                   "history")
+BUILDER_MODULES = ("data_status", "valuation", "forecasts", "chart_sheet", "performance",
+                   "gdp_gap", "history")
 
 for _m in BUILDER_MODULES:
     try:
@@ -18,4 +18,4 @@ for _m in BUILDER_MODULES:
             raise
 
 __all__ = ["ENGINE_SHEETS", "Axis", "ChartSpec", "Ref", "RefreshContext", "Series",
-           "SheetContent", "Table", "builders", "register"]
+           "SheetContent", "Table", "builders", "check_refs", "register"]

@@ -14,6 +14,7 @@ Register a builder with :func:`register` (order = run order)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Callable, Union
@@ -100,6 +101,65 @@ class SheetContent:
     def __repr__(self) -> str:
         return (f"SheetContent({self.sheet!r}, {len(self.tables)} tables, "
                 f"{len(self.charts)} charts, {len(self.data_tables)} data tables)")
+
+
+def name_part(text: str) -> str:
+    """``text`` as a piece of an Excel table name: letters, digits and underscores only (every
+    other character becomes ``_``), e.g. ``"EUR/USD"`` -> ``"EUR_USD"``. Prefix it with a
+    letter (``ChartFc_``) so the name never starts with a digit or looks like a cell."""
+    return re.sub(r"[^0-9A-Za-z_]", "_", str(text)) or "_"
+
+
+def _has_cell(df: pd.DataFrame, column: str, row: int | None) -> str | None:
+    if column not in df.columns:
+        return f"no column {column!r} (columns: {', '.join(map(str, df.columns))})"
+    if row is not None and not 0 <= row < len(df):
+        return f"no row {row} (the table has {len(df)} rows)"
+    return None
+
+
+def check_refs(content: SheetContent) -> None:
+    """Check that every chart of ``content`` can be drawn from ``content`` alone.
+
+    Every :class:`~engine.tables.charts.Ref` of every chart (x, y and a series name given as a
+    ``Ref``) must name a table of the same sheet (a block or a chart feed in ``data_tables``),
+    a column of that table and, when ``row`` is given, one of its rows; table names must be
+    unique on the sheet (a ``Ref`` names its table); a series' x and y are both whole columns
+    of as many rows, or both one cell; the x values of a chart whose x axis has ``dates``
+    must be dates. Raises one ``ValueError`` listing every problem (sheet, chart
+    title, the reference), so a builder's mistake is caught before a renderer meets it."""
+    problems = []
+    names = [t.name for t in [*content.tables, *content.data_tables]]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"table name {n!r} is used {names.count(n)} times")
+    tables = {t.name: t for t in [*content.tables, *content.data_tables]}
+    for chart in content.charts:
+        where = f"chart {chart.title!r}"
+        for ref in chart.refs:
+            t = tables.get(ref.table)
+            why = (f"no table {ref.table!r}" if t is None else
+                   _has_cell(t.df, ref.column, ref.row))
+            if why:
+                problems.append(f"{where}: {ref} -> {why}")
+        for s in chart.series:
+            tx, ty = tables.get(s.x.table), tables.get(s.y.table)
+            if s.x.row is None and s.y.row is None and tx is not None and ty is not None \
+                    and len(tx.df) != len(ty.df):
+                problems.append(f"{where}: series {s.name!r}: {len(tx.df)} x values "
+                                f"({s.x.table}) but {len(ty.df)} y values ({s.y.table})")
+            if (s.x.row is None) != (s.y.row is None):
+                problems.append(f"{where}: series {s.name!r}: x and y must both be a column "
+                                "or both one cell")
+        if chart.x_axis.dates:
+            for s in chart.series:
+                t = tables.get(s.x.table)
+                if t is not None and s.x.column in t.df.columns and not \
+                        pd.api.types.is_datetime64_any_dtype(t.df[s.x.column]):
+                    problems.append(f"{where}: date axis, but {s.x.table}[{s.x.column!r}] "
+                                    f"holds {t.df[s.x.column].dtype}, not dates")
+    if problems:
+        raise ValueError(f"{content.sheet}: charts refer to cells the sheet does not have: "
+                         + "; ".join(problems))
 
 
 @dataclass

@@ -56,10 +56,12 @@ class Series:
 
 @dataclass(frozen=True)
 class Axis:
-    """One axis. ``number_format`` is an Excel format code for the tick labels (``0%``,
+    """One axis. ``title``: the axis title (``""``: none, e.g. under a date axis labelled by
+    year). ``number_format`` is an Excel format code for the tick labels (``0%``,
     ``yyyy``); ``minimum``/``maximum``/``major_unit`` fix the scale (``None``: automatic).
     ``dates``: the values are dates (Excel serial days), labelled by year and bounded by the
-    first and last date of the data unless ``minimum``/``maximum`` say otherwise."""
+    first and last date of the data (the series' x values) unless ``minimum``/``maximum``
+    say otherwise."""
 
     title: str
     number_format: str = "General"

@@ -1,5 +1,6 @@
 """Forecast tables (seed ``003_…`` Tables 2, 4, 6, 8), the ``Signals`` sheet, the forecast
-charts on ``Charts`` (Charts 1, 4, 5) and the forecast section of ``Track Record``.
+section of ``Track Record``, and the forecast panels of ``Charts`` (Charts 1, 4, 5: summary
+row, price chart, Model Signals chart), which :mod:`engine.tables.chart_sheet` lays out.
 
 Table conventions (DESIGN.md): ``Code`` first, the seed's columns with the seed's headers,
 ``Phase`` last (then ``Note`` only when some instrument failed). Forecasts are decimals shown as
@@ -28,14 +29,8 @@ estimates the refits that are new.
 
 from __future__ import annotations
 
-from functools import partial
 import numpy as np
 import pandas as pd
-from openpyxl.chart import Series
-from openpyxl.chart.data_source import StrRef
-from openpyxl.chart.label import DataLabelList
-from openpyxl.chart.series import SeriesLabel
-from openpyxl.utils import get_column_letter
 
 from engine.inputs.data import Instrument
 from engine.inputs.sampling import month_end_index
@@ -43,9 +38,9 @@ from engine.models.composite import forecast_history
 from engine.models.signals import (POSITION_WORDS, default_band, position, to_position,
                                    trade, update_date_of)
 from engine.models.track_record import METRICS, track_record, verdict
-from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, ChartSpec,
-                                RefreshContext, SheetContent, Table, register)
-from engine.workbook import charts as xlc
+from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, RefreshContext,
+                                SheetContent, Table, register)
+from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 SHEETS = {"Equity": "Stock Forecasts", "Bond": "Bond Forecasts", "FX": "FX Forecasts",
           "Commodity": "Commodity Forecasts"}
@@ -227,110 +222,132 @@ def _signals(ctx: RefreshContext) -> Table:
                         "month uses only data dated on or before it."])
 
 
-def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table, Table]:
-    """Chart feeds: prices (last CHART_MONTHS months), signals as steps (each date twice:
-    the previous position, then the new one), and the latest trade per instrument."""
-    px, sg = {}, {}
-    for code in codes:
-        h = ctx.cache["forecast_history"][code]
-        s = h.iloc[-CHART_MONTHS:]
-        idx = month_end_index(s.index)
-        px[code] = pd.Series(s["price"].to_numpy(), index=idx)
-        sg[code] = pd.Series(s["position"].to_numpy(), index=idx)
-    prices = pd.DataFrame(px).sort_index()
-    sig = pd.DataFrame(sg).sort_index()
-    prev = sig.shift(1)
-    steps = pd.concat([prev.assign(_k=0), sig.assign(_k=1)]).reset_index(names="Date")
+# --------------------------------------------------------------------------- charts
+# The Charts sheet itself is laid out by engine.tables.chart_sheet; the pieces are here.
+
+LATEST = "FcChartLatest"   # chart feed: the latest trade per instrument (one row each)
+
+
+def price_format(values) -> str:
+    """Tick format for a price axis: two decimals under 20 (FX rates, yields), else whole
+    numbers with thousands separators."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").abs().max()
+    return NUM2 if not np.isfinite(v) or v < 20 else "#,##0"
+
+
+def _chart_window(ctx: RefreshContext, code: str) -> pd.DataFrame:
+    """The months the forecast charts show: the last CHART_MONTHS months, from the first
+    with a position on (a month without one inside the window stays, as a gap in the Model
+    Signals), dated by month-end."""
+    h = ctx.cache["forecast_history"][code]
+    first = h["position"].first_valid_index()
+    s = (h.loc[first:] if first is not None else h.iloc[:0]).iloc[-CHART_MONTHS:]
+    out = pd.DataFrame({"price": s["price"].to_numpy(dtype=float),
+                        "position": s["position"].to_numpy(dtype=float)},
+                       index=month_end_index(s.index))
+    return out[~out.index.duplicated(keep="last")]
+
+
+def latest_trade(ctx: RefreshContext, code: str) -> dict:
+    """The point the Model Signals chart labels: this update's trade (Trade column of Tables
+    2, 4, 6, 8) at the last date; when this update has none, the latest position change in
+    the chart's window, labelled with its trade code; ``"no trade"`` when there is none."""
+    r = ctx.cache["forecast_current"][code]
+    w = _chart_window(ctx, code)
+    last = month_end_index(pd.DatetimeIndex([r["last_date"]]))[0]
+    if r["trade"]:
+        return {"Code": code, "Date": last, "Signal": r["position"], "Label": r["trade"]}
+    pos = w["position"].to_numpy()
+    moved = np.flatnonzero(pos[1:] != pos[:-1])
+    if len(moved):
+        k = int(moved[-1]) + 1
+        return {"Code": code, "Date": w.index[k], "Signal": int(pos[k]),
+                "Label": trade(int(pos[k - 1]), int(pos[k]))}
+    return {"Code": code, "Date": last, "Signal": r["position"], "Label": "no trade"}
+
+
+def latest_table(ctx: RefreshContext, codes: list[str]) -> Table:
+    """Chart feed ``FcChartLatest``: Code, Date, Signal (1/0/−1) and Label (the trade code)
+    of the point each Model Signals chart labels, one row per instrument in ``codes``."""
+    df = pd.DataFrame([latest_trade(ctx, c) for c in codes],
+                      columns=["Code", "Date", "Signal", "Label"])
+    df["Date"] = pd.to_datetime(df["Date"])
+    return Table(LATEST, df, formats={"Date": DATE, "Signal": INT})
+
+
+def chart_feeds(ctx: RefreshContext, code: str, key: str) -> tuple[Table, Table]:
+    """The instrument's chart feeds: ``FcPrices_<key>`` (Date, Price or Yield, one row per
+    month of the window) and ``FcSignals_<key>`` (Date, Signal as steps: every date after
+    the first twice, the previous position, then the new one)."""
+    inst = ctx.data.instruments[code]
+    w = _chart_window(ctx, code)
+    col = "Yield" if inst.is_yield else "Price"
+    prices = pd.DataFrame({"Date": w.index, col: w["price"].to_numpy()})
+    prev = w["position"].shift(1)
+    steps = pd.concat([pd.DataFrame({"Date": w.index, "Signal": prev.to_numpy(), "_k": 0}),
+                       pd.DataFrame({"Date": w.index, "Signal": w["position"].to_numpy(),
+                                     "_k": 1})])
     steps = steps.sort_values(["Date", "_k"], kind="stable").drop(columns="_k")
-    steps = steps.iloc[1:]  # the first date has no previous position
-    latest = []
-    for code in codes:
-        r = ctx.cache["forecast_current"][code]
-        label = r["trade"] if r["trade"] else "no trade"
-        latest.append({"Code": code, "Date": month_end_index(pd.DatetimeIndex([r["last_date"]]))[0],
-                       "Signal": r["position"], "Label": label})
-    prices_t = Table("FcChartPrices", prices.reset_index(names="Date"), formats={"Date": DATE})
-    steps_t = Table("FcChartSignals", steps.reset_index(drop=True), formats={"Date": DATE})
-    latest_t = Table("FcChartLatest", pd.DataFrame(latest), formats={"Date": DATE})
-    return prices_t, steps_t, latest_t
+    steps = steps.iloc[1:].reset_index(drop=True)  # the first date has no previous position
+    fmt = YIELD if inst.is_yield else price_format(w["price"])
+    return (Table(f"FcPrices_{key}", prices, formats={"Date": DATE, col: fmt}),
+            Table(f"FcSignals_{key}", steps, formats={"Date": DATE, "Signal": INT}))
 
 
-def price_chart(code: str, title: str, yield_quote: bool = False):
-    """ChartSpec factory: the instrument's price history (scatter with lines, date axis)."""
-    return partial(_price_chart, code, title, yield_quote)
+def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
+    """``ChartFc_<key>``: the instrument's row of Table 2, 4, 6 or 8 as the chart's heading
+    (Code, Name, the forecast, Previous Forecast, Position, Trade, Updated), real numbers
+    with the table's number formats."""
+    inst = ctx.data.instruments[code]
+    r = ctx.cache["forecast_current"][code]
+    fc_col = _HEAD[inst.asset_class][2]
+    df = pd.DataFrame([{"Code": code, "Name": inst.name, fc_col: r["forecast"],
+                        "Previous Forecast": r["previous"],
+                        "Position": POSITION_WORDS[r["position"]], "Trade": r["trade"],
+                        "Updated": pd.Timestamp(r["updated"])}])
+    fmt = YIELD if inst.is_yield else PCT
+    return Table(f"ChartFc_{key}", df, {fc_col: fmt, "Previous Forecast": fmt, "Updated": DATE},
+                 title=f"{inst.name} ({code}): composite forecast")
 
 
-def _price_chart(code, title, yield_quote, ref, header):
-    ch = xlc.date_chart(title, "Yield (%)" if yield_quote else "Price")
-    ch.series.append(xlc.line(ref("FcChartPrices", code), ref("FcChartPrices", "Date"),
-                                 code, "1F3864"))
-    ch.legend = None
-    return ch
+def price_chart(ctx: RefreshContext, code: str, prices: Table) -> ChartSpec:
+    """Charts 1, 4, 5 (top): the instrument's price (or yield) over the chart window."""
+    inst = ctx.data.instruments[code]
+    col = "Yield" if inst.is_yield else "Price"
+    unit = "Yield (%)" if inst.is_yield else "Rate" if inst.asset_class == "FX" else "Price"
+    return ChartSpec(
+        title=f"{inst.name} ({code})" + (": yield (%)" if inst.is_yield else ""),
+        series=(Series(code, Ref(prices.name, "Date"), Ref(prices.name, col), color="1F3864"),),
+        x_axis=Axis("", "yyyy", dates=True, gridlines=False),
+        y_axis=Axis(unit, prices.formats[col]), width=18.0, height=7.0)
 
 
-def signal_chart(code: str, row: int, title: str):
-    """ChartSpec factory: step chart of the model signals (−1/0/1) with the latest trade
-    labelled (a one-point series whose name is the trade)."""
-    return partial(_signal_chart, code, row, title)
+def signal_chart(ctx: RefreshContext, code: str, steps: Table, row: int) -> ChartSpec:
+    """Charts 1, 4, 5 (bottom): Model Signals as steps on a fixed −2…2 scale, the point of
+    the latest trade marked and labelled with the ``Label`` cell of row ``row`` of
+    ``FcChartLatest``."""
+    inst = ctx.data.instruments[code]
+    latest = Series(Ref(LATEST, "Label", row), Ref(LATEST, "Date", row),
+                    Ref(LATEST, "Signal", row), color="C00000", marker="circle",
+                    label="top")
+    return ChartSpec(
+        title=f"Model Signals {code}" + (" (the bond: 1 = Long, yield expected to fall)"
+                                         if inst.is_yield else ": 1 Long, 0 Neutral, −1 Short"),
+        series=(Series("Signal", Ref(steps.name, "Date"), Ref(steps.name, "Signal"),
+                       color="1F3864"), latest),
+        x_axis=Axis("", "yyyy", dates=True, gridlines=False),
+        y_axis=Axis("Position", INT, minimum=-2, maximum=2, major_unit=1),
+        width=18.0, height=5.0, title_size=9.0)
 
 
-def _signal_chart(code, row, title, ref, header):
-    ch = xlc.date_chart(title, "Position", 900)
-    ch.series.append(xlc.line(ref("FcChartSignals", code), ref("FcChartSignals", "Date"),
-                                 "Signal", "1F3864"))
-    lx, ly, ll = (ref("FcChartLatest", c) for c in ("Date", "Signal", "Label"))
-    t = Series(xlc.cell(ly, row), xlc.cell(lx, row), title_from_data=False)
-    cell = f"${get_column_letter(ll.min_col)}${ll.min_row + row}"
-    t.tx = SeriesLabel(strRef=StrRef(f"'{ll.worksheet.title}'!{cell}"))
-    t.marker.symbol = "circle"
-    t.marker.size = 7
-    t.dLbls = DataLabelList()
-    t.dLbls.showSerName = True
-    for flag in ("showVal", "showCatName", "showLegendKey", "showPercent"):
-        setattr(t.dLbls, flag, False)
-    t.dLbls.position = "t"
-    ch.series.append(t)
-    ch.legend = None
-    ch.y_axis.scaling.min = -2
-    ch.y_axis.scaling.max = 2
-    ch.y_axis.majorUnit = 1
-    return ch
-
-
-def _charts(ctx: RefreshContext) -> SheetContent | None:
-    codes = [c for c in ctx.data.instruments if c in ctx.cache.get("forecast_current", {})]
-    if not codes:
-        return None
-    prices_t, steps_t, latest_t = _chart_tables(ctx, codes)
-    summary = []
-    for code in codes:
-        inst, r = ctx.data.instruments[code], ctx.cache["forecast_current"][code]
-        summary.append({
-            "Code": code, "Name": inst.name,
-            "1 Mo Forecast": (f"{r['forecast']:+.2f} pp" if inst.is_yield
-                              else f"{r['forecast']:+.2%}"),
-            "Position": POSITION_WORDS[r["position"]], "Trade": r["trade"],
-            "Updated": r["updated"]})
-    charts = []
-    for i, code in enumerate(codes):
-        inst = ctx.data.instruments[code]
-        r = ctx.cache["forecast_current"][code]
-        fc = (f"{r['forecast']:+.2f} pp" if inst.is_yield else f"{r['forecast']:+.2%}")
-        sig_title = (f"Model Signals {code}" + (" (the bond)" if inst.is_yield else "") +
-                     f": forecast {fc}, {POSITION_WORDS[r['position']]}" +
-                     (f", {r['trade']}" if r["trade"] else ""))
-        charts.append(ChartSpec(make=price_chart(code, f"{inst.name} ({code})", inst.is_yield),
-                                height=7.0))
-        charts.append(ChartSpec(make=signal_chart(code, i, sig_title), height=5.0))
-    top = Table("ForecastChartSummary", pd.DataFrame(summary), formats={"Updated": DATE},
-                title="Composite forecasts (summary of Tables 2, 4, 6, 8)",
-                notes=["Forecasts: % change of the price (FX: the first currency); bonds: "
-                       "yield change in percentage points."])
-    return SheetContent("Charts", tables=[top], charts=charts,
-                        data_tables=[prices_t, steps_t, latest_t],
-                        intro=["Composite model: price history and model signals "
-                               f"(last {CHART_MONTHS // 12} years; 1 Long, 0 Neutral, −1 Short; "
-                               "latest trade labelled)"])
+def chart_panel(ctx: RefreshContext, code: str, key: str, row: int
+                ) -> tuple[list, list[Table]]:
+    """Charts 1, 4, 5 for one instrument: (blocks, feeds) = ([summary table, price chart,
+    Model Signals chart], [its price and signal feeds]); ``row`` is its row in
+    ``FcChartLatest``."""
+    prices, steps = chart_feeds(ctx, code, key)
+    return ([summary_table(ctx, code, key), price_chart(ctx, code, prices),
+             signal_chart(ctx, code, steps, row)], [prices, steps])
 
 
 def _track_record(ctx: RefreshContext) -> SheetContent | None:
@@ -382,7 +399,8 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
 
 @register("forecasts", order=30)
 def build(ctx: RefreshContext) -> list[SheetContent]:
-    """Tables 2, 4, 6, 8, ``Signals``, forecast charts and the forecast ``Track Record``."""
+    """Tables 2, 4, 6, 8, ``Signals`` and the forecast ``Track Record`` (the charts:
+    :mod:`engine.tables.chart_sheet`)."""
     out = []
     for ac, sheet in SHEETS.items():
         t = _forecast_table(ctx, ac)
@@ -390,9 +408,6 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             out.append(SheetContent(sheet, tables=[t]))
     if ctx.cache.get("forecast_history"):
         out.append(SheetContent("Signals", tables=[_signals(ctx)]))
-    ch = _charts(ctx)
-    if ch is not None:
-        out.append(ch)
     tr = _track_record(ctx)
     if tr is not None:
         out.append(tr)

@@ -4,8 +4,6 @@ figures (seed ``000_…``). Conventions: :mod:`engine.models.performance`,
 
 from __future__ import annotations
 
-from functools import partial
-
 import pandas as pd
 
 from engine.models import performance as perf_model
@@ -23,12 +21,12 @@ from engine.tables.base import (
     NUM,
     NUM2,
     PCT,
-    ChartSpec,
     RefreshContext,
     SheetContent,
     Table,
     register,
 )
+from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 __all__ = ["build", "risk_free_series", "setting", "valid_series_meta"]
 
@@ -100,21 +98,16 @@ def growth_table(returns: pd.DataFrame, meta: pd.DataFrame, asof,
                  title="Growth of $10,000")
 
 
-def growth_chart(columns: list[str]):
-    """ChartSpec factory: growth of $10,000, one line per column of ``PerfChartGrowth``."""
-    return partial(_growth_chart, columns)
-
-
-def _growth_chart(columns, ref, header):
-    from engine.workbook import charts as xlc
-
-    ch = xlc.date_chart("Growth of $10,000", "Value of $10,000")
-    x = ref("PerfChartGrowth", "Date")
-    for c in columns:
-        ch.series.append(xlc.line(ref("PerfChartGrowth", c), x, c))
-    ch.y_axis.number_format = "$#,##0"
-    ch.legend.position = "b"
-    return ch
+def growth_chart(growth: Table) -> ChartSpec:
+    """Growth of $10,000: one line per column of the ``PerfChartGrowth`` feed (strategies,
+    then their benchmarks), dollars on a ``$#,##0`` axis, legend below."""
+    cols = [c for c in growth.df.columns if c != "Date"]
+    return ChartSpec(
+        title="Growth of $10,000",
+        series=tuple(Series(c, Ref(growth.name, "Date"), Ref(growth.name, c)) for c in cols),
+        x_axis=Axis("", "yyyy", dates=True, gridlines=False),
+        y_axis=Axis("Value of $10,000", "$#,##0"),
+        legend="bottom", width=18.0, height=8.0)
 
 
 @register("performance", order=60, light=True)
@@ -163,8 +156,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         growth = growth_table(d.returns, meta, asof)
         if growth is not None:
             content.data_tables.append(growth)
-            cols = [c for c in growth.df.columns if c != "Date"]
-            content.charts.append(ChartSpec(make=growth_chart(cols), width=18.0, height=8.0))
+            content.add(growth_chart(growth))
     else:
         content.intro.append("No Returns/Series data: performance tables not built.")
     if d.income is not None and len(d.income):

@@ -1,5 +1,7 @@
-"""Valuation tables (seed ``003_…`` Tables 3, 5, 7, 9), the valuation charts on ``Charts``
-(Charts 2, 3, 6) and the valuation section of ``Track Record``.
+"""Valuation tables (seed ``003_…`` Tables 3, 5, 7, 9), the valuation section of ``Track
+Record``, and the valuation panels of ``Charts`` (Charts 2, 6: summary row, price with fair
+value, σ; Chart 3: the stock indices' scatter), which :mod:`engine.tables.chart_sheet` lays
+out.
 
 Each table: ``Code``, the seed's columns in the seed's order, then ``To Fair Value (%)``,
 ``Frequency (%)`` and ``Fair Value`` (bonds: ``Fair Yield``), then ``Note`` only when some
@@ -14,20 +16,17 @@ Bonds: ``Valuation (σ)`` is in yield terms (+ = yield above fair yield = the bo
 
 Results for other builders: ``ctx.cache["valuation"][code]`` = the
 :func:`~engine.models.valuation.valuation_history` DataFrame (walk-forward ``sigma`` …),
-``ctx.cache["valuation_forecasts"][code]`` = the walk-forward horizon forecasts.
+``ctx.cache["valuation_forecasts"][code]`` = the walk-forward horizon forecasts,
+``ctx.cache["valuation_rows"][code]`` = the instrument's row of its table (only when it has
+one).
 """
 
 from __future__ import annotations
 
-from functools import partial
 import math
 
 import numpy as np
 import pandas as pd
-from openpyxl.chart import ScatterChart, Series
-from openpyxl.chart.label import DataLabelList
-from openpyxl.chart.shapes import GraphicalProperties
-from openpyxl.drawing.line import LineProperties
 
 from engine.inputs.data import Instrument
 from engine.inputs.sampling import month_end_index
@@ -35,9 +34,9 @@ from engine.models.bonds import price_valuation
 from engine.models.horizons import (HORIZON_LABELS, HORIZONS, evaluate_horizons,
                                     forecasts_from_paths, horizon_paths)
 from engine.models.valuation import residual_stationarity, valuation_history
-from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, ChartSpec, RefreshContext,
+from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, RefreshContext,
                                 SheetContent, Table, register)
-from engine.workbook import charts as xlc
+from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 SHEETS = {"Equity": "Stock Valuation", "Bond": "Bond Valuation", "FX": "FX Valuation",
           "Commodity": "Commodity Valuation"}
@@ -164,6 +163,7 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
         if asset_class == "Bond" and not np.isfinite(row["Price Valuation (%)"]):
             row["Note"] = "no Maturity on Instruments: no price valuation"
         rows.append({**base, **row})
+        ctx.cache.setdefault("valuation_rows", {})[inst.code] = row
         note = _model_note(ctx, inst.code)
         if note:
             notes.append(note)
@@ -187,139 +187,124 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
 
 # --------------------------------------------------------------------------- charts
 
-def _chart_tables(ctx: RefreshContext, codes: list[str]) -> tuple[Table, Table]:
-    px, sg = {}, {}
-    for code in codes:
-        h = ctx.cache["valuation"][code]
-        ok = h["sigma"].notna()
-        s = h[ok].iloc[-CHART_MONTHS:]
-        idx = month_end_index(s.index)
-        px[code] = pd.Series(ctx.data.prices[code].reindex(s.index).to_numpy(), index=idx)
-        px[f"{code} FV"] = pd.Series(s["fair_value"].to_numpy(), index=idx)
-        sg[code] = pd.Series(s["sigma"].to_numpy(), index=idx)
-    prices = pd.DataFrame(px).sort_index()
-    sig = pd.DataFrame(sg).sort_index()
-    sig[f"+{BAND}σ"] = BAND
-    sig[f"−{BAND}σ"] = -BAND
-    return (Table("ValChartPrices", prices.reset_index(names="Date"), formats={"Date": DATE}),
-            Table("ValChartSigma", sig.reset_index(names="Date"), formats={"Date": DATE}))
+def chart_codes(ctx: RefreshContext) -> list[str]:
+    """Instruments with a valuation row this refresh (in Instruments order): those the
+    valuation charts show."""
+    rows = ctx.cache.get("valuation_rows", {})
+    return [c for c in ctx.data.instruments if c in rows]
 
 
-def _line(ref, table: str, column: str, name: str, color: str | None = None,
-          dash: str | None = None, width: int = 15875) -> Series:
-    return xlc.line(ref(table, column), ref(table, "Date"), name, color, dash, width)
+def chart_feed(ctx: RefreshContext, code: str, key: str) -> Table:
+    """Chart feed ``ValChart_<key>``: Date (month-end), Price and Fair Value (bonds: Yield and
+    Fair Yield) and Valuation (σ), the last CHART_MONTHS months with a σ."""
+    inst = ctx.data.instruments[code]
+    h = ctx.cache["valuation"][code]
+    s = h[h["sigma"].notna()].iloc[-CHART_MONTHS:]
+    px, fv = ("Yield", "Fair Yield") if inst.is_yield else ("Price", "Fair Value")
+    df = pd.DataFrame({"Date": month_end_index(s.index),
+                       px: ctx.data.prices[code].reindex(s.index).to_numpy(dtype=float),
+                       fv: s["fair_value"].to_numpy(dtype=float),
+                       "Valuation (σ)": s["sigma"].to_numpy(dtype=float)})
+    df = df[~df["Date"].duplicated(keep="last")].reset_index(drop=True)
+    fmt = (YIELD if inst.is_yield else FX_NUM if inst.asset_class == "FX" else NUM)
+    return Table(f"ValChart_{key}", df, formats={"Date": DATE, px: fmt, fv: fmt,
+                                                 "Valuation (σ)": NUM2})
 
 
-def price_chart(code: str, title: str, y_title: str):
-    """ChartSpec factory (Charts 2, 6, top): the price (or yield) and its walk-forward fair
-    value."""
-    return partial(_price_chart, code, title, y_title)
+def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
+    """``ChartVal_<key>``: the instrument's valuation as the chart's heading (Charts 2, 6):
+    Code, Name, Valuation (σ), Valuation (%) (bonds: Price Valuation (%)), and the 1 Yr and
+    3 Yr valuation-based forecasts (annualized returns; bonds: yield changes in points)."""
+    inst = ctx.data.instruments[code]
+    row = ctx.cache["valuation_rows"][code]
+    pct = "Price Valuation (%)" if inst.asset_class == "Bond" else "Valuation (%)"
+    df = pd.DataFrame([{"Code": code, "Name": inst.name, "Valuation (σ)": row["Valuation (σ)"],
+                        pct: row.get(pct, np.nan), "1 Yr": row["1 Yr"], "3 Yr": row["3 Yr"]}])
+    hz = YIELD if inst.asset_class == "Bond" else PCT
+    return Table(f"ChartVal_{key}", df, {"Valuation (σ)": NUM2, pct: PCT, "1 Yr": hz,
+                                         "3 Yr": hz},
+                 title=f"{inst.name} ({code}): valuation")
 
 
-def _price_chart(code, title, y_title, ref, header):
-    ch = xlc.date_chart(title, y_title)
-    ch.series.append(_line(ref, "ValChartPrices", code, code, "1F3864"))
-    ch.series.append(_line(ref, "ValChartPrices", f"{code} FV", "Fair value", "7F7F7F",
-                           "dash"))
-    ch.legend.position = "b"
-    return ch
+def _value_format(inst: Instrument, values) -> str:
+    if inst.is_yield:
+        return YIELD
+    v = pd.to_numeric(pd.Series(values), errors="coerce").abs().max()
+    return NUM2 if not np.isfinite(v) or v < 20 else "#,##0"
 
 
-def sigma_chart(code: str, lo: float, hi: float):
-    """ChartSpec factory (Charts 2, 6, bottom): valuation σ with ±1.75σ bands."""
-    return partial(_sigma_chart, code, lo, hi)
+def price_chart(ctx: RefreshContext, code: str, feed: Table) -> ChartSpec:
+    """Charts 2, 6 (top): the price (or yield) and its walk-forward fair value (fair yield)."""
+    inst = ctx.data.instruments[code]
+    px, fv = ("Yield", "Fair Yield") if inst.is_yield else ("Price", "Fair Value")
+    unit = "Yield (%)" if inst.is_yield else "Rate" if inst.asset_class == "FX" else "Price"
+    t = feed.name
+    return ChartSpec(
+        title=f"{code}: " + ("yield and walk-forward fair yield" if inst.is_yield else
+                             "price and walk-forward fair value"),
+        series=(Series(px, Ref(t, "Date"), Ref(t, px), color="1F3864"),
+                Series(fv, Ref(t, "Date"), Ref(t, fv), color="7F7F7F", dash="dash")),
+        x_axis=Axis("", "yyyy", dates=True, gridlines=False),
+        y_axis=Axis(unit, _value_format(inst, feed.df[[px, fv]].to_numpy().ravel())),
+        legend="bottom", width=18.0, height=7.0)
 
 
-def _sigma_chart(code, lo, hi, ref, header):
-    ch = xlc.date_chart(f"{code} valuation (σ), bands at ±{BAND}σ", "σ", 900)
-    ch.series.append(_line(ref, "ValChartSigma", code, "Valuation (σ)", "C00000"))
-    ch.series.append(_line(ref, "ValChartSigma", f"+{BAND}σ", f"+{BAND}σ", "808080",
-                           "sysDash", 9525))
-    ch.series.append(_line(ref, "ValChartSigma", f"−{BAND}σ", f"−{BAND}σ", "808080",
-                           "sysDash", 9525))
-    ch.y_axis.scaling.min = lo
-    ch.y_axis.scaling.max = hi
-    ch.y_axis.majorUnit = 1
-    ch.legend = None
-    return ch
+def sigma_chart(ctx: RefreshContext, code: str, feed: Table) -> ChartSpec:
+    """Charts 2, 6 (bottom): valuation in standard deviations on the seed's fixed −3…+3 scale
+    (a σ beyond ±3 runs off it), dashed bands at ±BAND σ."""
+    inst = ctx.data.instruments[code]
+    t = feed.name
+    return ChartSpec(
+        title=f"{code} valuation (σ" + (", + = yield above fair" if inst.is_yield else "")
+              + f"), bands at ±{BAND}σ",
+        series=(Series("Valuation (σ)", Ref(t, "Date"), Ref(t, "Valuation (σ)"),
+                       color="C00000"),),
+        x_axis=Axis("", "yyyy", dates=True, gridlines=False),
+        y_axis=Axis("σ", INT,
+                    minimum=-3, maximum=3, major_unit=1),
+        bands=(-BAND, BAND), width=18.0, height=5.5, title_size=9.0)
 
 
-def scatter_chart(codes: list[str]):
-    """ChartSpec factory (Chart 3): valuation % against the 1-year valuation forecast across
-    stock indices, one labelled point per index."""
-    return partial(_scatter_chart, codes)
+def chart_panel(ctx: RefreshContext, code: str, key: str) -> tuple[list, list[Table]]:
+    """Charts 2, 6 for one instrument: (blocks, feeds) = ([summary table, price and fair value
+    chart, σ chart], [its feed])."""
+    feed = chart_feed(ctx, code, key)
+    return ([summary_table(ctx, code, key), price_chart(ctx, code, feed),
+             sigma_chart(ctx, code, feed)], [feed])
 
 
-def _scatter_chart(codes, ref, header):
-    ch = ScatterChart()
-    ch.title = xlc.title("Stock indices: valuation vs 1-year valuation-based forecast")
-    ch.style = 2
-    xs, ys = ref("ValScatter", "Valuation (%)"), ref("ValScatter", "1 Yr")
-    for i, code in enumerate(codes):
-        x = xlc.cell(xs, i)
-        y = xlc.cell(ys, i)
-        s = Series(y, x, title=code)
-        s.marker.symbol = "circle"
-        s.marker.size = 8
-        s.marker.graphicalProperties = GraphicalProperties(solidFill="1F3864")
-        s.graphicalProperties = GraphicalProperties(ln=LineProperties(noFill=True))
-        s.dLbls = DataLabelList()
-        s.dLbls.showSerName = True
-        s.dLbls.showVal = False
-        s.dLbls.position = "r"
-        ch.series.append(s)
-    xlc.style_axes(ch, "Valuation (%) = P/FV − 1", "1-year forecast")
-    ch.x_axis.number_format = "0%"
-    ch.y_axis.number_format = "0%"
-    ch.x_axis.majorGridlines = None
-    ch.legend = None
-    return ch
+SCATTER = "ValScatter"
 
 
-def _charts(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
-    if not done:
-        return None
-    prices_t, sigma_t = _chart_tables(ctx, done)
-    charts = []
-    stocks = [c for c in done if ctx.data.instruments[c].asset_class == "Equity"]
-    data_tables = [prices_t, sigma_t]
-    if stocks:
-        sc = []
-        for c in stocks:
-            h = ctx.cache["valuation"][c]
-            fc = ctx.cache["valuation_forecasts"][c]
-            sc.append({"Code": c, "Valuation (%)": h["valuation_pct"].iloc[-1],
-                       "Valuation (σ)": h["sigma"].iloc[-1], "1 Yr": fc["1 Yr"].iloc[-1]})
-        data_tables.append(Table("ValScatter", pd.DataFrame(sc),
-                                 formats={"Valuation (%)": PCT, "1 Yr": PCT,
-                                          "Valuation (σ)": NUM2}))
-        charts.append(ChartSpec(make=scatter_chart(stocks), width=18.0, height=9.0))
-    for code in done:
-        inst = ctx.data.instruments[code]
-        h = ctx.cache["valuation"][code]
-        last = h.iloc[-1]
-        s = ctx.cache["valuation"][code]["sigma"].dropna().iloc[-CHART_MONTHS:]
-        lo = min(-3.0, math.floor(s.min())) if len(s) else -3.0
-        hi = max(3.0, math.ceil(s.max())) if len(s) else 3.0
-        if inst.is_yield:
-            title = (f"{inst.name}: yield {ctx.data.prices[code].iloc[-1]:.2f}%, fair "
-                     f"{last['fair_value']:.2f}%, {last['sigma']:+.2f}σ")
-        else:
-            fc = ctx.cache["valuation_forecasts"][code].iloc[-1]
-            yr1, yr3 = (f"{fc[c]:+.1%}" if math.isfinite(fc[c]) else "n/a"
-                        for c in ("1 Yr", "3 Yr"))  # n/a: history too short for a forecast
-            title = (f"{inst.name}: {last['sigma']:+.2f}σ, {last['valuation_pct']:+.0%} vs "
-                     f"fair value; 1 Yr {yr1}, 3 Yr {yr3} a yr")
-        y_title = "Yield (%)" if inst.is_yield else ("Rate" if inst.asset_class == "FX"
-                                                    else "Price")
-        charts.append(ChartSpec(make=price_chart(code, title, y_title), width=18.0, height=7.5))
-        charts.append(ChartSpec(make=sigma_chart(code, lo, hi), width=18.0, height=6.0))
-    intro = ["Charts — valuation and forecasts by instrument",
-             "Valuation charts: stock indices' valuation vs their 1-year valuation forecast; "
-             "then per instrument the price with its walk-forward fair value above valuation in "
-             f"standard deviations (last {CHART_MONTHS // 12} years; dashed lines at ±{BAND}σ, "
-             "where major reversals often begin)."]
-    return SheetContent("Charts", charts=charts, data_tables=data_tables, intro=intro)
+def scatter_panel(ctx: RefreshContext, codes: list[str]) -> list:
+    """Chart 3: the table ``ValScatter`` (Code, Stock Index, Valuation (σ), Valuation (%),
+    1 Yr) of the stock indices in ``codes``, then the scatter of Valuation (%) (x) against
+    the 1-year valuation-based forecast (y), one point per index labelled with its code
+    (indices without a 1-year forecast are in the table, not on the chart)."""
+    rows = []
+    for c in codes:
+        r = ctx.cache["valuation_rows"][c]
+        rows.append({"Code": c, "Stock Index": ctx.data.instruments[c].name,
+                     "Valuation (σ)": r["Valuation (σ)"], "Valuation (%)": r["Valuation (%)"],
+                     "1 Yr": r["1 Yr"]})
+    df = pd.DataFrame(rows, columns=["Code", "Stock Index", "Valuation (σ)", "Valuation (%)",
+                                     "1 Yr"])
+    table = Table(SCATTER, df, {"Valuation (σ)": NUM2, "Valuation (%)": PCT, "1 Yr": PCT},
+                  title="Stock indices: valuation vs 1-year valuation-based forecast")
+    series = tuple(
+        Series(Ref(SCATTER, "Code", i), Ref(SCATTER, "Valuation (%)", i), Ref(SCATTER, "1 Yr", i),
+               color="1F3864", marker="circle", marker_size=8, label="right")
+        for i in range(len(df))
+        if np.isfinite(df["Valuation (%)"].iloc[i]) and np.isfinite(df["1 Yr"].iloc[i]))
+    if not series:
+        return [table]
+    chart = ChartSpec(
+        title="Stock indices: valuation vs 1-year valuation-based forecast",
+        series=series, kind="scatter",
+        x_axis=Axis("Valuation (%) = P/FV − 1", "0%"),
+        y_axis=Axis("1-year forecast (annualized)", "0%"),
+        width=18.0, height=9.0)
+    return [table, chart]
 
 
 # --------------------------------------------------------------------------- track record
@@ -385,11 +370,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         t = _table(ctx, ac)
         if t is not None:
             out.append(SheetContent(sheet, tables=[t]))
-    done = [c for c in ctx.data.instruments
-            if c in ctx.cache.get("valuation", {}) and c not in ctx.failures
-            and len(ctx.cache["valuation"][c])
-            and np.isfinite(ctx.cache["valuation"][c]["sigma"].iloc[-1])]
-    for part in (_charts(ctx, done), _track_record(ctx, done)):
-        if part is not None:
-            out.append(part)
+    tr = _track_record(ctx, chart_codes(ctx))
+    if tr is not None:
+        out.append(tr)
     return out
