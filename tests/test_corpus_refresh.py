@@ -67,7 +67,12 @@ def _tokens(xml: bytes) -> list[bytes]:
     out = []
     for t in _TOKEN.findall(xml):
         if t.startswith(b"<"):
-            out.append(_COUNT.sub(b"", t))
+            t = _COUNT.sub(b"", t)
+            if t.endswith(b"/>") and not t.startswith(b"<?"):  # <a/> is <a></a>
+                name = re.match(rb"<([^\s/>]+)", t).group(1)
+                out += [t[:-2].rstrip() + b">", b"</" + name + b">"]
+            else:
+                out.append(t)
         elif t.strip():
             out.append(b"#" if t.strip().isdigit() else t)  # a count in app.xml grows
     return out

@@ -458,8 +458,8 @@ def write(pkg: Package, splice: Splice, out: BinaryIO) -> None:
     w = ZipWriter(out)
     done = set()
     for name in pkg.names:
-        if name in splice.written:
-            w.add(name, splice.written[name])
+        if name in splice.written:  # under its own entry name, however the producer spelt it
+            w.add(pkg.info(name).filename, splice.written[name])
             done.add(name)
         elif name not in splice.removed:
             w.copy(pkg, name)
