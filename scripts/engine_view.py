@@ -1,26 +1,35 @@
-"""Copy a refreshed workbook keeping only the engine sheets, set to print landscape and one
-page wide, so LibreOffice renders what a user looks at (not thousands of input rows).
+"""Copy a refreshed workbook with every sheet but the engine's hidden, so that LibreOffice
+renders what a user looks at (not thousands of input rows). Only the workbook part's sheet
+states and active tab change; the engine sheets print as the engine set them up (landscape,
+one page wide, the Charts sheet without its chart feeds).
 
     python scripts/engine_view.py IN.xlsx OUT.xlsx
 """
+import re
 import sys
-
-from openpyxl import load_workbook
+import zipfile
 
 from engine.tables.base import ENGINE_SHEETS
+from engine.xlsx.package import Package
 
 src, dst = sys.argv[1], sys.argv[2]
-wb = load_workbook(src)
-for ws in list(wb.worksheets):
-    if ws.title not in ENGINE_SHEETS:
-        wb.remove(ws)
-for ws in wb.worksheets:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if ws._charts:  # print the charts, not the chart-feed columns to their right
-        last = max(ch.anchor._from.row for ch in ws._charts) + 20
-        ws.print_area = f"A1:R{last}"
-wb.save(dst)
-print(dst, wb.sheetnames)
+with Package(src) as pkg:
+    wb_part = pkg.workbook_part
+    text = pkg.read(wb_part).decode("utf-8")
+names = re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', text)
+first = next(i for i, n in enumerate(names) if n in ENGINE_SHEETS)
+
+
+def state(m: re.Match) -> str:
+    tag = re.sub(r'\sstate="[^"]*"', "", m.group(0))
+    name = re.search(r'\bname="([^"]*)"', tag).group(1)
+    return tag if name in ENGINE_SHEETS else tag.replace(" name=", ' state="hidden" name=', 1)
+
+
+text = re.sub(r'<(?:\w+:)?sheet\b[^>]*/>', state, text)
+text = re.sub(r'\b(activeTab|firstSheet)="\d+"', rf'\1="{first}"', text)
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info in zin.infolist():
+        data = text.encode("utf-8") if info.filename == wb_part else zin.read(info)
+        zout.writestr(info, data)
+print(dst, [n for n in names if n in ENGINE_SHEETS])

@@ -5,8 +5,8 @@ Every chart is a ``c:scatterChart`` (two value axes), the one chart type whose x
 may be dates at their true spacing: ``scatterStyle`` is ``lineMarker`` and each series
 says itself whether it draws a line and markers. Series point at the engine sheet's cells
 (``'Charts'!$C$5:$C$124``) and carry a cache of the values, so the chart shows before Excel
-recalculates and in readers that never do. Bands are two-point series of literal values
-spanning the x range. Element order follows ECMA-376 Part 1, §21.2 (``CT_ChartSpace``,
+recalculates and in readers that never do. Bands are two-point series drawn from the
+cells the layout adds for them (literal values in a series are not read by LibreOffice). Element order follows ECMA-376 Part 1, §21.2 (``CT_ChartSpace``,
 ``CT_ScatterSer``, ``CT_ValAx``…); the tests validate the parts against its schemas.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
@@ -21,7 +22,8 @@ from engine.workbook.layout import PlacedChart, SheetLayout, col_letter
 from engine.xlsx.namespaces import Flavour
 from engine.xlsx.numfmt import excel_serial
 
-__all__ = ["chart_part", "chart_anchor", "sheet_ref", "PALETTE", "EMU_PER_CM"]
+__all__ = ["chart_part", "chart_anchor", "sheet_ref", "sheet_ref_area", "PALETTE",
+           "EMU_PER_CM"]
 
 PALETTE = ["1F3864", "C0504D", "9BBB59", "F79646", "4BACC6", "8064A2", "7F7F7F"]
 BAND_COLOR = "808080"
@@ -36,6 +38,14 @@ def sheet_ref(sheet: str, col: int, r1: int, r2: int | None = None) -> str:
     name = "'" + sheet.replace("'", "''") + "'"
     first = f"${col_letter(col)}${r1}"
     return f"{name}!{first}" if r2 is None or r2 == r1 else f"{name}!{first}:${col_letter(col)}${r2}"
+
+
+def sheet_ref_area(sheet: str, area: str) -> str:
+    """``'Sheet'!$A$1:$R$90`` for the range ``A1:R90`` of ``sheet``."""
+    first, _, last = area.partition(":")
+    cell = lambda a: re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", a)  # noqa: E731
+    name = "'" + sheet.replace("'", "''") + "'"
+    return f"{name}!{cell(first)}:{cell(last or first)}"
 
 
 def _number(v, date1904: bool) -> float | None:
@@ -84,8 +94,9 @@ def _num_data(tag: str, formula: str | None, values: list[float | None], fmt: st
 
 
 class _Writer:
-    def __init__(self, spec: ChartSpec, lay: SheetLayout, date1904: bool):
-        self.spec, self.lay, self.date1904 = spec, lay, date1904
+    def __init__(self, chart: PlacedChart, lay: SheetLayout, date1904: bool):
+        self.spec, self.lay, self.date1904 = chart.spec, lay, date1904
+        self.bands = chart.bands
 
     def ref(self, r: Ref) -> tuple[str, list]:
         col, r1, r2 = self.lay.cells_of(r)
@@ -134,13 +145,14 @@ class _Writer:
                 f'{_num_data("xVal", fx, xs, xfmt)}{_num_data("yVal", fy, ys, "General")}'
                 f'<c:smooth val="0"/></c:ser>')
 
-    def band(self, i: int, level: float, xr: tuple[float, float]) -> str:
-        name = f"{level:+g}"
-        return (f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:v>{escape(name)}</c:v>'
+    def band(self, i: int, x: Ref, y: Ref, level: float) -> str:
+        fx, xs = self.numbers(x)
+        fy, ys = self.numbers(y)
+        return (f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:v>{level:+g}</c:v>'
                 f'</c:tx><c:spPr>{_line(BAND_COLOR, 0.75, "sysDash")}</c:spPr>'
                 f'<c:marker><c:symbol val="none"/></c:marker>'
-                f'{_num_data("xVal", None, list(xr), "General")}'
-                f'{_num_data("yVal", None, [level, level], "General")}<c:smooth val="0"/></c:ser>')
+                f'{_num_data("xVal", fx, xs, "General")}{_num_data("yVal", fy, ys, "General")}'
+                f'<c:smooth val="0"/></c:ser>')
 
     def axis(self, ax: Axis, axis_id: int, cross: int, pos: str,
              bounds: tuple[float, float] | None) -> str:
@@ -175,10 +187,8 @@ class _Writer:
         xr = self.x_range()
         series = [self.series(i, s) for i, s in enumerate(spec.series)]
         n = len(series)
-        if spec.bands and xr is not None:
-            lo = spec.x_axis.minimum if spec.x_axis.minimum is not None else xr[0]
-            hi = spec.x_axis.maximum if spec.x_axis.maximum is not None else xr[1]
-            series += [self.band(n + k, b, (lo, hi)) for k, b in enumerate(spec.bands)]
+        series += [self.band(n + k, x, y, level)
+                   for k, (x, y, level) in enumerate(self.bands)]
         legend = ""
         if spec.legend:
             hidden = "".join(f'<c:legendEntry><c:idx val="{k}"/><c:delete val="1"/>'
@@ -202,9 +212,10 @@ class _Writer:
                 f'</c:chartSpace>').encode("utf-8")
 
 
-def chart_part(spec: ChartSpec, lay: SheetLayout, flavour: Flavour, date1904: bool) -> bytes:
-    """The chart part of ``spec`` laid out on ``lay`` (its references resolve there)."""
-    return _Writer(spec, lay, date1904).xml(flavour)
+def chart_part(chart: PlacedChart, lay: SheetLayout, flavour: Flavour, date1904: bool
+               ) -> bytes:
+    """The chart part of ``chart`` laid out on ``lay`` (its references resolve there)."""
+    return _Writer(chart, lay, date1904).xml(flavour)
 
 
 def chart_anchor(chart: PlacedChart, rid: str, shape_id: int, flavour: Flavour,

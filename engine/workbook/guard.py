@@ -20,7 +20,7 @@ import hashlib
 from pathlib import Path
 from xml.etree.ElementTree import Element, XMLParser
 
-from engine.workbook.shared_parts import ENGINE_PROPERTY
+from engine.workbook.shared_parts import ENGINE_PROPERTY, PRINT_AREA
 from engine.workbook.splice import Splice
 from engine.xlsx.namespaces import local
 from engine.xlsx.package import Package, PackageError
@@ -163,9 +163,9 @@ def _same(a: Element, b: Element) -> bool:
     """Same element kind and identity (the attributes that name it)."""
     if local(a.tag) != local(b.tag):
         return False
-    for key in ("Id", "PartName", "Extension", "name", "r", "numFmtId"):
-        if a.get(key) is not None or b.get(key) is not None:
-            return a.get(key) == b.get(key)
+    keys = ("Id", "PartName", "Extension", "name", "localSheetId", "r", "numFmtId")
+    if any(a.get(k) is not None or b.get(k) is not None for k in keys):
+        return all(a.get(k) == b.get(k) for k in keys)
     if len(a) == 0 and len(b) == 0:  # a leaf is what it says (a sheet title, a count)
         return (a.text or "").strip() == (b.text or "").strip()
     return True
@@ -178,9 +178,19 @@ def _shared(kind: str, name: str, before: bytes, after: bytes, splice: Splice) -
         return [f"{name}: not well-formed after the refresh ({exc})"]
     new_parts = {n.casefold() for n in splice.written}
     gone = {n.casefold() for n in splice.removed}
-    if kind == "workbook":
-        return _grew(b, a, name, lambda p, c: local(p.tag) == "sheets" and local(c.tag) ==
-                     "sheet" and c.get("name") in splice.engine_sheets)
+    if kind == "workbook":  # new engine sheets; the print areas of engine sheets
+        order = [s.get("name") for s in a.iter() if local(s.tag) == "sheet"]
+        engine_ids = {str(i) for i, n in enumerate(order) if n in splice.engine_sheets}
+
+        def engine_name(c):
+            return local(c.tag) == "definedName" and c.get("name") == PRINT_AREA and \
+                c.get("localSheetId") in engine_ids
+
+        def added(p, c):
+            return (local(p.tag) == "sheets" and local(c.tag) == "sheet" and
+                    c.get("name") in splice.engine_sheets) or engine_name(c) or (
+                local(c.tag) == "definedNames" and all(engine_name(d) for d in c))
+        return _grew(b, a, name, added, engine_name, free=engine_name)
     if kind in ("workbook-rels", "root-rels"):
         return _grew(b, a, name, lambda p, c: local(c.tag) == "Relationship")
     if kind == "content-types":

@@ -71,13 +71,17 @@ class PlacedTable:
 
 @dataclass
 class PlacedChart:
-    """A chart whose top-left corner is cell (``row``, ``col``), ``rows`` x ``cols`` cells."""
+    """A chart whose top-left corner is cell (``row``, ``col``), ``rows`` x ``cols`` cells.
+    ``bands``: for each of the spec's bands, (x cells, y cells, level) in a two-row table
+    the layout adds beside the chart feeds (first and last x; the level twice), so that
+    every reader draws them from cells."""
 
     spec: ChartSpec
     row: int
     col: int
     rows: int
     cols: int
+    bands: list[tuple[Ref, Ref, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +95,7 @@ class SheetLayout:
     widths: dict[int, float] = field(default_factory=dict)       # column -> characters
     heights: dict[int, float] = field(default_factory=dict)      # row -> points
     freeze_row: int | None = None                                # first row below the pane
+    print_area: str | None = None   # what printing shows: the blocks, not the chart feeds
     areas: list[str] = field(default_factory=list)
     by_name: dict[str, PlacedTable] = field(default_factory=dict)  # content's table name
 
@@ -178,17 +183,41 @@ def lay_out(content: SheetContent) -> SheetLayout:
         row += band_rows + 1
         k += len(band)
     dcol = max(width, chart_cols) + 2
+    if content.data_tables:
+        lay.print_area = a1(1, 1, max(row - 1, 1), dcol - 2)
     for t in content.data_tables:
         placed, _ = _place_table(lay, t, 1, dcol, styled=False)
         dcol += len(placed.columns) + 1
     for ch in lay.charts:
         for ref in ch.spec.refs:
             lay.cells_of(ref)  # every reference resolves, or the refresh stops here
+    for k, ch in enumerate(c for c in lay.charts if c.spec.bands):
+        t = _band_table(lay, ch, f"Bands{k + 1}")
+        if t is not None:
+            placed, _ = _place_table(lay, t, 1, dcol, styled=False)
+            dcol += len(placed.columns) + 1
+            ch.bands = [(Ref(t.name, "X"), Ref(t.name, c), b)
+                        for c, b in zip(t.df.columns[1:], ch.spec.bands)]
     tables = content.tables
     if len(tables) == 1 and not content.charts:
         lay.freeze_row = lay.by_name[tables[0].name].row + 1
     _widths(lay)
     return lay
+
+
+def _band_table(lay: SheetLayout, ch: PlacedChart, name: str) -> Table | None:
+    """Two rows spanning the chart's x range (the axis bounds, else the data's first and
+    last x) with each band's level: the cells the band lines are drawn from."""
+    xs = [v for s in ch.spec.series for v in lay.values_of(s.x)
+          if isinstance(v, (int, float, dt.datetime, dt.date)) and not isinstance(v, bool)]
+    ax = ch.spec.x_axis
+    if not xs and (ax.minimum is None or ax.maximum is None):
+        return None
+    lo = min(xs) if ax.minimum is None else ax.minimum
+    hi = max(xs) if ax.maximum is None else ax.maximum
+    levels = {f"Band {b:+g}": [b, b] for b in ch.spec.bands}
+    df = pd.DataFrame({"X": [lo, hi], **levels})
+    return Table(name, df, {"X": DATE} if isinstance(lo, (dt.datetime, dt.date)) else {})
 
 
 def _place_table(lay: SheetLayout, t: Table, row: int, col: int, styled: bool

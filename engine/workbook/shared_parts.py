@@ -15,7 +15,7 @@ from xml.etree.ElementTree import XMLParser
 from engine.xlsx.namespaces import CT_NS, PKG_REL, Flavour, local
 from engine.xlsx.xmltext import escape_attr, escape_text
 
-__all__ = ["insert_before_close", "add_sheets", "edit_rels", "new_rels", "edit_content_types",
+__all__ = ["insert_before_close", "add_sheets", "set_print_areas", "PRINT_AREA", "edit_rels", "new_rels", "edit_content_types",
            "custom_properties", "app_titles", "calc_chain_without", "ENGINE_PROPERTY"]
 
 ENGINE_PROPERTY = re.compile(r"^gamma_desk_areas_\d+$")
@@ -81,6 +81,40 @@ def add_sheets(workbook_xml: bytes, sheets: list[tuple[str, int, str]], flavour:
     items = "".join(f'<sheet name="{escape_attr(n)}" sheetId="{i}"{decl} {r}:id="{rid}"/>'
                     for n, i, rid in sheets)
     return insert_before_close(workbook_xml, "sheets", items)[0]
+
+
+PRINT_AREA = "_xlnm.Print_Area"
+
+
+def set_print_areas(workbook_xml: bytes, areas: dict[int, str]) -> bytes:
+    """The workbook part with the print areas of the sheets in ``areas`` (position in
+    ``<sheets>``, 0-based -> a reference such as ``'Charts'!$A$1:$R$90``) set: an existing
+    print area of those sheets is replaced, others are left as they are. ``<definedNames>``
+    is created after ``<sheets>`` (and ``<functionGroups>``, ``<externalReferences>``) when
+    the part has none."""
+    if not areas:
+        return workbook_xml
+    text = workbook_xml.decode("utf-8")
+    root = re.search(r"<([A-Za-z_][\w.-]*:)?workbook\b", text)
+    p = (root.group(1) or "") if root else ""
+
+    def drop(m: re.Match) -> str:
+        sid = re.search(r'\slocalSheetId\s*=\s*"(\d+)"', m.group(0))
+        return "" if sid and int(sid.group(1)) in areas else m.group(0)
+    text = re.sub(rf'<{re.escape(p)}definedName\b[^>]*\bname\s*=\s*"{re.escape(PRINT_AREA)}"'
+                  rf'[^>]*>.*?</{re.escape(p)}definedName\s*>', drop, text, flags=re.S)
+    items = "".join(f'<definedName name="{PRINT_AREA}" localSheetId="{i}">'
+                    f'{escape_text(ref)}</definedName>' for i, ref in sorted(areas.items()))
+    if re.search(rf"<{re.escape(p)}definedNames\b", text):
+        return insert_before_close(text.encode("utf-8"), "definedNames", items)[0]
+    after = None
+    for tag in ("sheets", "functionGroups", "externalReferences"):
+        for m in re.finditer(rf"</{re.escape(p)}{tag}\s*>|<{re.escape(p)}{tag}\b[^>]*/>", text):
+            after = m.end() if after is None or m.end() > after else after
+    if after is None:
+        raise ValueError("the workbook part has no <sheets>")
+    return (text[:after] + _prefixed(f"<definedNames>{items}</definedNames>", p)
+            + text[after:]).encode("utf-8")
 
 
 def new_rels(rels: list[tuple[str, str, str]]) -> bytes:

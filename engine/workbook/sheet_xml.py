@@ -143,9 +143,13 @@ def sheet_part(lay: SheetLayout, styles: StyleBook, parts: SheetParts, flavour: 
         children.append((_RANK["sheetViews"], _views(lay, pre)))
     if "sheetFormatPr" not in names:
         children.append((_RANK["sheetFormatPr"], f'<{pre}sheetFormatPr defaultRowHeight="15"/>'))
-    if "pageMargins" not in names and old is None:
+    if old is None:  # a new sheet prints landscape, one page wide; the user's choice stays
+        children.append((_RANK["sheetPr"], f'<{pre}sheetPr><{pre}pageSetUpPr fitToPage="1"/>'
+                         f'</{pre}sheetPr>'))
         children.append((_RANK["pageMargins"], f'<{pre}pageMargins left="0.7" right="0.7" '
                          f'top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'))
+        children.append((_RANK["pageSetup"], f'<{pre}pageSetup orientation="landscape" '
+                         f'fitToWidth="1" fitToHeight="0"/>'))
     sheet_data, extent = _sheet_data(lay, kept_rows, styles, date1904, pre)
     children.append((_RANK["sheetData"], sheet_data))
     children.append((_RANK["dimension"], f'<{pre}dimension ref="{extent}"/>'))

@@ -30,9 +30,10 @@ from engine.tables.base import SheetContent
 from engine.workbook.areas import area_properties, read_areas
 from engine.workbook.chart_xml import chart_anchor, chart_part
 from engine.workbook.layout import SheetLayout, lay_out, merge_contents, name_tables
+from engine.workbook.chart_xml import sheet_ref_area
 from engine.workbook.shared_parts import (add_sheets, app_titles, calc_chain_without,
                                           custom_properties, edit_content_types, edit_rels,
-                                          new_rels)
+                                          set_print_areas)
 from engine.workbook.sheet_xml import SheetParts, Zone, sheet_part
 from engine.workbook.styles import StyleBook, minimal_styles
 from engine.workbook.table_xml import table_part
@@ -234,9 +235,12 @@ class _Planner:
         styles = StyleBook(pkg.read(styles_part) if styles_part else minimal_styles(fl), fl)
         next_id = _Counter(used_ids)
         new_sheets: list[tuple[str, str]] = []  # (name, part)
+        self.print_areas: dict[str, str] = {}
         for (content, e), lay in zip(targets, layouts):
             part = e.part if e is not None else self.names.new("xl/worksheets/sheet")
             self._sheet(lay, e, part, styles, old_areas.get(content.sheet, []), next_id)
+            if lay.print_area:
+                self.print_areas[content.sheet] = sheet_ref_area(content.sheet, lay.print_area)
             self.out.engine_sheets[content.sheet] = part
             if e is None:
                 new_sheets.append((content.sheet, part))
@@ -326,7 +330,7 @@ class _Planner:
         anchors = [doc.text(k) for k in kept]
         for ch in lay.charts:
             name = self.names.new("xl/charts/chart")
-            self.add(name, chart_part(ch.spec, lay, fl, self.book.date1904), "chart")
+            self.add(name, chart_part(ch, lay, fl, self.book.date1904), "chart")
             rid = _free_rid(rids)
             rels.append(Rel(rid, "chart", fl.rel("chart"), name, False))
             shape += 1
@@ -360,8 +364,11 @@ class _Planner:
         elif styles_xml is not None:
             self.add(styles_part, styles_xml)
             out.shared[styles_part] = "styles"
-        if sheet_entries:
-            self.add(wb_part, add_sheets(pkg.read(wb_part), sheet_entries, fl))
+        order = [s.name for s in self.book.sheets] + [n for n, _ in new_sheets]
+        wb_xml = set_print_areas(add_sheets(pkg.read(wb_part), sheet_entries, fl),
+                                 {order.index(n): ref for n, ref in self.print_areas.items()})
+        if wb_xml != pkg.read(wb_part):
+            self.add(wb_part, wb_xml)
             out.shared[wb_part] = "workbook"
         if add_rels:
             self.add(wb_rels_name, edit_rels(pkg.read(wb_rels_name) if pkg.has(wb_rels_name)
