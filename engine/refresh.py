@@ -13,6 +13,7 @@ reads and validates the inputs (:mod:`engine.build_worker`).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,14 @@ Progress = Callable[[str], None]
 # ``build(data, fit_store) -> (contents, failures)``: to build the tables some other way
 # (the corpus tests build them once for hundreds of workbooks with the same inputs)
 Build = Callable[[WorkbookData, dict], tuple[list[SheetContent], dict[str, str]]]
+
+
+def _fault(phase: str) -> None:
+    """Fault injection for the tests: with ``GAMMA_DESK_FAULT_AT=phase`` in the environment
+    the process dies at that phase boundary as a kill would (no clean-up runs), so a test
+    can check what a crash there leaves behind (``tests/test_refresh.py``)."""
+    if os.environ.get("GAMMA_DESK_FAULT_AT") == phase:
+        os._exit(99)
 
 
 class Refused(Exception):
@@ -179,6 +188,7 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
         with pkg:
             data = _read(book, asof)
             sec["read"] = time.perf_counter() - t0
+            _fault("read")
             store = load_store(target)
             if build is not None:
                 contents, failures = build(data, store)
@@ -192,6 +202,7 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
                 report_failures(ctx, model_failures)
                 contents += models
                 failures = {**ctx.failures, **model_failures}
+            _fault("build")
             progress("writing engine sheets")
             t1 = time.perf_counter()
             splice = plan(pkg, book, contents)
@@ -199,6 +210,7 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
                 with open(tmp, "wb") as f:
                     write(pkg, splice, f)
                 sec["write"] = time.perf_counter() - t1
+                _fault("written")
                 progress("checking nothing was lost")
                 t2 = time.perf_counter()
                 problems = guard.check(target, tmp, splice)
@@ -206,7 +218,9 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
                 if problems:
                     raise Refused("the refresh would change or drop content outside the "
                                   "engine's sheets: nothing written", problems)
+                _fault("checked")
                 bak = replace_with_backup(tmp, target)
+                _fault("replaced")
     save_store(target, store)  # only a speed-up: a failure costs the next refresh a refit
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,

@@ -53,8 +53,8 @@ def test_worker_builds_what_the_process_builds(data, in_process):
     assert got_failures == failures
     assert got_store == store  # the child's new Markov fits come back to be saved
     assert "build (second process)" in seconds  # it really was built over there
-    # chart factories crossed the pipe and still make charts
-    assert any(c.charts for c in got) and callable(next(c for c in got if c.charts).charts[0].make)
+    # the chart descriptions crossed the pipe whole
+    assert [c.charts for c in got] == [c.charts for c in contents] and any(c.charts for c in got)
 
 
 def test_dead_child_falls_back_to_building_here(data, in_process):

@@ -464,12 +464,13 @@ def write(pkg: Package, splice: Splice, out: BinaryIO) -> None:
     replaced, removed ones left out, the rest copied byte for byte), then the new parts."""
     w = ZipWriter(out)
     done = set()
-    for name in pkg.names:
+    for info in pkg.entries:
+        name = pkg.part_of(info)
         if name in splice.written:  # under its own entry name, however the producer spelt it
-            w.add(pkg.info(name).filename, splice.written[name])
+            w.add(info.filename, splice.written[name])
             done.add(name)
         elif name not in splice.removed:
-            w.copy(pkg, name)
+            w.copy(pkg, info)
     for name, data in splice.written.items():
         if name not in done:
             w.add(name, data)

@@ -305,15 +305,25 @@ class Package:
                 break
         return self._flavour
 
-    def raw(self, name: str) -> tuple[zipfile.ZipInfo, int]:
+    @property
+    def entries(self) -> list[zipfile.ZipInfo]:
+        """Every zip entry in order, folder entries (``_rels/``) included: a copy keeps them."""
+        return self.zf.infolist()
+
+    def part_of(self, info: zipfile.ZipInfo) -> str | None:
+        """The part name of an entry, or None for a folder entry."""
+        return None if info.is_dir() else _part_name(info)
+
+    def raw(self, name: str | zipfile.ZipInfo) -> tuple[zipfile.ZipInfo, int]:
         """The entry of ``name`` and the offset of its compressed data in the file, for a
         byte-for-byte copy (:mod:`engine.xlsx.zipwrite`)."""
-        info = self._by_name[name]
+        info = name if isinstance(name, zipfile.ZipInfo) else self._by_name[name]
         fp = self.zf.fp
         fp.seek(info.header_offset)
         header = fp.read(30)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            raise PackageError("damaged", f"{self.file}: part {name} has a broken zip header")
+            raise PackageError("damaged", f"{self.file}: part {info.filename} has a broken zip "
+                               "header")
         n = int.from_bytes(header[26:28], "little")
         m = int.from_bytes(header[28:30], "little")
         return info, info.header_offset + 30 + n + m

@@ -15,6 +15,7 @@ the same bytes.
 from __future__ import annotations
 
 import struct
+import zipfile
 import zlib
 from typing import BinaryIO
 
@@ -74,10 +75,11 @@ class ZipWriter:
             len(name_bytes), len(extra), len(comment), 0, internal, external, header_offset)
             + name_bytes + extra + comment)
 
-    def copy(self, pkg: Package, name: str) -> None:
-        """Copy entry ``name`` of ``pkg`` with its compressed bytes unchanged."""
-        self._claim(name)
+    def copy(self, pkg: Package, name: str | zipfile.ZipInfo) -> None:
+        """Copy entry ``name`` (a part name, or any entry of ``pkg.entries``) of ``pkg`` with
+        its compressed bytes unchanged."""
         info, start = pkg.raw(name)
+        self._claim(info.filename)
         flags = info.flag_bits & ~0x8  # sizes are in the header now: no data descriptor
         extra = _strip_zip64(info.extra)
         name_bytes = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
@@ -92,7 +94,7 @@ class ZipWriter:
         while left:
             chunk = src.read(min(left, 1 << 20))
             if not chunk:
-                raise ValueError(f"{pkg.file}: part {name} is truncated")
+                raise ValueError(f"{pkg.file}: part {info.filename} is truncated")
             self.out.write(chunk)
             left -= len(chunk)
 
