@@ -49,17 +49,23 @@ def sheet_ref_area(sheet: str, area: str) -> str:
 
 
 def _number(v, date1904: bool) -> float | None:
-    if isinstance(v, bool) or v is None:
+    t = type(v)
+    if t is float:
+        return v if math.isfinite(v) else None
+    if t is int:
+        return v
+    if v is None or t is bool:
         return None
     if isinstance(v, (dt.datetime, dt.date)):
-        return float(excel_serial(v, date1904))
+        return excel_serial(v, date1904)
     if isinstance(v, (int, float)) and math.isfinite(v):
-        return float(v)
+        return v
     return None
 
 
 def _num(v: float) -> str:
-    return repr(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+    return str(v) if type(v) is int else (repr(int(v)) if v.is_integer() and abs(v) < 1e15
+                                          else repr(v))
 
 
 def _text(size: float, bold: bool = False, rot: int | None = None) -> str:

@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,10 +39,9 @@ MAX_WIDTH = 48.0
 HEADER_HEIGHT = 30.0       # points: room for a header wrapped on two lines
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One engine cell: a value (number, text, bool or datetime) in a style ``role`` with
-    an Excel number format (``None``: General)."""
+    an Excel number format (``None``: General; text cells never carry one)."""
 
     value: Any
     role: Role = "body"
@@ -117,7 +116,12 @@ class SheetLayout:
     def values_of(self, ref: Ref) -> list[Any]:
         """The values of those cells (``None`` for blanks), as written."""
         col, r1, r2 = self.cells_of(ref)
-        return [getattr(self.cells.get((r, col)), "value", None) for r in range(r1, r2 + 1)]
+        cells = self.cells
+        out = []
+        for r in range(r1, r2 + 1):
+            c = cells.get((r, col))
+            out.append(None if c is None else c[0])
+        return out
 
     @property
     def extent(self) -> tuple[int, int]:
@@ -232,15 +236,13 @@ def _place_table(lay: SheetLayout, t: Table, row: int, col: int, styled: bool
         lay.cells[(row, col + j)] = Cell(name, "header")
     if any(len(name) > 12 for name in columns):
         lay.heights[row] = HEADER_HEIGHT
-    formats = [t.formats.get(str(c)) or _default_format(df[c]) for c in df.columns]
-    values = df.to_numpy(dtype=object)
-    for i in range(len(df)):
-        for j in range(len(columns)):
-            v = cell_value(values[i, j])
+    cells = lay.cells
+    for j, c in enumerate(df.columns):
+        fmt = t.formats.get(str(c)) or _default_format(df[c])
+        for i, v in enumerate(column_values(df[c])):
             if v is None:  # a blank stays a blank: no empty cell written
                 continue
-            fmt = formats[j] if not isinstance(v, str) else None
-            lay.cells[(row + 1 + i, col + j)] = Cell(v, "body", fmt)
+            cells[(row + 1 + i, col + j)] = Cell(v, "body", None if type(v) is str else fmt)
     if t.name in lay.by_name:
         raise ValueError(f"{lay.sheet}: two tables are called {t.name!r}")
     placed = PlacedTable(t.name, row, col, columns, len(df), styled, t)
@@ -303,6 +305,26 @@ def _default_format(s: pd.Series) -> str | None:
             isinstance(v, (dt.date, pd.Timestamp)) for v in s.dropna().head(5)):
         return DATE
     return None
+
+
+def column_values(s: pd.Series) -> list[Any]:
+    """A column as cell values (see :func:`cell_value`), converted column-wise."""
+    kind = s.dtype.kind
+    if kind == "f":
+        arr = s.to_numpy(dtype=float)
+        out = arr.tolist()
+        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+            out[i] = None
+        return out
+    if kind in "iub":
+        return s.to_numpy().tolist()
+    if kind == "M":
+        arr = s.to_numpy(dtype="datetime64[us]")
+        out = arr.astype(object).tolist()
+        for i in np.flatnonzero(np.isnat(arr)).tolist():
+            out[i] = None
+        return out
+    return [cell_value(v) for v in s.to_numpy(dtype=object)]
 
 
 def cell_value(v: Any) -> Any:

@@ -38,19 +38,34 @@ MAX_TEXT = 32767  # Excel's limit on the characters of one cell
 
 
 class Zone:
-    """The cells the engine owns on a sheet: a union of A1 ranges."""
+    """The cells the engine owns on a sheet: a union of A1 ranges. Membership is looked up
+    by row (each row keeps the column spans covering it), as a merge asks it once per cell."""
+
+    TALL = 100_000  # rows; a taller range (a whole column) is checked box by box
 
     def __init__(self, ranges: list[str]):
-        self.boxes = []
+        self.boxes: list[tuple[int, int, int, int]] = []
+        self.by_row: dict[int, list[tuple[int, int]]] = {}
+        self.tall: list[tuple[int, int, int, int]] = []
         for r in ranges:
             try:
-                self.boxes.append(ranges_box(r))
+                box = ranges_box(r)
             except ValueError:
                 continue
+            self.boxes.append(box)
+            c1, r1, c2, r2 = box
+            if r2 - r1 > self.TALL:
+                self.tall.append(box)
+                continue
+            for row in range(r1, r2 + 1):
+                self.by_row.setdefault(row, []).append((c1, c2))
 
     def __contains__(self, rc: tuple[int, int]) -> bool:
         r, c = rc
-        return any(c1 <= c <= c2 and r1 <= r <= r2 for c1, r1, c2, r2 in self.boxes)
+        for c1, c2 in self.by_row.get(r, ()):
+            if c1 <= c <= c2:
+                return True
+        return any(c1 <= c <= c2 and r1 <= r <= r2 for c1, r1, c2, r2 in self.tall)
 
     def meets(self, ref: str) -> bool:
         """Does the range (or space-separated ranges) ``ref`` overlap the zone?"""
@@ -77,21 +92,41 @@ class SheetParts:
     replaced: list[str] = field(default_factory=list)
 
 
-def _cell_xml(ref: str, cell: Cell, styles: StyleBook, date1904: bool, p: str) -> str:
-    v = cell.value
-    s = styles.xf(cell.role, cell.number_format if not isinstance(v, str) else None)
-    sa = f' s="{s}"' if s else ""
-    if isinstance(v, bool):
-        return f'<{p}c r="{ref}"{sa} t="b"><{p}v>{int(v)}</{p}v></{p}c>'
-    if isinstance(v, (dt.datetime, dt.date)):
-        v = excel_serial(v, date1904)
-    if isinstance(v, (int, float)):
-        text = repr(v) if isinstance(v, float) else str(v)
-        return f'<{p}c r="{ref}"{sa}><{p}v>{text}</{p}v></{p}c>'
-    text = str(v)[:MAX_TEXT]
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return (f'<{p}c r="{ref}"{sa} t="inlineStr"><{p}is><{p}t{space}>{excel_text(text)}'
-            f'</{p}t></{p}is></{p}c>')
+class _CellWriter:
+    """Cell XML for the engine's cells, with the format index of each (role, number format)
+    looked up once and dates converted once."""
+
+    def __init__(self, styles: StyleBook, date1904: bool, p: str):
+        self.styles, self.date1904, self.p = styles, date1904, p
+        self.attr: dict[tuple, str] = {}
+        self.serials: dict = {}
+
+    def __call__(self, ref: str, cell: Cell) -> str:
+        v, role, fmt = cell
+        p = self.p
+        t = type(v)
+        key = (role, None if t is str else fmt)
+        sa = self.attr.get(key)
+        if sa is None:
+            s = self.styles.xf(*key)
+            sa = self.attr[key] = f' s="{s}"' if s else ""
+        if t is float:
+            return f'<{p}c r="{ref}"{sa}><{p}v>{v!r}</{p}v></{p}c>'
+        if t is int:
+            return f'<{p}c r="{ref}"{sa}><{p}v>{v}</{p}v></{p}c>'
+        if t is bool:
+            return f'<{p}c r="{ref}"{sa} t="b"><{p}v>{int(v)}</{p}v></{p}c>'
+        if isinstance(v, (dt.datetime, dt.date)):
+            serial = self.serials.get(v)
+            if serial is None:
+                serial = self.serials[v] = excel_serial(v, self.date1904)
+            return f'<{p}c r="{ref}"{sa}><{p}v>{serial!r}</{p}v></{p}c>'
+        if isinstance(v, (int, float)):
+            return f'<{p}c r="{ref}"{sa}><{p}v>{v!r}</{p}v></{p}c>'
+        text = str(v)[:MAX_TEXT]
+        space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+        return (f'<{p}c r="{ref}"{sa} t="inlineStr"><{p}is><{p}t{space}>{excel_text(text)}'
+                f'</{p}t></{p}is></{p}c>')
 
 
 def sheet_part(lay: SheetLayout, styles: StyleBook, parts: SheetParts, flavour: Flavour,
@@ -206,11 +241,14 @@ def _sheet_data(lay: SheetLayout, kept: dict, styles: StyleBook, date1904: bool,
     out = [f"<{pre}sheetData>"]
     max_r = max_c = 0
     min_r = min_c = None
+    write = _CellWriter(styles, date1904, pre)
+    letters: dict[int, str] = {}
     for r in sorted(set(engine_rows) | set(kept)):
         attrs, user = kept.get(r, ({}, []))
-        cells = [(c, x) for c, x in user]
-        cells += [(c, _cell_xml(f"{col_letter(c)}{r}", cell, styles, date1904, pre))
-                  for c, cell in engine_rows.get(r, [])]
+        cells = list(user)
+        for c, cell in engine_rows.get(r, []):
+            col = letters.get(c) or letters.setdefault(c, col_letter(c))
+            cells.append((c, write(f"{col}{r}", cell)))
         if not cells and not attrs:
             continue
         cells.sort(key=lambda t: t[0])

@@ -182,12 +182,18 @@ def _read_cells(wb: Workbook, entry: SheetEntry) -> SheetCells:
             ref = c.get("r")
             col = col_index(ref)[1] if ref else col + 1
             t = c.get("t")
-            f = c.find(f_tag)
-            v = c.findtext(v_tag)
+            f = v = item = None
+            for ch in c:  # one pass over the cell's children: <f>, <v>, <is>
+                tag = ch.tag
+                if tag == v_tag:
+                    v = ch.text or ""
+                elif tag == f_tag:
+                    f = ch
+                elif tag == is_tag:
+                    item = ch
             if v == "" and t != "str":  # <v/>: no value (a formula some tools never computed)
                 v = None
             if t == "inlineStr":
-                item = c.find(is_tag)
                 value: Any = _string_item(item, t_tag, r_tag, rph_tag) if item is not None \
                     else None
             elif v is None:

@@ -76,6 +76,7 @@ def excel_date(serial: float, date1904: bool = False) -> dt.datetime:
     return _E1900 + dt.timedelta(days=serial)
 
 
+@lru_cache(maxsize=1 << 16)  # the same month-ends recur across every table and chart
 def excel_serial(when: dt.datetime | dt.date, date1904: bool = False) -> float:
     """The Excel serial number of ``when`` (inverse of :func:`excel_date` from 1900-03-01 on,
     and everywhere in the 1904 system)."""
