@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 import workbook_factory as wf
 from engine.cli import main
 from engine.inputs.reader import read_workbook
+from engine.refresh import refresh
+from engine.tables.base import ENGINE_SHEETS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -281,3 +284,28 @@ def test_unreadable_and_hostile_files_are_refused_cleanly(tmp_path, capsys):
     assert run("refresh", path) == 2
     assert digest(path) == before
     assert "possible XML bomb" in capsys.readouterr().err
+
+
+def test_a_workbook_refreshed_by_the_previous_version_is_taken_over(tmp_path):
+    """The demo as 0.1.0 left it after refreshing November 1998 (openpyxl wrote it): its
+    engine sheets and the areas stored in it are taken over, nothing doubled, History kept."""
+    src = ROOT / "tests" / "data" / "demo_1998-11_refreshed_by_0.1.0.xlsx"
+    path = tmp_path / "demo.xlsx"
+    shutil.copyfile(src, path)
+    with zipfile.ZipFile(src) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    res = refresh(path, asof="1998-12-31")
+    assert res.exit_code in (0, 1)
+    wb = load_workbook(path)
+    assert [s for s in wb.sheetnames if s in ENGINE_SHEETS] == \
+        [s for s in load_workbook(src).sheetnames if s in ENGINE_SHEETS]  # none added twice
+    names = [t for ws in wb.worksheets for t in ws.tables]
+    assert len(names) == len({n.casefold() for n in names})
+    charts = wb["Charts"]
+    assert len({(c.anchor._from.row, c.anchor._from.col) for c in charts._charts}) == \
+        len(charts._charts)  # the old charts replaced, not stacked under the new ones
+    hist = read_workbook(path).history
+    assert {str(d)[:7] for d in hist["As Of"].unique()} == {"1998-11", "1998-12"}
+    with zipfile.ZipFile(path) as z:
+        for name in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/theme/theme1.xml"):
+            assert z.read(name) == before[name]  # the user's input sheets, untouched

@@ -377,3 +377,19 @@ def test_adf_statistic_is_statsmodels_adfuller(seed):
         ref = adfuller(x, maxlag=maxlag, regression="n", autolag="AIC")
     assert lags == ref[2]
     assert stat == pytest.approx(ref[0], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("regression", ["c", "ct"])
+@pytest.mark.parametrize("n", [1, 2, 3, 6])
+def test_mackinnon_pvalues_equal_statsmodels(regression, n):
+    """The p-values the refresh computes without statsmodels' time-series module are
+    statsmodels' own (same coefficients; the normal CDF through erfc instead of scipy, so
+    the last bits may differ: 1e-12)."""
+    from statsmodels.tsa.adfvalues import mackinnonp
+
+    from engine.models.mackinnon import mackinnon_pvalue
+    for stat in np.linspace(-30.0, 3.0, 221):
+        assert mackinnon_pvalue(float(stat), regression, n) == pytest.approx(
+            mackinnonp(float(stat), regression=regression, N=n), rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="regression must be"):
+        mackinnon_pvalue(-2.0, "ctt", n)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openpyxl.utils import get_column_letter
+from engine.xlsx.cells import col_letter
 
 
 def cell_ref(row: int, col: int) -> str:
     """``B30`` from 1-based row and column numbers."""
-    return f"{get_column_letter(col)}{row}"
+    return f"{col_letter(col)}{row}"
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,4 @@ class Problems(list):
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self if p.severity == "error"]
+

@@ -49,6 +49,7 @@ import pandas as pd
 
 from engine.inputs.data import ASSET_CLASSES, asof
 from engine.inputs.sampling import month_ids
+from engine.models.mackinnon import mackinnon_pvalue
 
 __all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "residual_stationarity",
            "adf_statistic",
@@ -420,25 +421,35 @@ def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None =
     """Does the deviation from fair value mean-revert? The Engle–Granger check of the model in
     force on ``asof_date``: an ADF test (no deterministic terms, lags by AIC up to 12:
     :func:`adf_statistic`, statsmodels' ``adfuller`` to float rounding) on the residuals of
-    :func:`fit_fair_value`, with statsmodels' MacKinnon p-values for the number of stochastic
+    the regression :func:`fit_fair_value` fits (least squares in numpy: the same residuals),
+    with MacKinnon's p-values (:mod:`engine.models.mackinnon`) for the number of stochastic
     variables in the regression (trend models: ``"ct"``).
 
     Returns ``model``, ``adf_stat``, ``pvalue`` (small = mean-reverting deviation, σ has an
     anchor; large = the fair value may not hold) and ``n_obs``. A diagnostic: no figure of
     the tables depends on it."""
-    from statsmodels.tsa.adfvalues import mackinnonp
-
-    res, name = fit_fair_value(prices, fundamentals, quote=quote, asset_class=asset_class,
-                               min_history=min_history, asof_date=asof_date)
-    cols = list(res.model.exog_names)
-    resid = np.asarray(res.resid, dtype=float)
+    p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
+    end = p.index[-1] if asof_date is None else pd.Timestamp(asof_date)
+    upto = np.asarray(p.index <= end)
+    if not upto.any():
+        raise ValueError(f"asof_date {end:%Y-%m-%d} is before the first price")
+    t = np.flatnonzero(upto)[-1]
+    for d in _designs(p, f, quote, asset_class):  # the model fit_fair_value would fit
+        ok = d.valid & upto
+        if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
+            X, y = d.X[ok], d.y[ok]
+            resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]  # OLS residuals
+            break
+    else:
+        raise ValueError(f"prices: need {min_history} valid months up to {end:%Y-%m-%d} for "
+                         f"a fair value, got {int(np.isfinite(p[upto]).sum())}")
+    name, cols = d.name, d.columns
     if np.std(resid) < _SD_TOL:
         return {"model": name, "adf_stat": float("-inf"), "pvalue": 0.0, "n_obs": len(resid)}
     stat = adf_statistic(resid, maxlag=min(12, len(resid) // 4))[0]
     stochastic = [c for c in cols if c not in ("const", "trend")]
-    p = float(mackinnonp(stat, regression="ct" if "trend" in cols else "c",
-                         N=1 + len(stochastic)))
-    return {"model": name, "adf_stat": stat, "pvalue": p, "n_obs": len(resid)}
+    pval = mackinnon_pvalue(stat, "ct" if "trend" in cols else "c", 1 + len(stochastic))
+    return {"model": name, "adf_stat": stat, "pvalue": pval, "n_obs": len(resid)}
 
 
 def adf_statistic(x: np.ndarray, maxlag: int) -> tuple[float, int]:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from engine.tables.base import DATE, ENGINE_SHEETS, SheetContent, Table
 from engine.tables.charts import ChartSpec, Ref
+from engine.xlsx.cells import col_letter
 
 __all__ = ["Role", "Cell", "PlacedTable", "PlacedChart", "SheetLayout", "lay_out",
            "name_tables", "merge_contents", "col_letter", "a1", "ranges_box", "cell_value",
@@ -355,15 +356,6 @@ def unique_name(name: str, used: set[str]) -> str:
         cand, k = f"{base}_{k}", k + 1
     used.add(cand)
     return cand
-
-
-def col_letter(col: int) -> str:
-    """1 -> A, 28 -> AB."""
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def a1(row: int, col: int, row2: int | None = None, col2: int | None = None) -> str:

@@ -21,7 +21,7 @@ from engine.xlsx.namespaces import local
 from engine.xlsx.numfmt import excel_date, format_code, is_date_format, is_duration_format
 from engine.xlsx.package import Package, PackageError
 
-__all__ = ["Workbook", "SheetCells", "SheetEntry", "col_index", "open_workbook"]
+__all__ = ["Workbook", "SheetCells", "SheetEntry", "col_index", "col_letter", "open_workbook"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,15 @@ class SheetCells:
     name: str
     rows: dict[int, dict[int, Any]] = field(default_factory=dict)
     uncached: set[tuple[int, int]] = field(default_factory=set)
+
+
+def col_letter(col: int) -> str:
+    """Column number -> letters: 1 -> ``A``, 28 -> ``AB``."""
+    out = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
 
 
 def col_index(ref: str) -> tuple[int, int]:
