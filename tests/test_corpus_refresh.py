@@ -29,14 +29,19 @@ IDS = [p.relative_to(CORPUS).as_posix() for p in FILES]
 DAMAGED = [p for p in corpus_files() if classify(p) is not None]
 # a spread for the default run: every kind of producer, strict, xlsm, charts, pivots
 QUICK = {
-    "xlsxwriter/chart_scatter01.xlsx", "xlsxwriter/table01.xlsx",
-    "xlsxwriter/macro01.xlsm", "calamine/tests__strict_iso_paths.xlsx",
+    "xlsxwriter/xlsxwriter__test__comparison__xlsx_files__chart_scatter12.xlsx",
+    "xlsxwriter/xlsxwriter__test__comparison__xlsx_files__chartsheet01.xlsx",
+    "xlsxwriter/xlsxwriter__test__comparison__xlsx_files__comment12.xlsx",
+    "xlsxwriter/xlsxwriter__test__comparison__xlsx_files__embed_image02.xlsx",
+    "xlsxwriter/xlsxwriter__test__comparison__xlsx_files__header_image01.xlsx",
+    "calamine/tests__strict_iso_paths.xlsx", "calamine/tests__date_1904.xlsx",
     "calamine/tests__issue_530.xlsx", "calamine/tests__nonstandard-xml-ns-prefix.xlsx",
-    "sheetjs/sheet_visibility_strict.xlsx", "sheetjs/pivot_table_named_range.xlsx",
+    "calamine/tests__pivots.xlsx", "sheetjs/sheet_visibility_strict.xlsx",
+    "sheetjs/pivot_table_test.xlsm", "sheetjs/threaded_comments_none.xlsx",
     "closedxml/ClosedXML.Tests__Resource__Other__Charts__PreserveCharts__outputfile.xlsx",
     "closedxml/ClosedXML.Tests__Resource__TryToLoad__EmptyStyles.xlsx",
-    "sheetjs/1904__1904.xlsx",
 }
+assert QUICK <= set(IDS), sorted(QUICK - set(IDS))
 SHARED = re.compile(r"(^|/)(workbook\d*\.xml|_rels/[^/]*\.rels|\[Content_Types\]\.xml|"
                     r"styles\.xml|custom\.xml|app\.xml|calcChain\.xml)$", re.I)
 
