@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN  := $(VENV)/bin
 OUT  ?= out/demo
 
-.PHONY: demo test sysdeps bench render clean
+.PHONY: demo test test-slow sysdeps bench render clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,12 @@ demo: $(BIN)/.installed
 	$(BIN)/gamma demo --out $(OUT)
 
 test: $(BIN)/.installed sysdeps
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+
+# The long runs: the whole real-workbook corpus, LibreOffice opening a sample of it, a
+# refresh killed at random moments. CI runs them after `make test` (.ci/run).
+test-slow: $(BIN)/.installed sysdeps
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow
 
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -309,3 +309,56 @@ def test_a_workbook_refreshed_by_the_previous_version_is_taken_over(tmp_path):
     with zipfile.ZipFile(path) as z:
         for name in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/theme/theme1.xml"):
             assert z.read(name) == before[name]  # the user's input sheets, untouched
+
+
+def test_a_refresh_leaves_nothing_in_tmpdir_and_nothing_beside_the_workbook(tmp_path):
+    (tmp_path / "book").mkdir()
+    path = wf.build(tmp_path / "book" / "monthly.xlsx")
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmpdir), "TEMP": str(tmpdir),
+           "TMP": str(tmpdir), "MPLCONFIGDIR": str(tmp_path / "mpl")}
+    r = subprocess.run([sys.executable, "-m", "engine.cli", "refresh", str(path), "-q"],
+                       env=env, capture_output=True)
+    assert r.returncode in (0, 1), r.stderr.decode()[-2000:]
+    assert list(tmpdir.iterdir()) == []
+    assert sorted(f.name for f in path.parent.iterdir()) == \
+        [".monthly.gamma-fits.json", "monthly.bak.xlsx", "monthly.xlsx"]
+
+
+def test_ctrl_c_ends_with_one_line_and_the_workbook_untouched(tmp_path):
+    path = wf.build(tmp_path / "monthly.xlsx")
+    before = digest(path)
+    p = subprocess.Popen([sys.executable, "-m", "engine.cli", "refresh", str(path)],
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    # wait for the refresh to be under way (its first progress line), then press Ctrl-C
+    first = p.stderr.readline()
+    assert "checking the workbook" in first or first.startswith("[")
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "gamma refresh: interrupted; nothing written"
+    assert digest(path) == before
+
+
+def test_a_read_only_workbook_is_refused_by_name(tmp_path, capsys):
+    path = wf.build(tmp_path / "monthly.xlsx")
+    os.chmod(path, 0o444)
+    before = digest(path)
+    assert run("refresh", path) == 2
+    assert "monthly.xlsx is read-only: nothing written" in capsys.readouterr().err
+    assert digest(path) == before
+
+
+def test_a_symlinked_workbook_is_refreshed_through_the_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = wf.build(tmp_path / "real" / "monthly.xlsx")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(target)
+    assert run("refresh", link) in (0, 1)
+    assert link.is_symlink() and Path(os.readlink(link)) == target
+    assert (tmp_path / "real" / "monthly.bak.xlsx").exists()
+    assert "Data Status" in load_workbook(link).sheetnames
