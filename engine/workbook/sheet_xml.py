@@ -14,14 +14,16 @@ of ``CT_Worksheet`` (ECMA-376 Part 1, §18.3.1.99).
 from __future__ import annotations
 
 import datetime as dt
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from engine.workbook.layout import Cell, SheetLayout, a1, col_letter, ranges_box
 from engine.workbook.styles import StyleBook
-from engine.xlsx.cells import col_index
 from engine.xlsx.namespaces import Flavour, local
 from engine.xlsx.numfmt import excel_serial
-from engine.xlsx.xmltext import ParsedPart, escape_attr, excel_text, parse_part
+from engine.xlsx.xmltext import ParsedPart, excel_text, parse_part
 
 __all__ = ["SheetParts", "Zone", "sheet_part"]
 
@@ -59,12 +61,25 @@ class Zone:
                 continue
             for row in range(r1, r2 + 1):
                 self.by_row.setdefault(row, []).append((c1, c2))
+        for row, spans in self.by_row.items():  # disjoint, sorted: (first cols, last cols)
+            merged: list[list[int]] = []
+            for c1, c2 in sorted(spans):
+                if merged and c1 <= merged[-1][1] + 1:
+                    merged[-1][1] = max(merged[-1][1], c2)
+                else:
+                    merged.append([c1, c2])
+            self.by_row[row] = ([m[0] for m in merged], [m[1] for m in merged])
+
+    def row_has(self, spans, col: int) -> bool:
+        """Is column ``col`` in one of a row's ``spans`` (``by_row[row]``)?"""
+        k = bisect_right(spans[0], col) - 1
+        return k >= 0 and col <= spans[1][k]
 
     def __contains__(self, rc: tuple[int, int]) -> bool:
         r, c = rc
-        for c1, c2 in self.by_row.get(r, ()):
-            if c1 <= c <= c2:
-                return True
+        spans = self.by_row.get(r)
+        if spans is not None and self.row_has(spans, c):
+            return True
         return any(c1 <= c <= c2 and r1 <= r <= r2 for c1, r1, c2, r2 in self.tall)
 
     def meets(self, ref: str) -> bool:
@@ -133,29 +148,26 @@ def sheet_part(lay: SheetLayout, styles: StyleBook, parts: SheetParts, flavour: 
                date1904: bool, old: bytes | None = None, old_areas: list[str] = ()) -> bytes:
     """The worksheet XML for ``lay``: a new sheet (``old`` is None) or ``old`` merged with
     it (see the module docstring)."""
+    kept_rows: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    zone = Zone(list(old_areas) + lay.areas)
     if old is None:
         doc = parse_part(f'<worksheet xmlns="{flavour.main}" xmlns:r="{flavour.r}"/>'.encode())
     else:
-        doc = parse_part(old)
+        rest, cells = _split_sheet_data(old)
+        doc = parse_part(rest)
+        _keep_cells(cells, zone, Zone(list(old_areas)), lay, kept_rows, parts)
     root = doc.root
-    ns = "{" + flavour.main + "}"
     p = doc.prefix_of(flavour.main)
     if p is None:
         p = doc.declare("x", flavour.main)
     pre = f"{p}:" if p else ""
     r = doc.declare("r", flavour.r)
-    zone = Zone(list(old_areas) + lay.areas)
-    old_zone = Zone(list(old_areas))
-
-    kept_rows: dict[int, tuple[dict, list[tuple[int, str]]]] = {}
     children: list[tuple[int, str]] = []  # (schema rank, xml)
     rank = -1
     for child in root:
         name = local(child.tag)
         rank = _RANK.get(name, rank)  # AlternateContent stays after its predecessor
-        if name == "sheetData":
-            _keep_cells(doc, child, ns, zone, old_zone, lay, kept_rows, parts)
-        elif name in ("dimension", "drawing", "tableParts"):
+        if name in ("sheetData", "dimension", "drawing", "tableParts"):
             continue  # rewritten below
         elif name == "mergeCells":
             keep = [m for m in child if not zone.meets(m.get("ref", ""))]
@@ -200,37 +212,70 @@ def sheet_part(lay: SheetLayout, styles: StyleBook, parts: SheetParts, flavour: 
             ).encode("utf-8")
 
 
-def _keep_cells(doc: ParsedPart, sheet_data, ns: str, zone: Zone, old_zone: Zone,
-                lay: SheetLayout, kept: dict, parts: SheetParts) -> None:
-    """The user's cells of an existing sheet, outside the zone, by row (row attributes and
-    (column, xml) pairs); a user cell (outside the engine's old areas) that the new layout
+_SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
+_ROW = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?row\s*>)",
+                  re.S)
+_CELL = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c\s*>)",
+                   re.S)
+_R = re.compile(r'\sr\s*=\s*"\$?([A-Za-z]{1,3})\$?(\d+)"')
+_ROW_R = re.compile(r'\sr\s*=\s*"(\d+)"')
+_DROP_ROW_ATTRS = re.compile(r'\s(?:r|spans)\s*=\s*"[^"]*"')
+_HEIGHT_ATTRS = re.compile(r'\s(?:ht|customHeight)\s*=\s*"[^"]*"')
+
+
+def _split_sheet_data(old: bytes) -> tuple[bytes, str]:
+    """The sheet without the rows of its ``sheetData`` (for the tree of its other
+    elements), and those rows as text: the user's cells are kept as the very bytes they were
+    (cells never nest, and a ``<`` inside cell text is always escaped)."""
+    m = _SHEET_DATA.search(old)
+    if m is None or m.group(2) == b"/":
+        return old, ""
+    close = b"</" + m.group(1) + b"sheetData>"
+    e = old.find(close, m.end())
+    if e < 0:
+        raise ValueError("the sheet's <sheetData> is not closed")
+    return (old[:m.start()] + b"<" + m.group(1) + b"sheetData/>" + old[e + len(close):],
+            old[m.end():e].decode("utf-8"))
+
+
+@lru_cache(maxsize=4096)
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _keep_cells(rows_text: str, zone: Zone, old_zone: Zone, lay: SheetLayout, kept: dict,
+                parts: SheetParts) -> None:
+    """The user's cells of an existing sheet, outside the zone, by row: (row attributes,
+    [(column, cell xml)]); a user cell (outside the engine's old areas) that the new layout
     covers is reported in ``parts``."""
     row_no = 0
-    for row in sheet_data:
-        if local(row.tag) != "row":
-            continue
-        row_no = int(row.get("r")) if row.get("r") else row_no + 1
-        attrs = {k: v for k, v in row.attrib.items() if k not in ("r", "spans")}
+    none = ([], [])
+    for m in _ROW.finditer(rows_text):
+        attrs, body = m.group(1), m.group(2) or ""
+        rr = _ROW_R.search(attrs)
+        row_no = int(rr.group(1)) if rr else row_no + 1
+        spans = zone.by_row.get(row_no, none)
+        old_spans = old_zone.by_row.get(row_no, none)
         cells: list[tuple[int, str]] = []
         col = 0
-        for c in row:
-            if local(c.tag) != "c":
-                continue
-            ref = c.get("r")
-            col = col_index(ref)[1] if ref else col + 1
-            if (row_no, col) in zone:
-                if (row_no, col) not in old_zone and _has_content(c, ns):
+        for c in _CELL.finditer(body):
+            ref = _R.search(c.group(2))
+            col = _col_number(ref.group(1)) if ref else col + 1
+            if zone.row_has(spans, col) or (zone.tall and (row_no, col) in zone):
+                if not (old_zone.row_has(old_spans, col) or (old_zone.tall and (row_no, col)
+                                                              in old_zone)) \
+                        and (c.group(3) or "").strip():
                     parts.replaced.append(f"{lay.sheet}!{a1(row_no, col)}")
                 continue
-            if not ref:
-                c.set("r", a1(row_no, col))
-            cells.append((col, doc.text(c)))
-        kept[row_no] = (attrs, cells)
-
-
-def _has_content(c, ns: str) -> bool:
-    return c.find(ns + "v") is not None or c.find(ns + "f") is not None or \
-        c.find(ns + "is") is not None
+            xml = c.group(0)
+            if ref is None:  # a cell without its reference: give it one
+                tag = f"<{c.group(1)}c"
+                xml = tag + f' r="{a1(row_no, col)}"' + xml[len(tag):]
+            cells.append((col, xml))
+        kept[row_no] = (_DROP_ROW_ATTRS.sub("", attrs).rstrip("/").rstrip(), cells)
 
 
 def _sheet_data(lay: SheetLayout, kept: dict, styles: StyleBook, date1904: bool, pre: str
@@ -244,7 +289,7 @@ def _sheet_data(lay: SheetLayout, kept: dict, styles: StyleBook, date1904: bool,
     write = _CellWriter(styles, date1904, pre)
     letters: dict[int, str] = {}
     for r in sorted(set(engine_rows) | set(kept)):
-        attrs, user = kept.get(r, ({}, []))
+        attrs, user = kept.get(r, ("", []))
         cells = list(user)
         for c, cell in engine_rows.get(r, []):
             col = letters.get(c) or letters.setdefault(c, col_letter(c))
@@ -252,13 +297,9 @@ def _sheet_data(lay: SheetLayout, kept: dict, styles: StyleBook, date1904: bool,
         if not cells and not attrs:
             continue
         cells.sort(key=lambda t: t[0])
-        attrs = dict(attrs)
         if r in lay.heights:
-            attrs = {k: v for k, v in attrs.items() if k not in ("ht", "customHeight")}
-            attrs["ht"] = f"{lay.heights[r]:g}"
-            attrs["customHeight"] = "1"
-        a = "".join(f' {k}="{escape_attr(v)}"' for k, v in attrs.items() if k[0] != "{")
-        out.append(f'<{pre}row r="{r}"{a}>' + "".join(x for _, x in cells) + f"</{pre}row>")
+            attrs = _HEIGHT_ATTRS.sub("", attrs) + f' ht="{lay.heights[r]:g}" customHeight="1"'
+        out.append(f'<{pre}row r="{r}"{attrs}>' + "".join(x for _, x in cells) + f"</{pre}row>")
         if cells:
             max_r = max(max_r, r)
             min_r = r if min_r is None else min(min_r, r)
