@@ -5,7 +5,6 @@ the same run, each repeated and the median taken:
 
 * the demo refreshed as of 1998-11-30 (History and the fit store present) refreshed to
   1998-12-31 — a real monthly step — and the same month refreshed again;
-* the same, in one process (``GAMMA_DESK_WORKER=0``: no second process for the models);
 * the demo with a user sheet of a million cells added, refreshed to 1998-12-31.
 
 Prints seconds and the ratios to the bare load+save (goals: the monthly refresh <= 1.0, the
@@ -17,7 +16,6 @@ million-cell workbook <= 0.3), then the phases of one monthly refresh.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -95,7 +93,6 @@ def main() -> None:
                    check=True, capture_output=True, cwd=ROOT)
     big = tmp / "big.xlsx"
     big_sheet(prev, big, args.cells)
-    one = {**os.environ, "GAMMA_DESK_WORKER": "0"}
 
     def copy(src: Path, name: str) -> Path:
         work = tmp / name
@@ -103,15 +100,13 @@ def main() -> None:
         shutil.copyfile(tmp / ".prev.gamma-fits.json", tmp / f".{work.stem}.gamma-fits.json")
         return work
 
-    t = {k: [] for k in ("bare", "monthly", "again", "one process", "bare big", "big")}
+    t = {k: [] for k in ("bare", "monthly", "again", "bare big", "big")}
     refresh = [py, "-m", "engine.cli", "refresh"]
     for i in range(args.repeat):  # interleaved, so drifts of the machine hit every case
         work = copy(prev, f"demo{i}.xlsx")
         t["bare"].append(timed([py, "-c", BARE, str(work), str(tmp / "bare.xlsx")]))
         t["monthly"].append(timed(refresh + [str(work), "--asof", "1998-12-31", "-q"]))
         t["again"].append(timed(refresh + [str(work), "--asof", "1998-12-31", "-q"]))
-        work = copy(prev, f"single{i}.xlsx")
-        t["one process"].append(timed(refresh + [str(work), "--asof", "1998-12-31", "-q"], one))
         if i < max(1, args.repeat // 2):  # the bare load+save of a million cells takes minutes
             work = copy(big, f"big{i}.xlsx")
             t["bare big"].append(timed([py, "-c", BARE, str(work), str(tmp / "bare.xlsx")]))
@@ -125,8 +120,7 @@ def main() -> None:
     print(f"bare openpyxl load+save:                      {med['bare']:6.2f} s  "
           f"(runs: {runs(t['bare'])})")
     for key, label in (("monthly", "monthly refresh to 1998-12-31"),
-                       ("again", "same month refreshed again   "),
-                       ("one process", "monthly, one process (no fork)")):
+                       ("again", "same month refreshed again   ")):
         print(f"gamma refresh, {label}: {med[key]:6.2f} s  ratio {med[key] / med['bare']:.2f}  "
               f"(runs: {runs(t[key])})")
     print(f"bare openpyxl load+save, {args.cells:,} cells: {med['bare big']:6.2f} s  "

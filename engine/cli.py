@@ -13,6 +13,7 @@ Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, noth
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -197,5 +198,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def entry() -> None:
+    """The ``gamma`` command. After Ctrl-C the process ends with ``os._exit``: a
+    KeyboardInterrupt that passed through an import (statsmodels' on a first estimation)
+    leaves CPython set to end the process by SIGINT even though ``main`` handled it, which a
+    script would see as a crash, not as exit 130. Everything the refresh holds (lock, scratch
+    files) is released by then."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

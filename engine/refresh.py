@@ -7,8 +7,7 @@ another refresh runs), the package is unsafe, damaged, encrypted or not a workbo
 inputs are invalid, or the file cannot be written. Everything else refreshes: the engine's
 sheets are spliced into the package and every other part is kept byte for byte
 (:mod:`engine.workbook.splice`), which the guard checks before the replace
-(:mod:`engine.workbook.guard`). The model builders run in a second process while this one
-reads and validates the inputs (:mod:`engine.build_worker`).
+(:mod:`engine.workbook.guard`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from engine.build_worker import BuildWorker
 from engine.inputs.data import WorkbookData
 from engine.inputs.problems import InputError
 from engine.inputs.reader import read_workbook
@@ -78,11 +76,11 @@ class RefreshResult:
 
 def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
                    seconds: dict[str, float] | None = None, fit_store: dict | None = None,
-                   light: bool | None = None) -> tuple[list[SheetContent], RefreshContext]:
+                   only: tuple[str, ...] | None = None
+                   ) -> tuple[list[SheetContent], RefreshContext]:
     """Run the registered builders on validated data; returns their sheet contents.
 
-    ``light``: ``None`` runs every builder; ``True`` only the light ones, ``False`` only the
-    model builders (see :func:`engine.tables.base.register`). A builder that raises is
+    ``only``: the names of the builders to run (default: all). A builder that raises is
     recorded as a failure of all instruments it covers (the other builders still run); its
     sheets are left as they were. Failures go into the Data Status table when it was built
     here (:func:`report_failures`)."""
@@ -90,7 +88,9 @@ def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
     if fit_store is not None:
         ctx.cache["regime_fit_store"] = fit_store
     contents: list[SheetContent] = []
-    for name, build in builders(light):
+    for name, build in builders():
+        if only is not None and name not in only:
+            continue
         progress(f"building {name}")
         t0 = time.perf_counter()
         try:
@@ -182,45 +182,37 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
         raise Refused(f"{target.name} is open in Excel or LibreOffice (lock file "
                       f"{owner.name}): close it, or use the add-in's Refresh button inside "
                       "Excel. Nothing written.")
-    with BuildWorker(enabled=False if build is not None else None) as worker:
-        progress("checking the workbook")
-        pkg, book = _open(target)
-        with pkg:
-            data = _read(book, asof)
-            sec["read"] = time.perf_counter() - t0
-            _fault("read")
-            store = load_store(target)
-            if build is not None:
-                contents, failures = build(data, store)
-            else:
-                worker.submit(data, store)
-                if worker.running:
-                    progress("building the tables in a second process")
-                contents, ctx = build_contents(data, progress, sec, light=True)
-                models, model_failures, store, built = worker.build(data, store, progress)
-                sec.update(built)
-                report_failures(ctx, model_failures)
-                contents += models
-                failures = {**ctx.failures, **model_failures}
-            _fault("build")
-            progress("writing engine sheets")
-            t1 = time.perf_counter()
-            splice = plan(pkg, book, contents)
-            with write_temp(target) as tmp:
-                with open(tmp, "wb") as f:
-                    write(pkg, splice, f)
-                sec["write"] = time.perf_counter() - t1
-                _fault("written")
-                progress("checking nothing was lost")
-                t2 = time.perf_counter()
-                problems = guard.check(target, tmp, splice)
-                sec["guard"] = time.perf_counter() - t2
-                if problems:
-                    raise Refused("the refresh would change or drop content outside the "
-                                  "engine's sheets: nothing written", problems)
-                _fault("checked")
-                bak = replace_with_backup(tmp, target)
-                _fault("replaced")
+    progress("checking the workbook")
+    pkg, book = _open(target)
+    with pkg:
+        data = _read(book, asof)
+        sec["read"] = time.perf_counter() - t0
+        _fault("read")
+        store = load_store(target)
+        if build is not None:
+            contents, failures = build(data, store)
+        else:
+            contents, ctx = build_contents(data, progress, sec, fit_store=store)
+            failures = ctx.failures
+        _fault("build")
+        progress("writing engine sheets")
+        t1 = time.perf_counter()
+        splice = plan(pkg, book, contents)
+        with write_temp(target) as tmp:
+            with open(tmp, "wb") as f:
+                write(pkg, splice, f)
+            sec["write"] = time.perf_counter() - t1
+            _fault("written")
+            progress("checking nothing was lost")
+            t2 = time.perf_counter()
+            problems = guard.check(target, tmp, splice)
+            sec["guard"] = time.perf_counter() - t2
+            if problems:
+                raise Refused("the refresh would change or drop content outside the "
+                              "engine's sheets: nothing written", problems)
+            _fault("checked")
+            bak = replace_with_backup(tmp, target)
+            _fault("replaced")
     save_store(target, store)  # only a speed-up: a failure costs the next refresh a refit
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,

@@ -211,6 +211,6 @@ def test_all_builders_contents_have_resolving_refs():
         check_refs(c)
         assert all(isinstance(ch, ChartSpec) for ch in c.charts)
     assert not np.any([c.sheet == "Charts" and not c.charts for c in contents])
-    # the contents cross the pipe from the second process (engine/build_worker.py)
+    # charts are plain data: they pickle and compare (the Excel button and the PDFs get them)
     back = pickle.loads(pickle.dumps(contents))
     assert [c.charts for c in back] == [c.charts for c in contents]

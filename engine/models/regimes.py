@@ -18,9 +18,9 @@ rolling window bounds the cost of a refit and lets the regimes follow structural
 the months from one refit up to the next the parameters are frozen and the Hamilton filter runs
 over the same window's data up to each month. Estimation is
 EM (statsmodels' ``fit(em_iter=…, maxiter=0)`` for the first fit; its EM loop ``_fit_em`` for
-the refits, warm-started from the previous refit's parameters, at most 10 EM iterations or a
-relative log-likelihood change below 1e-5), on changes divided by their sample standard
-deviation (numerical scaling only).
+the refits — written out in :func:`em_refit`, the same figures — warm-started from the
+previous refit's parameters, at most 10 EM iterations or a relative log-likelihood change
+below 1e-5), on changes divided by their sample standard deviation (numerical scaling only).
 
 Fallback. If an estimation raises, returns non-finite values, or a degenerate variance (scaled
 σ² < 1e-4), the previous parameters are kept (``fit_ok`` = False on those months); before the
@@ -42,7 +42,8 @@ import pandas as pd
 
 from engine.inputs.sampling import after_previous_month
 
-__all__ = ["WINDOW", "RegimeFit", "fit_key", "fit_to_record", "fit_from_record", "model_changes", "fit_regimes", "filter_probabilities",
+__all__ = ["WINDOW", "RegimeFit", "fit_key", "fit_to_record", "fit_from_record",
+           "model_changes", "fit_regimes", "em_refit", "filter_probabilities",
            "regime_probabilities", "phase", "phases", "PHASES", "HIGH_VOL_PROB",
            "EXTREME_SIGMA", "RICH_SIGMA"]
 
@@ -108,22 +109,13 @@ def fit_regimes(x: np.ndarray, previous: RegimeFit | None = None) -> RegimeFit |
         return None
     z = x / scale
     try:
-        mod = _model(z)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if previous is None:
-                params = mod.fit(em_iter=200, maxiter=0, search_reps=0, disp=False,
+                params = _model(z).fit(em_iter=200, maxiter=0, search_reps=0, disp=False,
                                  return_params=True, cov_type="none")
-            elif hasattr(mod, "_fit_em"):
-                # The EM loop of MarkovSwitching.fit without its BFGS set-up (which costs a
-                # numerical gradient even at maxiter=0): 3-4x faster for warm refits.
-                params = mod._fit_em(_rescale(previous, scale), transformed=True,
-                                     cov_type="none", maxiter=10, tolerance=1e-5,
-                                     return_params=True)
-            else:  # pragma: no cover - other statsmodels versions
-                params = mod.fit(start_params=_rescale(previous, scale), em_iter=40,
-                                 maxiter=0, search_reps=0, disp=False, return_params=True,
-                                 cov_type="none")
+            else:
+                params = em_refit(z, _rescale(previous, scale))
     except Exception:  # noqa: BLE001 - any estimation failure falls back (documented)
         return None
     params = np.asarray(params, dtype=float)
@@ -131,6 +123,68 @@ def fit_regimes(x: np.ndarray, previous: RegimeFit | None = None) -> RegimeFit |
             or not (0 <= params[0] <= 1 and 0 <= params[1] <= 1)):
         return None
     return RegimeFit(params=params, scale=scale, high=int(np.argmax(params[4:6])))
+
+
+def em_refit(z: np.ndarray, start: np.ndarray, maxiter: int = 10, tolerance: float = 1e-5
+             ) -> np.ndarray:
+    """A warm refit: statsmodels' EM for ``MarkovRegression(z, k_regimes=2,
+    switching_variance=True)`` (``MarkovSwitching._fit_em``, the loop its ``fit`` runs before
+    the optimiser) from ``start``, in statsmodels' parameter order, written out so that a
+    monthly refresh needs no statsmodels import (``tests/test_regimes.py`` pins it to
+    ``_fit_em`` on real series). Stops after ``maxiter`` iterations, or once the relative
+    change of the log-likelihood ``2 (l_k − l_{k−1}) / |l_k + l_{k−1}|`` is at most
+    ``tolerance`` (never before two iterations), as statsmodels does."""
+    z = np.asarray(z, dtype=float)
+    params = np.asarray(start, dtype=float)
+    llf: list[float] = []
+    i, delta = 0, 0.0
+    while i < maxiter and (i < 2 or delta > tolerance):
+        ll, params = _em_step(z, params)
+        llf.append(ll)
+        if i > 0:
+            delta = 2 * (llf[-1] - llf[-2]) / abs(llf[-1] + llf[-2])
+        i += 1
+    return params
+
+
+def _em_step(z: np.ndarray, params: np.ndarray) -> tuple[float, np.ndarray]:
+    """One EM iteration: the log-likelihood at ``params`` (Hamilton filter from the steady
+    state) and the new parameters (Kim smoother; statsmodels' M-step: transitions from the
+    smoothed joint probabilities over the smoothed marginal ones, regime means and variances
+    weighted by the smoothed marginal probabilities)."""
+    p00, p10, m0, m1, v0, v1 = (float(v) for v in params)
+    n = len(z)
+    trans = np.array([[p00, p10], [1.0 - p00, 1.0 - p10]])  # [j, i] = P(s_t = j | s_t−1 = i)
+    a = np.c_[(np.eye(2) - trans).T, np.ones(2)].T
+    init = np.maximum(np.linalg.pinv(a)[:, -1], 1e-20)       # statsmodels' steady state
+    mu, var = np.array([m0, m1]), np.array([v0, v1])
+    dens = (np.exp(-0.5 * (z[None, :] - mu[:, None]) ** 2 / var[:, None])
+            / np.sqrt(2.0 * np.pi * var[:, None]))
+    pred = np.empty((2, n))
+    filt = np.empty((2, n))
+    prev, llf = init, 0.0
+    for t in range(n):
+        pr = trans @ prev
+        pred[:, t] = pr
+        joint = pr * dens[:, t]
+        total = joint.sum()
+        llf += math.log(total)
+        filt[:, t] = prev = joint / total
+    smooth = np.empty((2, n))
+    smooth[:, -1] = filt[:, -1]
+    jt = np.empty((2, 2, n))  # [j, i, t] = P(s_t = j, s_t−1 = i | all data)
+    for t in range(n - 2, -1, -1):
+        ratio = smooth[:, t + 1] / pred[:, t + 1]
+        smooth[:, t] = filt[:, t] * (trans.T @ ratio)
+        jt[:, :, t + 1] = ratio[:, None] * trans * filt[None, :, t]
+    jt[:, :, 0] = (smooth[:, 0] / pred[:, 0])[:, None] * trans * init[None, :]
+    new = np.empty(6)
+    for i in range(2):
+        w = smooth[i]
+        new[i] = jt[0, i].sum() / w.sum()
+        new[2 + i] = (w * z).sum() / w.sum()
+        new[4 + i] = (w * (z - new[2 + i]) ** 2).sum() / w.sum()
+    return llf, new
 
 
 def filter_probabilities(x: np.ndarray, fit: RegimeFit) -> np.ndarray:

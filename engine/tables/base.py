@@ -181,33 +181,23 @@ class RefreshContext:
 
 Builder = Callable[[RefreshContext], list[SheetContent]]
 _REGISTRY: list[tuple[int, str, Builder]] = []
-_LIGHT: set[str] = set()
 
 
-def register(name: str, order: int = 50, light: bool = False) -> Callable[[Builder], Builder]:
-    """Decorator registering a table builder under ``name``; lower ``order`` runs first.
-
-    ``light=True`` marks a builder that needs no other builder's results, no statsmodels and
-    writes no sheet a model builder writes: the refresh runs it in the main process while the
-    model builders run in the second one (:mod:`engine.build_worker`)."""
+def register(name: str, order: int = 50) -> Callable[[Builder], Builder]:
+    """Decorator registering a table builder under ``name``; lower ``order`` runs first."""
 
     def deco(fn: Builder) -> Builder:
         _REGISTRY[:] = [r for r in _REGISTRY if r[1] != name]
         _REGISTRY.append((order, name, fn))
         _REGISTRY.sort(key=lambda r: r[0])
-        _LIGHT.discard(name)
-        if light:
-            _LIGHT.add(name)
         return fn
 
     return deco
 
 
-def builders(light: bool | None = None) -> list[tuple[str, Builder]]:
-    """Registered builders in run order (importing :mod:`engine.tables` registers them all):
-    all of them, or only the light (``True``) or the model (``False``) ones."""
-    return [(name, fn) for _, name, fn in _REGISTRY
-            if light is None or (name in _LIGHT) == light]
+def builders() -> list[tuple[str, Builder]]:
+    """Registered builders in run order (importing :mod:`engine.tables` registers them all)."""
+    return [(name, fn) for _, name, fn in _REGISTRY]
 
 
 # Every sheet the engine owns (DESIGN.md). Anything else in a workbook belongs to the user.

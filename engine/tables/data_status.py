@@ -7,7 +7,7 @@ import pandas as pd
 from engine.tables.base import DATE, INT, NUM, RefreshContext, SheetContent, Table, register
 
 
-@register("data_status", order=10, light=True)
+@register("data_status", order=10)
 def build(ctx: RefreshContext) -> list[SheetContent]:
     """One row per instrument: Code, Name, Asset Class, Quote, Update, First and Last
     Observation (monthly samples, as of the refresh), Months (number of monthly observations),

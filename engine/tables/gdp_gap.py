@@ -31,7 +31,7 @@ def newsletter_layout(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Code", *table["Period"]])
 
 
-@register("gdp_gap", order=70, light=True)
+@register("gdp_gap", order=70)
 def build(ctx: RefreshContext) -> list[SheetContent]:
     """Tables ``GDPGap`` (one row per period) and ``GDPGapNewsletter`` (the newsletter's
     transposed layout) on the ``GDP Gap`` sheet; a problem is reported through ``ctx.fail``

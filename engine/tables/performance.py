@@ -110,7 +110,7 @@ def growth_chart(growth: Table) -> ChartSpec:
         legend="bottom", width=18.0, height=8.0)
 
 
-@register("performance", order=60, light=True)
+@register("performance", order=60)
 def build(ctx: RefreshContext) -> list[SheetContent]:
     """Tables ``Performance``, ``PerformanceNewsletter`` and ``IncomeStrategy`` on the
     ``Performance`` sheet. A Series row that cannot be computed is kept with its reason in
