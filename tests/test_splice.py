@@ -195,3 +195,30 @@ def test_prefixed_and_strict_workbooks(tmp_path):
         splice(src, out, contents())
         wb = load_workbook(out)
         assert wb["Stock Forecasts"]["A1"].value == "Forecasts", name
+
+
+def test_a_user_formula_on_an_engine_sheet_makes_excel_recalculate_on_open(tmp_path):
+    """A formula of the user's that reads an engine sheet holds last month's cached value:
+    the workbook is marked to recalculate on open. Without such a formula, calcPr stays."""
+    wb = OpenpyxlWorkbook()
+    wb.active.title = "Mine"
+    wb["Mine"]["A1"] = "='Stock Forecasts'!B6*2"
+    src = tmp_path / "src.xlsx"
+    wb.save(src)
+    with zipfile.ZipFile(src) as z:  # openpyxl writes <calcPr calcId=… fullCalcOnLoad="1"/>
+        parts_ = {n: z.read(n) for n in z.namelist()}
+    wbx = parts_["xl/workbook.xml"].decode()
+    parts_["xl/workbook.xml"] = wbx.replace(' fullCalcOnLoad="1"', "").encode()
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in parts_.items():
+            z.writestr(n, d)
+    out = tmp_path / "out.xlsx"
+    splice(src, out, contents())
+    with zipfile.ZipFile(out) as z:
+        assert b'fullCalcOnLoad="1"' in z.read("xl/workbook.xml")
+    plain = tmp_path / "plain.xlsx"
+    splice(DEMO, plain, contents())  # the demo's own formulas read only input sheets
+    with zipfile.ZipFile(DEMO) as a, zipfile.ZipFile(plain) as b:
+        import re
+        calc = lambda z: re.findall(rb"<calcPr[^>]*>", z.read("xl/workbook.xml"))  # noqa: E731
+        assert calc(a) == calc(b)

@@ -190,7 +190,9 @@ def _shared(kind: str, name: str, before: bytes, after: bytes, splice: Splice) -
             return (local(p.tag) == "sheets" and local(c.tag) == "sheet" and
                     c.get("name") in splice.engine_sheets) or engine_name(c) or (
                 local(c.tag) == "definedNames" and all(engine_name(d) for d in c))
-        return _grew(b, a, name, added, engine_name, free=engine_name)
+        return _grew(b, a, name, lambda p, c: added(p, c) or (
+            local(c.tag) == "calcPr" and dict(c.attrib) == {"fullCalcOnLoad": "1"}),
+                     engine_name, free=lambda e: engine_name(e) or _recalc_only(e, a))
     if kind in ("workbook-rels", "root-rels"):
         return _grew(b, a, name, lambda p, c: local(c.tag) == "Relationship")
     if kind == "content-types":
@@ -226,6 +228,18 @@ def _shared(kind: str, name: str, before: bytes, after: bytes, splice: Splice) -
     if kind == "calc-chain":
         return _calc_chain(b, a, name)
     return [f"{name}: no rule for shared part kind {kind!r}"]
+
+
+def _recalc_only(before: Element, after_root: Element) -> bool:
+    """``<calcPr>`` may gain ``fullCalcOnLoad="1"`` and nothing else."""
+    if local(before.tag) != "calcPr":
+        return False
+    after = next((e for e in after_root if local(e.tag) == "calcPr"), None)
+    if after is None:
+        return False
+    rest = {k: v for k, v in after.attrib.items() if k != "fullCalcOnLoad"}
+    return rest == {k: v for k, v in before.attrib.items() if k != "fullCalcOnLoad"} and \
+        after.get("fullCalcOnLoad") in ("1", "true")
 
 
 def _text(el: Element) -> str:

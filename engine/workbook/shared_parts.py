@@ -15,7 +15,7 @@ from xml.etree.ElementTree import XMLParser
 from engine.xlsx.namespaces import CT_NS, PKG_REL, Flavour, local
 from engine.xlsx.xmltext import escape_attr, escape_text
 
-__all__ = ["insert_before_close", "add_sheets", "set_print_areas", "PRINT_AREA", "edit_rels", "new_rels", "edit_content_types",
+__all__ = ["insert_before_close", "add_sheets", "set_print_areas", "PRINT_AREA", "recalc_on_open", "edit_rels", "new_rels", "edit_content_types",
            "custom_properties", "app_titles", "calc_chain_without", "ENGINE_PROPERTY"]
 
 ENGINE_PROPERTY = re.compile(r"^gamma_desk_areas_\d+$")
@@ -84,6 +84,31 @@ def add_sheets(workbook_xml: bytes, sheets: list[tuple[str, int, str]], flavour:
 
 
 PRINT_AREA = "_xlnm.Print_Area"
+
+
+def recalc_on_open(workbook_xml: bytes) -> bytes:
+    """The workbook part with ``fullCalcOnLoad="1"`` on its ``<calcPr>`` (created after
+    ``<definedNames>``/``<sheets>`` when missing): Excel then recalculates every formula when
+    it opens the file — the user's formulas that read the engine's new figures included."""
+    text = workbook_xml.decode("utf-8")
+    root = re.search(r"<([A-Za-z_][\w.-]*:)?workbook\b", text)
+    p = (root.group(1) or "") if root else ""
+    m = re.search(rf"<{re.escape(p)}calcPr\b[^>]*?(/?)>", text)
+    if m is not None:
+        tag = m.group(0)
+        if re.search(r'\sfullCalcOnLoad\s*=\s*"(1|true)"', tag):
+            return workbook_xml
+        tag = re.sub(r'\sfullCalcOnLoad\s*=\s*"[^"]*"', "", tag)
+        end = -2 if tag.endswith("/>") else -1
+        tag = tag[:end].rstrip() + ' fullCalcOnLoad="1"' + tag[end:]
+        return (text[:m.start()] + tag + text[m.end():]).encode("utf-8")
+    after = None
+    for t in ("sheets", "functionGroups", "externalReferences", "definedNames"):
+        for mm in re.finditer(rf"</{re.escape(p)}{t}\s*>|<{re.escape(p)}{t}\b[^>]*/>", text):
+            after = mm.end() if after is None or mm.end() > after else after
+    if after is None:
+        raise ValueError("the workbook part has no <sheets>")
+    return (text[:after] + f'<{p}calcPr fullCalcOnLoad="1"/>' + text[after:]).encode("utf-8")
 
 
 def set_print_areas(workbook_xml: bytes, areas: dict[int, str]) -> bytes:

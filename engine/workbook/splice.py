@@ -33,7 +33,7 @@ from engine.workbook.layout import SheetLayout, lay_out, merge_contents, name_ta
 from engine.workbook.chart_xml import sheet_ref_area
 from engine.workbook.shared_parts import (add_sheets, app_titles, calc_chain_without,
                                           custom_properties, edit_content_types, edit_rels,
-                                          set_print_areas)
+                                          recalc_on_open, set_print_areas)
 from engine.workbook.sheet_xml import SheetParts, Zone, sheet_part
 from engine.workbook.styles import StyleBook, minimal_styles
 from engine.workbook.table_xml import table_part
@@ -177,6 +177,18 @@ class _Planner:
         if self.pkg.has(rels_name):
             self.out.removed.add(rels_name)
             self.names.free(rels_name)
+
+    def _formulas_read_engine_sheets(self) -> bool:
+        """Does a formula of the user's (a sheet's cell, a defined name) refer to an engine
+        sheet the refresh writes? Then Excel must recalculate on open: the cached values of
+        those formulas are last month's."""
+        engine = set(self.out.engine_sheets)
+        if not engine:
+            return False
+        pattern = _sheet_ref_pattern(engine)
+        parts = [s.part for s in self.book.sheets if s.part and s.name not in engine
+                 and s.kind == "worksheet"] + [self.book.part]
+        return any(pattern.search(self.pkg.read(p)) for p in parts)
 
     def add(self, name: str, data: bytes, kind: str | None = None) -> None:
         self.out.written[name] = data
@@ -367,6 +379,8 @@ class _Planner:
         order = [s.name for s in self.book.sheets] + [n for n, _ in new_sheets]
         wb_xml = set_print_areas(add_sheets(pkg.read(wb_part), sheet_entries, fl),
                                  {order.index(n): ref for n, ref in self.print_areas.items()})
+        if self._formulas_read_engine_sheets():
+            wb_xml = recalc_on_open(wb_xml)
         if wb_xml != pkg.read(wb_part):
             self.add(wb_part, wb_xml)
             out.shared[wb_part] = "workbook"
@@ -414,6 +428,19 @@ class _Planner:
         if ct != pkg.read("[Content_Types].xml"):
             self.add("[Content_Types].xml", ct)
             out.shared["[Content_Types].xml"] = "content-types"
+
+
+def _sheet_ref_pattern(names) -> re.Pattern[bytes]:
+    """A reference to one of the sheets ``names`` in a formula: ``Signals!A1``,
+    ``'Stock Forecasts'!B2`` (any case, as Excel reads sheet names)."""
+    alts = []
+    for n in sorted(names, key=len, reverse=True):
+        quoted = "'" + n.replace("'", "''") + "'"
+        alts.append(re.escape(quoted.replace("'", "&apos;")).encode())
+        alts.append(re.escape(quoted).encode())
+        if re.fullmatch(r"[A-Za-z_][\w.]*", n):
+            alts.append(rb"(?<![\w.'])" + re.escape(n).encode())
+    return re.compile(rb"(?:" + rb"|".join(alts) + rb")!", re.I)
 
 
 def _same_props(pkg: Package, custom: str, props: list[tuple[str, str]]) -> bool:
