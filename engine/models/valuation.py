@@ -398,6 +398,16 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
     ValueError if no model has ``min_history`` valid observations by then."""
     from statsmodels.regression.linear_model import OLS
 
+    p, d, ok = _model_in_force(prices, fundamentals, quote, asset_class, min_history,
+                               asof_date)
+    exog = pd.DataFrame(d.X[ok], index=p.index[ok], columns=d.columns)
+    res = OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
+    return res, d.name
+
+
+def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_date):
+    """(prices, design, rows) of the fair-value model in force on ``asof_date``: the first
+    design (fundamentals, then the fallback) with ``min_history`` valid rows by then."""
     p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
     end = p.index[-1] if asof_date is None else pd.Timestamp(asof_date)
     upto = np.asarray(p.index <= end)
@@ -407,9 +417,7 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
     for d in _designs(p, f, quote, asset_class):
         ok = d.valid & upto
         if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
-            exog = pd.DataFrame(d.X[ok], index=p.index[ok], columns=d.columns)
-            res = OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
-            return res, d.name
+            return p, d, ok
     raise ValueError(f"prices: need {min_history} valid months up to {end:%Y-%m-%d} for a "
                      f"fair value, got {int(np.isfinite(p[upto]).sum())}")
 
@@ -428,21 +436,10 @@ def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None =
     Returns ``model``, ``adf_stat``, ``pvalue`` (small = mean-reverting deviation, σ has an
     anchor; large = the fair value may not hold) and ``n_obs``. A diagnostic: no figure of
     the tables depends on it."""
-    p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
-    end = p.index[-1] if asof_date is None else pd.Timestamp(asof_date)
-    upto = np.asarray(p.index <= end)
-    if not upto.any():
-        raise ValueError(f"asof_date {end:%Y-%m-%d} is before the first price")
-    t = np.flatnonzero(upto)[-1]
-    for d in _designs(p, f, quote, asset_class):  # the model fit_fair_value would fit
-        ok = d.valid & upto
-        if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
-            X, y = d.X[ok], d.y[ok]
-            resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]  # OLS residuals
-            break
-    else:
-        raise ValueError(f"prices: need {min_history} valid months up to {end:%Y-%m-%d} for "
-                         f"a fair value, got {int(np.isfinite(p[upto]).sum())}")
+    _, d, ok = _model_in_force(prices, fundamentals, quote, asset_class, min_history,
+                               asof_date)
+    X, y = d.X[ok], d.y[ok]
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]  # the OLS residuals
     name, cols = d.name, d.columns
     if np.std(resid) < _SD_TOL:
         return {"model": name, "adf_stat": float("-inf"), "pvalue": 0.0, "n_obs": len(resid)}

@@ -45,17 +45,11 @@ def excel_lock_owner(path: str | Path) -> Path | None:
 
 
 def _raw_digest(pkg: Package, name: str) -> tuple:
-    info, start = pkg.raw(name)
+    """CRC, sizes, method and a hash of the compressed bytes: equal means byte-identical."""
+    info, _ = pkg.raw(name)
     h = hashlib.sha256()
-    fp = pkg.zf.fp
-    fp.seek(start)
-    left = info.compress_size
-    while left:
-        chunk = fp.read(min(left, 1 << 20))
-        if not chunk:
-            break
+    for chunk in pkg.raw_chunks(info):
         h.update(chunk)
-        left -= len(chunk)
     return info.CRC, info.file_size, info.compress_size, info.compress_type, h.hexdigest()
 
 

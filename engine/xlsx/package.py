@@ -314,6 +314,19 @@ class Package:
         """The part name of an entry, or None for a folder entry."""
         return None if info.is_dir() else _part_name(info)
 
+    def raw_chunks(self, name: str | zipfile.ZipInfo) -> Iterator[bytes]:
+        """The compressed bytes of an entry as stored, in chunks of at most 1 MB."""
+        info, start = self.raw(name)
+        fp = self.zf.fp
+        fp.seek(start)
+        left = info.compress_size
+        while left:
+            chunk = fp.read(min(left, 1 << 20))
+            if not chunk:
+                raise PackageError("damaged", f"{self.file}: part {info.filename} is truncated")
+            left -= len(chunk)
+            yield chunk
+
     def raw(self, name: str | zipfile.ZipInfo) -> tuple[zipfile.ZipInfo, int]:
         """The entry of ``name`` and the offset of its compressed data in the file, for a
         byte-for-byte copy (:mod:`engine.xlsx.zipwrite`)."""

@@ -78,7 +78,7 @@ class ZipWriter:
     def copy(self, pkg: Package, name: str | zipfile.ZipInfo) -> None:
         """Copy entry ``name`` (a part name, or any entry of ``pkg.entries``) of ``pkg`` with
         its compressed bytes unchanged."""
-        info, start = pkg.raw(name)
+        info, _ = pkg.raw(name)
         self._claim(info.filename)
         flags = info.flag_bits & ~0x8  # sizes are in the header now: no data descriptor
         extra = _strip_zip64(info.extra)
@@ -88,15 +88,8 @@ class ZipWriter:
                     version=max(info.extract_version, 20), created=info.create_version
                     | (info.create_system << 8), external=info.external_attr,
                     internal=info.internal_attr, comment=info.comment)
-        src = pkg.zf.fp
-        src.seek(start)
-        left = info.compress_size
-        while left:
-            chunk = src.read(min(left, 1 << 20))
-            if not chunk:
-                raise ValueError(f"{pkg.file}: part {info.filename} is truncated")
+        for chunk in pkg.raw_chunks(info):
             self.out.write(chunk)
-            left -= len(chunk)
 
     def add(self, name: str, data: bytes) -> None:
         """Add a new entry ``name`` holding ``data``, deflated."""
