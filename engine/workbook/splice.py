@@ -185,10 +185,9 @@ class _Planner:
         engine = set(self.out.engine_sheets)
         if not engine:
             return False
-        pattern = _sheet_ref_pattern(engine)
         parts = [s.part for s in self.book.sheets if s.part and s.name not in engine
                  and s.kind == "worksheet"] + [self.book.part]
-        return any(pattern.search(self.pkg.read(p)) for p in parts)
+        return any(_refers_to(self.pkg.read(p), engine) for p in parts)
 
     def add(self, name: str, data: bytes, kind: str | None = None) -> None:
         self.out.written[name] = data
@@ -430,17 +429,29 @@ class _Planner:
             out.shared["[Content_Types].xml"] = "content-types"
 
 
-def _sheet_ref_pattern(names) -> re.Pattern[bytes]:
-    """A reference to one of the sheets ``names`` in a formula: ``Signals!A1``,
-    ``'Stock Forecasts'!B2`` (any case, as Excel reads sheet names)."""
-    alts = []
-    for n in sorted(names, key=len, reverse=True):
-        quoted = "'" + n.replace("'", "''") + "'"
-        alts.append(re.escape(quoted.replace("'", "&apos;")).encode())
-        alts.append(re.escape(quoted).encode())
+def _refers_to(data: bytes, names) -> bool:
+    """Does the XML ``data`` hold a reference to one of the sheets ``names`` (``Signals!A1``,
+    ``'Stock Forecasts'!B2``, any case, as Excel reads sheet names)? Every such reference
+    ends in ``!``: only the few bytes before each ``!`` are looked at, so a large sheet of
+    numbers costs one scan for ``!``."""
+    quoted, plain = set(), set()
+    for n in names:
+        q = ("'" + n.replace("'", "''") + "'").lower()
+        quoted |= {q.encode(), q.replace("'", "&apos;").encode()}
         if re.fullmatch(r"[A-Za-z_][\w.]*", n):
-            alts.append(rb"(?<![\w.'])" + re.escape(n).encode())
-    return re.compile(rb"(?:" + rb"|".join(alts) + rb")!", re.I)
+            plain.add(n.lower().encode())
+    width = max(len(f) for f in quoted | plain) + 1
+    i = data.find(b"!")
+    while i >= 0:
+        seg = data[max(0, i - width):i].lower()
+        if any(seg.endswith(f) for f in quoted):
+            return True
+        for f in plain:
+            if seg.endswith(f) and (len(seg) == len(f) or not (
+                    chr(seg[-len(f) - 1]).isalnum() or seg[-len(f) - 1] in b"_.'")):
+                return True
+        i = data.find(b"!", i + 1)
+    return False
 
 
 def _same_props(pkg: Package, custom: str, props: list[tuple[str, str]]) -> bool:
