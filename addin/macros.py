@@ -9,8 +9,11 @@ unsaved edits, VBA, pivot tables, anything outside the engine's own areas stay u
    is saved first, then its file is copied — the one visible side effect);
 2. the copy is read and validated (:func:`engine.inputs.reader.read_workbook`) and every
    registered builder runs (:func:`engine.refresh.build_contents`);
-3. :mod:`addin.xl_writer` lays the sheets out as the CLI would and writes only the engine
-   areas into the open workbook; progress shows in Excel's status bar.
+3. :mod:`addin.xl_writer` lays the sheets out with the CLI's own layout
+   (:mod:`engine.workbook.layout`) and writes only the engine areas into the open workbook —
+   the same cells, formats, tables and charts as ``gamma refresh``; without Excel's COM
+   interface (macOS) charts are drawn from their first series only, which the message box
+   says; progress shows in Excel's status bar.
 
 Invalid inputs or any failure: nothing is written and a message box says why. Instruments
 that failed are named in a message box; their rows are marked, the rest is refreshed.

@@ -22,11 +22,14 @@ from engine.workbook.layout import PlacedChart, SheetLayout, col_letter
 from engine.xlsx.namespaces import Flavour
 from engine.xlsx.numfmt import excel_serial
 
-__all__ = ["chart_part", "chart_anchor", "sheet_ref", "sheet_ref_area", "PALETTE",
+__all__ = ["chart_part", "chart_anchor", "sheet_ref", "sheet_ref_area", "axis_scale",
+           "x_bounds", "chart_number", "PALETTE", "BAND_COLOR", "BAND_WIDTH", "BAND_DASH",
            "EMU_PER_CM"]
 
 PALETTE = ["1F3864", "C0504D", "9BBB59", "F79646", "4BACC6", "8064A2", "7F7F7F"]
 BAND_COLOR = "808080"
+BAND_WIDTH = 0.75          # points
+BAND_DASH = "sysDash"
 EMU_PER_CM = 360000
 EMU_PER_PT = 12700
 _DASH = {"solid": "solid", "dash": "dash", "sysDash": "sysDash"}
@@ -48,7 +51,8 @@ def sheet_ref_area(sheet: str, area: str) -> str:
     return f"{name}!{cell(first)}:{cell(last or first)}"
 
 
-def _number(v, date1904: bool) -> float | None:
+def chart_number(v, date1904: bool) -> float | None:
+    """A cell value as a chart number (dates as Excel serial days); ``None`` if not one."""
     t = type(v)
     if t is float:
         return v if math.isfinite(v) else None
@@ -61,6 +65,31 @@ def _number(v, date1904: bool) -> float | None:
     if isinstance(v, (int, float)) and math.isfinite(v):
         return v
     return None
+
+
+def x_bounds(spec: ChartSpec, lay: SheetLayout, date1904: bool) -> tuple[float, float] | None:
+    """(first, last) x value of the chart's series as laid out on ``lay`` (dates as serial
+    days), ``None`` when no series has a numeric x."""
+    xs = [n for s in spec.series for v in lay.values_of(s.x)
+          if (n := chart_number(v, date1904)) is not None]
+    return (min(xs), max(xs)) if xs else None
+
+
+def axis_scale(ax: Axis, bounds: tuple[float, float] | None
+               ) -> tuple[float | None, float | None, float | None]:
+    """(minimum, maximum, major unit) of an axis (``None``: automatic). What ``ax`` fixes;
+    a date axis is bounded by ``bounds`` (the data's first and last x) where it fixes
+    nothing, with whole years between labels (at most about 10 of them)."""
+    lo, hi = ax.minimum, ax.maximum
+    unit = ax.major_unit
+    if ax.dates and bounds is not None:
+        lo = bounds[0] if lo is None else lo
+        hi = bounds[1] if hi is None else hi
+        if unit is None and hi > lo:
+            years = (hi - lo) / 365.25
+            step = next((k for k in (1, 2, 5, 10, 20, 25, 50, 100) if years / k <= 10), 200)
+            unit = step * 365.25
+    return lo, hi, unit
 
 
 def _num(v: float) -> str:
@@ -110,11 +139,10 @@ class _Writer:
 
     def numbers(self, r: Ref) -> tuple[str, list[float | None]]:
         formula, values = self.ref(r)
-        return formula, [_number(v, self.date1904) for v in values]
+        return formula, [chart_number(v, self.date1904) for v in values]
 
     def x_range(self) -> tuple[float, float] | None:
-        xs = [v for s in self.spec.series for v in self.numbers(s.x)[1] if v is not None]
-        return (min(xs), max(xs)) if xs else None
+        return x_bounds(self.spec, self.lay, self.date1904)
 
     def series(self, i: int, s: Series) -> str:
         color = s.color or PALETTE[i % len(PALETTE)]
@@ -155,22 +183,14 @@ class _Writer:
         fx, xs = self.numbers(x)
         fy, ys = self.numbers(y)
         return (f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:v>{level:+g}</c:v>'
-                f'</c:tx><c:spPr>{_line(BAND_COLOR, 0.75, "sysDash")}</c:spPr>'
+                f'</c:tx><c:spPr>{_line(BAND_COLOR, BAND_WIDTH, BAND_DASH)}</c:spPr>'
                 f'<c:marker><c:symbol val="none"/></c:marker>'
                 f'{_num_data("xVal", fx, xs, "General")}{_num_data("yVal", fy, ys, "General")}'
                 f'<c:smooth val="0"/></c:ser>')
 
     def axis(self, ax: Axis, axis_id: int, cross: int, pos: str,
              bounds: tuple[float, float] | None) -> str:
-        lo, hi = ax.minimum, ax.maximum
-        unit = ax.major_unit
-        if ax.dates and bounds is not None:
-            lo = bounds[0] if lo is None else lo
-            hi = bounds[1] if hi is None else hi
-            if unit is None and hi > lo:
-                years = (hi - lo) / 365.25
-                step = next((k for k in (1, 2, 5, 10, 20, 25, 50, 100) if years / k <= 10), 200)
-                unit = step * 365.25
+        lo, hi, unit = axis_scale(ax, bounds)
         scaling = '<c:orientation val="minMax"/>' + \
             (f'<c:max val="{_num(hi)}"/>' if hi is not None else "") + \
             (f'<c:min val="{_num(lo)}"/>' if lo is not None else "")

@@ -43,7 +43,7 @@ from engine.xlsx.package import Package, Rel
 from engine.xlsx.xmltext import parse_part
 from engine.xlsx.zipwrite import ZipWriter
 
-__all__ = ["Splice", "plan", "write", "SHARED_KINDS"]
+__all__ = ["Splice", "plan", "write", "custom_part", "tables_in_use", "SHARED_KINDS"]
 
 # what each shared part is, for the guard (engine.workbook.guard)
 SHARED_KINDS = ("workbook", "workbook-rels", "content-types", "styles", "custom", "root-rels",
@@ -198,9 +198,7 @@ class _Planner:
     # -- the plan ---------------------------------------------------------------------
     def run(self, contents: list[SheetContent]) -> Splice:
         pkg, book, fl = self.pkg, self.book, self.fl
-        custom = next((r.target for r in pkg.rels("") if r.kind in
-                       ("custom-properties", "customProperties") and not r.external
-                       and pkg.has(r.target)), None)
+        custom = custom_part(pkg)
         old_areas = read_areas(pkg.xml(custom)) if custom else {}
         merged = merge_contents(contents)
         entries = {s.name: s for s in book.sheets}
@@ -218,26 +216,9 @@ class _Planner:
 
         # the tables already in the package: the engine's (inside its zone on a sheet it
         # rewrites) go, the user's stay and keep their names and ids
-        engine_tables: set[str] = set()
-        for (content, e), lay in zip(targets, layouts):
-            if e is None:
-                continue
-            zone = Zone(old_areas.get(content.sheet, []) + lay.areas)
-            for r in pkg.rels(e.part):
-                if r.kind == "table" and not r.external and pkg.has(r.target):
-                    if zone.meets(pkg.xml(r.target).get("ref", "")):
-                        engine_tables.add(r.target)
-        used_names, used_ids = set(), set()
-        for n in pkg.names:
-            if n in engine_tables or pkg.content_type(n) != CONTENT_TYPES["table"]:
-                continue
-            root = pkg.xml(n)
-            used_names |= {root.get("name", ""), root.get("displayName", "")}
-            if (root.get("id") or "").isdigit():
-                used_ids.add(int(root.get("id")))
-        for dn in book.root.iter():
-            if local(dn.tag) == "definedName" and dn.get("name"):
-                used_names.add(dn.get("name"))
+        engine_tables, used_names, used_ids = tables_in_use(pkg, book, {
+            e.part: Zone(old_areas.get(content.sheet, []) + lay.areas)
+            for (content, e), lay in zip(targets, layouts) if e is not None})
         name_tables(layouts, used_names)
         for t in engine_tables:
             self.drop(t)
@@ -476,6 +457,41 @@ def _chain(data: bytes, zones: dict[int, Zone]) -> bytes | None:
             if (row, col) in zones[sheet]:
                 cells.setdefault(sheet, set()).add(f"{r.group(1).upper()}{r.group(2)}")
     return calc_chain_without(data, cells) if cells else None
+
+
+def custom_part(pkg: Package) -> str | None:
+    """The custom document properties part (where the engine's areas are kept), if any."""
+    return next((r.target for r in pkg.rels("") if r.kind in
+                 ("custom-properties", "customProperties") and not r.external
+                 and pkg.has(r.target)), None)
+
+
+def tables_in_use(pkg: Package, book: Workbook, zones: dict[str, Zone]
+                  ) -> tuple[set[str], set[str], set[int]]:
+    """(the engine's table parts, the names and the ids the engine's new tables must not
+    take). ``zones``: worksheet part -> the engine's zone on that sheet (its areas of the
+    last refresh and of this one); a table meeting it is the engine's and goes. Every other
+    table keeps its name and id, and the workbook's defined names are taken too."""
+    engine_tables: set[str] = set()
+    for part, zone in zones.items():
+        for r in pkg.rels(part):
+            if r.kind == "table" and not r.external and pkg.has(r.target):
+                if zone.meets(pkg.xml(r.target).get("ref", "")):
+                    engine_tables.add(r.target)
+    used_names: set[str] = set()
+    used_ids: set[int] = set()
+    for n in pkg.names:
+        if n in engine_tables or pkg.content_type(n) != CONTENT_TYPES["table"]:
+            continue
+        root = pkg.xml(n)
+        used_names |= {root.get("name", ""), root.get("displayName", "")}
+        if (root.get("id") or "").isdigit():
+            used_ids.add(int(root.get("id")))
+    for dn in book.root.iter():
+        if local(dn.tag) == "definedName" and dn.get("name"):
+            used_names.add(dn.get("name"))
+    used_names.discard("")
+    return engine_tables, used_names, used_ids
 
 
 class _Counter:
