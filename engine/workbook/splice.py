@@ -186,8 +186,13 @@ class _Planner:
         if not engine:
             return False
         parts = [s.part for s in self.book.sheets if s.part and s.name not in engine
-                 and s.kind == "worksheet"] + [self.book.part]
-        return any(_refers_to(self.pkg.read(p), engine) for p in parts)
+                 and s.kind == "worksheet"]
+        if any(_refers_to(self.pkg.read(p), engine) for p in parts):
+            return True
+        names = re.sub(rb"<(?:[A-Za-z_][\w.-]*:)?definedName\b[^>]*\bname=\"_xlnm\.Print_Area\""
+                       rb"[^>]*>.*?</(?:[A-Za-z_][\w.-]*:)?definedName>", b"",
+                       self.pkg.read(self.book.part), flags=re.S)  # print areas: no formulas
+        return _refers_to(names, engine)
 
     def add(self, name: str, data: bytes, kind: str | None = None) -> None:
         self.out.written[name] = data
