@@ -45,6 +45,11 @@ class Zone:
 
     TALL = 100_000  # rows; a taller range (a whole column) is checked box by box
 
+    @classmethod
+    def of(cls, ranges) -> "Zone":
+        """The zone of ``ranges``, built once per refresh for the same ranges."""
+        return _zone(tuple(ranges))
+
     def __init__(self, ranges: list[str]):
         self.boxes: list[tuple[int, int, int, int]] = []
         self.by_row: dict[int, list[tuple[int, int]]] = {}
@@ -93,6 +98,11 @@ class Zone:
                    for bc1, br1, bc2, br2 in self.boxes):
                 return True
         return False
+
+
+@lru_cache(maxsize=64)
+def _zone(ranges: tuple[str, ...]) -> Zone:
+    return Zone(list(ranges))
 
 
 @dataclass
@@ -149,13 +159,13 @@ def sheet_part(lay: SheetLayout, styles: StyleBook, parts: SheetParts, flavour: 
     """The worksheet XML for ``lay``: a new sheet (``old`` is None) or ``old`` merged with
     it (see the module docstring)."""
     kept_rows: dict[int, tuple[str, list[tuple[int, str]]]] = {}
-    zone = Zone(list(old_areas) + lay.areas)
+    zone = Zone.of(list(old_areas) + lay.areas)
     if old is None:
         doc = parse_part(f'<worksheet xmlns="{flavour.main}" xmlns:r="{flavour.r}"/>'.encode())
     else:
         rest, cells = _split_sheet_data(old)
         doc = parse_part(rest)
-        _keep_cells(cells, zone, Zone(list(old_areas)), lay, kept_rows, parts)
+        _keep_cells(cells, zone, Zone.of(old_areas), lay, kept_rows, parts)
     root = doc.root
     p = doc.prefix_of(flavour.main)
     if p is None:
@@ -219,6 +229,8 @@ _CELL = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-
                    re.S)
 _R = re.compile(r'\sr\s*=\s*"\$?([A-Za-z]{1,3})\$?(\d+)"')
 _ROW_R = re.compile(r'\sr\s*=\s*"(\d+)"')
+_C_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_R_ALL = re.compile(r'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*"\$?([A-Za-z]{1,3})\$?\d+"')
 _DROP_ROW_ATTRS = re.compile(r'\s(?:r|spans)\s*=\s*"[^"]*"')
 _HEIGHT_ATTRS = re.compile(r'\s(?:ht|customHeight)\s*=\s*"[^"]*"')
 
@@ -259,6 +271,11 @@ def _keep_cells(rows_text: str, zone: Zone, old_zone: Zone, lay: SheetLayout, ke
         row_no = int(rr.group(1)) if rr else row_no + 1
         spans = zone.by_row.get(row_no, none)
         old_spans = old_zone.by_row.get(row_no, none)
+        refs = _R_ALL.findall(body)
+        if not old_zone.tall and len(refs) == len(_C_START.findall(body)) \
+                and all(old_zone.row_has(old_spans, _col_number(c)) for c in refs):
+            kept[row_no] = (_DROP_ROW_ATTRS.sub("", attrs).rstrip("/").rstrip(), [])
+            continue  # a row of the engine's own old cells: nothing of it is kept
         cells: list[tuple[int, str]] = []
         col = 0
         for c in _CELL.finditer(body):
@@ -296,7 +313,7 @@ def _sheet_data(lay: SheetLayout, kept: dict, styles: StyleBook, date1904: bool,
             cells.append((c, write(f"{col}{r}", cell)))
         if not cells and not attrs:
             continue
-        cells.sort(key=lambda t: t[0])
+        cells.sort()  # by column (columns are unique in a row)
         if r in lay.heights:
             attrs = _HEIGHT_ATTRS.sub("", attrs) + f' ht="{lay.heights[r]:g}" customHeight="1"'
         out.append(f'<{pre}row r="{r}"{attrs}>' + "".join(x for _, x in cells) + f"</{pre}row>")

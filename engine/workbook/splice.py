@@ -222,7 +222,7 @@ class _Planner:
         # the tables already in the package: the engine's (inside its zone on a sheet it
         # rewrites) go, the user's stay and keep their names and ids
         engine_tables, used_names, used_ids = tables_in_use(pkg, book, {
-            e.part: Zone(old_areas.get(content.sheet, []) + lay.areas)
+            e.part: Zone.of(old_areas.get(content.sheet, []) + lay.areas)
             for (content, e), lay in zip(targets, layouts) if e is not None})
         name_tables(layouts, used_names)
         for t in engine_tables:
@@ -253,7 +253,7 @@ class _Planner:
                old_areas: list[str], next_id: "_Counter") -> None:
         pkg, fl = self.pkg, self.fl
         old_rels = pkg.rels(part) if entry is not None else []
-        zone = Zone(old_areas + lay.areas)
+        zone = Zone.of(old_areas + lay.areas)
         kept = [r for r in old_rels if r.external or r.target not in self.out.removed]
         drawing_rel = next((r for r in kept if r.kind == "drawing" and not r.external), None)
         kept = [r for r in kept if r is not drawing_rel]
@@ -401,7 +401,7 @@ class _Planner:
             ids = {s.name: s.sheet_id for s in self.book.sheets}
             for sheet in out.engine_sheets:
                 if sheet in ids:
-                    zone = Zone(old_areas.get(sheet, []) + out.areas.get(sheet, []))
+                    zone = Zone.of(old_areas.get(sheet, []) + out.areas.get(sheet, []))
                     drop[ids[sheet]] = zone
             new_chain = _chain(pkg.read(chain), drop)
             if new_chain is not None:
