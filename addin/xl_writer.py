@@ -53,8 +53,9 @@ from typing import Any, Callable
 from engine.tables.charts import Axis, ChartSpec
 from engine.workbook.areas import PREFIX as AREA_PREFIX
 from engine.workbook.areas import area_properties, read_areas
-from engine.workbook.chart_xml import (BAND_COLOR, BAND_DASH, BAND_WIDTH, PALETTE, axis_scale,
-                                       sheet_ref, sheet_ref_area, x_bounds)
+from engine.tables.charts import axis_scale
+from engine.workbook.chart_xml import (BAND_COLOR, BAND_DASH, BAND_WIDTH, PALETTE, sheet_ref,
+                                       sheet_ref_area, x_bounds, y_bounds)
 from engine.workbook.layout import (PlacedChart, Role, SheetLayout, a1, col_letter, lay_out,
                                     merge_contents, name_tables, ranges_box)
 from engine.workbook.sheet_xml import MAX_TEXT, Zone
@@ -291,8 +292,8 @@ def _blocks(lay: SheetLayout) -> list[Block]:
     return out
 
 
-def _axis(ax: Axis, bounds: tuple[float, float] | None) -> AxisPlan:
-    lo, hi, unit = axis_scale(ax, bounds)
+def _axis(ax: Axis, bounds: tuple[float, float] | None, kind: str) -> AxisPlan:
+    lo, hi, unit = axis_scale(ax, bounds, kind)
     return AxisPlan(ax.title, ax.number_format or "General", lo, hi, unit, ax.gridlines)
 
 
@@ -319,8 +320,8 @@ def chart_plan(chart: PlacedChart, lay: SheetLayout, date1904: bool = False) -> 
                                  BAND_DASH, BAND_WIDTH, band=True))
     bounds = x_bounds(spec, lay, date1904) if spec.x_axis.dates else None
     return ChartPlan(a1(chart.row, chart.col), spec.width, spec.height, spec.title,
-                     spec.title_size, spec.kind, series, _axis(spec.x_axis, bounds),
-                     _axis(spec.y_axis, None), spec.legend)
+                     spec.title_size, spec.kind, series, _axis(spec.x_axis, bounds, spec.kind),
+                     _axis(spec.y_axis, y_bounds(spec, lay, date1904), spec.kind), spec.legend)
 
 
 def sheet_plan(lay: SheetLayout, new: bool, covered: set[int] = frozenset(),

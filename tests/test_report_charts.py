@@ -183,3 +183,22 @@ def test_year_tick_format_and_duplicate_safe_percent():
         "1998-06-30"
     # 0% on a 1 % range would print 0%, 0%, 1%, 1%: the axis gets the decimals it needs
     assert tick_formatter("0%").format_ticks([0.0, 0.004, 0.008]) == ["0.0%", "0.4%", "0.8%"]
+
+
+@pytest.mark.parametrize("lo, hi, expected", [
+    (0.62, 0.91, (0.6, 0.95, 0.05)),       # a rate: no axis from zero
+    (10_000.0, 31_250.0, (10_000.0, 35_000.0, 5_000.0)),
+    (-2.7, 1.8, (-3.0, 2.0, 1.0)),
+    (4.25, 4.25, (4.0, 4.5, 0.1)),          # one value: a little room either side
+])
+def test_nice_range_by_hand(lo, hi, expected):
+    from engine.tables.charts import nice_range
+    assert nice_range(lo, hi) == pytest.approx(expected)
+
+
+def test_axis_scale_keeps_what_the_axis_fixes():
+    from engine.tables.charts import Axis, axis_scale
+    assert axis_scale(Axis("σ", minimum=-3, maximum=3, major_unit=1), (-5.0, 1.0)) == (-3, 3, 1)
+    assert axis_scale(Axis(""), (0.62, 0.91), "scatter") == (None, None, None)
+    lo, hi, unit = axis_scale(Axis("", dates=True), (32000.0, 36160.0))
+    assert (lo, hi) == (32000.0, 36160.0) and unit == pytest.approx(2 * 365.25)

@@ -29,6 +29,7 @@ import math
 import re
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
@@ -39,7 +40,7 @@ from matplotlib.figure import Figure
 
 from engine.reports.render import NAVY, PALETTE
 from engine.tables.base import SheetContent
-from engine.tables.charts import Axis, ChartSpec, Ref, Series
+from engine.tables.charts import Axis, ChartSpec, Ref, Series, axis_scale
 
 __all__ = ["draw_chart", "plot_chart", "resolve", "tick_formatter", "BAND_COLOR"]
 
@@ -271,8 +272,16 @@ def plot_chart(ax: Axes, spec: ChartSpec, content: SheetContent) -> Axes:
                 lo, hi = min(0.0, float(vals.min())), max(0.0, float(vals.max()))
                 pad = 0.15 * (hi - lo or 1.0)
                 setlim(lo - pad, hi + pad)
+    y_axis = spec.y_axis
+    if spec.kind == "line" and not y_axis.dates:  # the workbook's value scale (axis_scale)
+        data_y = np.concatenate(ys_all + [np.asarray(spec.bands, dtype=float)]) \
+            if ys_all else np.array([])
+        if data_y.size:
+            lo, hi, unit = axis_scale(y_axis, (float(data_y.min()), float(data_y.max())),
+                                      spec.kind)
+            y_axis = replace(y_axis, minimum=lo, maximum=hi, major_unit=unit)
     _setup_axis(ax, "x", spec.x_axis, lo_hi if spec.x_axis.dates else None)
-    _setup_axis(ax, "y", spec.y_axis, None)
+    _setup_axis(ax, "y", y_axis, None)
     _labels(ax, labels)
     ax.tick_params(labelsize=TICK_PT, length=2.5, pad=1.5)
     for side in ("top", "right"):

@@ -15,6 +15,7 @@ are horizontal reference lines across the whole chart (e.g. ±1.75σ), drawn das
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,3 +106,41 @@ class ChartSpec:
     def tables(self) -> set[str]:
         """Names of the tables this chart reads."""
         return {r.table for r in self.refs}
+
+
+def nice_range(lo: float, hi: float, steps: int = 6) -> tuple[float, float, float]:
+    """(minimum, maximum, step) of a value axis spanning ``lo``…``hi`` in about ``steps``
+    steps of 1, 2, 2.5 or 5 × 10^k, the bounds on whole steps (0.62…0.91 -> 0.6, 0.95, 0.05)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"axis bounds must be finite, got {lo}, {hi}")
+    if hi <= lo:
+        pad = abs(lo) * 0.05 or 0.5
+        lo, hi = lo - pad, hi + pad
+    raw = (hi - lo) / steps
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+    return math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step, step
+
+
+def axis_scale(axis: Axis, data: tuple[float, float] | None, kind: ChartKind = "line"
+               ) -> tuple[float | None, float | None, float | None]:
+    """(minimum, maximum, major unit) every renderer gives ``axis`` (``None``: the
+    renderer's own automatic choice), ``data`` being the first and last value the chart's
+    series put on it (dates in days). What the axis fixes stands. A date axis runs from the
+    first to the last date with whole years between labels (about ten at most); the value
+    axis of a line chart runs over the data on a :func:`nice_range` (a price chart of a rate
+    between 0.6 and 0.9 does not start at 0)."""
+    lo, hi, unit = axis.minimum, axis.maximum, axis.major_unit
+    if data is None:
+        return lo, hi, unit
+    if axis.dates:
+        lo = data[0] if lo is None else lo
+        hi = data[1] if hi is None else hi
+        if unit is None and hi > lo:
+            years = (hi - lo) / 365.25
+            step = next((k for k in (1, 2, 5, 10, 20, 25, 50, 100) if years / k <= 10), 200)
+            unit = step * 365.25
+    elif kind == "line" and lo is None and hi is None:
+        lo, hi, step = nice_range(*data)
+        unit = step if unit is None else unit
+    return lo, hi, unit

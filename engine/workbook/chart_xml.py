@@ -17,13 +17,12 @@ import math
 import re
 from xml.sax.saxutils import escape, quoteattr
 
-from engine.tables.charts import Axis, ChartSpec, Ref, Series
+from engine.tables.charts import Axis, ChartSpec, Ref, Series, axis_scale
 from engine.workbook.layout import PlacedChart, SheetLayout, col_letter
 from engine.xlsx.namespaces import Flavour
 from engine.xlsx.numfmt import excel_serial
 
-__all__ = ["chart_part", "chart_anchor", "sheet_ref", "sheet_ref_area", "axis_scale",
-           "x_bounds", "chart_number", "PALETTE", "BAND_COLOR", "BAND_WIDTH", "BAND_DASH",
+__all__ = ["chart_part", "chart_anchor", "sheet_ref", "sheet_ref_area", "x_bounds", "y_bounds", "chart_number", "PALETTE", "BAND_COLOR", "BAND_WIDTH", "BAND_DASH",
            "EMU_PER_CM"]
 
 PALETTE = ["1F3864", "C0504D", "9BBB59", "F79646", "4BACC6", "8064A2", "7F7F7F"]
@@ -75,21 +74,11 @@ def x_bounds(spec: ChartSpec, lay: SheetLayout, date1904: bool) -> tuple[float, 
     return (min(xs), max(xs)) if xs else None
 
 
-def axis_scale(ax: Axis, bounds: tuple[float, float] | None
-               ) -> tuple[float | None, float | None, float | None]:
-    """(minimum, maximum, major unit) of an axis (``None``: automatic). What ``ax`` fixes;
-    a date axis is bounded by ``bounds`` (the data's first and last x) where it fixes
-    nothing, with whole years between labels (at most about 10 of them)."""
-    lo, hi = ax.minimum, ax.maximum
-    unit = ax.major_unit
-    if ax.dates and bounds is not None:
-        lo = bounds[0] if lo is None else lo
-        hi = bounds[1] if hi is None else hi
-        if unit is None and hi > lo:
-            years = (hi - lo) / 365.25
-            step = next((k for k in (1, 2, 5, 10, 20, 25, 50, 100) if years / k <= 10), 200)
-            unit = step * 365.25
-    return lo, hi, unit
+def y_bounds(spec: ChartSpec, lay: SheetLayout, date1904: bool) -> tuple[float, float] | None:
+    """(lowest, highest) y value of the chart's series and bands, ``None`` when none."""
+    ys = [n for s in spec.series for v in lay.values_of(s.y)
+          if (n := chart_number(v, date1904)) is not None] + list(spec.bands)
+    return (min(ys), max(ys)) if ys else None
 
 
 def _num(v: float) -> str:
@@ -190,7 +179,7 @@ class _Writer:
 
     def axis(self, ax: Axis, axis_id: int, cross: int, pos: str,
              bounds: tuple[float, float] | None) -> str:
-        lo, hi, unit = axis_scale(ax, bounds)
+        lo, hi, unit = axis_scale(ax, bounds, self.spec.kind)
         scaling = '<c:orientation val="minMax"/>' + \
             (f'<c:max val="{_num(hi)}"/>' if hi is not None else "") + \
             (f'<c:min val="{_num(lo)}"/>' if lo is not None else "")
@@ -226,7 +215,8 @@ class _Writer:
                 f'<c:varyColors val="0"/>{"".join(series)}<c:axId val="{_X_AXIS}"/>'
                 f'<c:axId val="{_Y_AXIS}"/></c:scatterChart>'
                 f'{self.axis(spec.x_axis, _X_AXIS, _Y_AXIS, "b", xr if spec.x_axis.dates else None)}'
-                f'{self.axis(spec.y_axis, _Y_AXIS, _X_AXIS, "l", None)}</c:plotArea>')
+                f'{self.axis(spec.y_axis, _Y_AXIS, _X_AXIS, "l", y_bounds(spec, self.lay, self.date1904))}'
+                f'</c:plotArea>')
         return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 f'<c:chartSpace xmlns:c="{flavour.c}" xmlns:a="{flavour.a}" '
                 f'xmlns:r="{flavour.r}"><c:date1904 val="{int(self.date1904)}"/>'
