@@ -142,11 +142,19 @@ def set_print_areas(workbook_xml: bytes, areas: dict[int, str]) -> bytes:
             + text[after:]).encode("utf-8")
 
 
-def new_rels(rels: list[tuple[str, str, str]]) -> bytes:
-    """A relationships part holding (id, type URI, relative target) entries."""
-    body = "".join(f'<Relationship Id="{escape_attr(i)}" Type="{escape_attr(t)}" '
-                   f'Target="{escape_attr(tg)}"/>' for i, t, tg in rels)
-    return (f'{_HEAD}<Relationships xmlns="{PKG_REL}">{body}</Relationships>').encode()
+def _relationships(rels) -> str:
+    """``<Relationship>`` elements of (id, type URI, target[, external]) entries."""
+    return "".join(f'<Relationship Id="{escape_attr(r[0])}" Type="{escape_attr(r[1])}" '
+                   f'Target="{escape_attr(r[2])}"'
+                   + (' TargetMode="External"' if len(r) > 3 and r[3] else "") + "/>"
+                   for r in rels)
+
+
+def new_rels(rels: list[tuple]) -> bytes:
+    """A relationships part holding (id, type URI, target[, external]) entries; an
+    internal target is written relative to the source part's folder."""
+    return (f'{_HEAD}<Relationships xmlns="{PKG_REL}">{_relationships(rels)}'
+            f'</Relationships>').encode()
 
 
 def edit_rels(data: bytes | None, add: list[tuple[str, str, str]]) -> bytes:
@@ -155,9 +163,7 @@ def edit_rels(data: bytes | None, add: list[tuple[str, str, str]]) -> bytes:
         return new_rels(add)
     if not add:
         return data
-    items = "".join(f'<Relationship Id="{escape_attr(i)}" Type="{escape_attr(t)}" '
-                    f'Target="{escape_attr(tg)}"/>' for i, t, tg in add)
-    return insert_before_close(data, "Relationships", items)[0]
+    return insert_before_close(data, "Relationships", _relationships(add))[0]
 
 
 def edit_content_types(data: bytes, add: dict[str, str], remove: set[str]) -> bytes:

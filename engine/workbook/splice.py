@@ -33,7 +33,7 @@ from engine.workbook.layout import SheetLayout, lay_out, merge_contents, name_ta
 from engine.workbook.chart_xml import sheet_ref_area
 from engine.workbook.shared_parts import (add_sheets, app_titles, calc_chain_without,
                                           custom_properties, edit_content_types, edit_rels,
-                                          recalc_on_open, set_print_areas)
+                                          new_rels, recalc_on_open, set_print_areas)
 from engine.workbook.sheet_xml import SheetParts, Zone, sheet_part
 from engine.workbook.styles import StyleBook, minimal_styles
 from engine.workbook.table_xml import table_part
@@ -100,20 +100,8 @@ def _free_rid(used: set[str]) -> str:
 
 def _rels_xml(source: str, rels: list[Rel]) -> bytes:
     """A relationships part for ``source`` holding ``rels`` (targets written relative)."""
-    out = []
-    for r in rels:
-        mode = ' TargetMode="External"' if r.external else ""
-        tgt = r.target if r.external else _rel_target(source, r.target)
-        out.append((r.id, r.type, tgt, mode))
-    body = "".join(f'<Relationship Id="{_a(i)}" Type="{_a(t)}" Target="{_a(g)}"{m}/>'
-                   for i, t, g, m in out)
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
-            f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{body}'
-            f'</Relationships>').encode("utf-8")
-
-
-def _a(s: str) -> str:
-    return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return new_rels([(r.id, r.type, r.target if r.external else _rel_target(source, r.target),
+                      r.external) for r in rels])
 
 
 def _anchor_cell(anchor: Element) -> tuple[int, int] | None:
