@@ -151,40 +151,48 @@ def _em_step(z: np.ndarray, params: np.ndarray) -> tuple[float, np.ndarray]:
     """One EM iteration: the log-likelihood at ``params`` (Hamilton filter from the steady
     state) and the new parameters (Kim smoother; statsmodels' M-step: transitions from the
     smoothed joint probabilities over the smoothed marginal ones, regime means and variances
-    weighted by the smoothed marginal probabilities)."""
+    weighted by the smoothed marginal probabilities). The two-state recursions run on Python
+    floats: with two states a step is a dozen multiplications, where numpy's per-call cost
+    would be five times the arithmetic."""
     p00, p10, m0, m1, v0, v1 = (float(v) for v in params)
     n = len(z)
-    trans = np.array([[p00, p10], [1.0 - p00, 1.0 - p10]])  # [j, i] = P(s_t = j | s_t−1 = i)
+    q00, q10 = 1.0 - p00, 1.0 - p10
+    trans = np.array([[p00, p10], [q00, q10]])  # [j, i] = P(s_t = j | s_t−1 = i)
     a = np.c_[(np.eye(2) - trans).T, np.ones(2)].T
-    init = np.maximum(np.linalg.pinv(a)[:, -1], 1e-20)       # statsmodels' steady state
-    mu, var = np.array([m0, m1]), np.array([v0, v1])
-    dens = (np.exp(-0.5 * (z[None, :] - mu[:, None]) ** 2 / var[:, None])
-            / np.sqrt(2.0 * np.pi * var[:, None]))
-    pred = np.empty((2, n))
-    filt = np.empty((2, n))
-    prev, llf = init, 0.0
+    i0, i1 = (float(v) for v in np.maximum(np.linalg.pinv(a)[:, -1], 1e-20))  # steady state
+    d0 = (np.exp(-0.5 * (z - m0) ** 2 / v0) / math.sqrt(2.0 * math.pi * v0)).tolist()
+    d1 = (np.exp(-0.5 * (z - m1) ** 2 / v1) / math.sqrt(2.0 * math.pi * v1)).tolist()
+    pred0, pred1 = [0.0] * n, [0.0] * n
+    filt0, filt1 = [0.0] * n, [0.0] * n
+    f0, f1, llf = i0, i1, 0.0
+    log = math.log
     for t in range(n):
-        pr = trans @ prev
-        pred[:, t] = pr
-        joint = pr * dens[:, t]
-        total = joint.sum()
-        llf += math.log(total)
-        filt[:, t] = prev = joint / total
-    smooth = np.empty((2, n))
-    smooth[:, -1] = filt[:, -1]
-    jt = np.empty((2, 2, n))  # [j, i, t] = P(s_t = j, s_t−1 = i | all data)
+        r0 = p00 * f0 + p10 * f1
+        r1 = q00 * f0 + q10 * f1
+        pred0[t], pred1[t] = r0, r1
+        j0, j1 = r0 * d0[t], r1 * d1[t]
+        tot = j0 + j1
+        llf += log(tot)
+        f0, f1 = j0 / tot, j1 / tot
+        filt0[t], filt1[t] = f0, f1
+    s0, s1 = [0.0] * n, [0.0] * n
+    s0[-1], s1[-1] = filt0[-1], filt1[-1]
+    j00 = j01 = 0.0  # sums over t of P(s_t = 0, s_t−1 = 0 | data) and (= 0, = 1 | data)
     for t in range(n - 2, -1, -1):
-        ratio = smooth[:, t + 1] / pred[:, t + 1]
-        smooth[:, t] = filt[:, t] * (trans.T @ ratio)
-        jt[:, :, t + 1] = ratio[:, None] * trans * filt[None, :, t]
-    jt[:, :, 0] = (smooth[:, 0] / pred[:, 0])[:, None] * trans * init[None, :]
-    new = np.empty(6)
-    for i in range(2):
-        w = smooth[i]
-        new[i] = jt[0, i].sum() / w.sum()
-        new[2 + i] = (w * z).sum() / w.sum()
-        new[4 + i] = (w * (z - new[2 + i]) ** 2).sum() / w.sum()
-    return llf, new
+        r0 = s0[t + 1] / pred0[t + 1]
+        r1 = s1[t + 1] / pred1[t + 1]
+        s0[t] = filt0[t] * (p00 * r0 + q00 * r1)
+        s1[t] = filt1[t] * (p10 * r0 + q10 * r1)
+        j00 += r0 * p00 * filt0[t]
+        j01 += r0 * p10 * filt1[t]
+    r0 = s0[0] / pred0[0]
+    j00 += r0 * p00 * i0
+    j01 += r0 * p10 * i1
+    w0, w1 = np.array(s0), np.array(s1)
+    n0, n1 = w0.sum(), w1.sum()
+    mu0, mu1 = (w0 * z).sum() / n0, (w1 * z).sum() / n1
+    return llf, np.array([j00 / n0, j01 / n1, mu0, mu1, (w0 * (z - mu0) ** 2).sum() / n0,
+                          (w1 * (z - mu1) ** 2).sum() / n1])
 
 
 def filter_probabilities(x: np.ndarray, fit: RegimeFit) -> np.ndarray:
