@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 
 from engine.inputs.data import asof
-from engine.models.composite import momentum_12_1, realized_changes, walk_forward_ols
-from engine.models.valuation import fundamental_role
+from engine.models.predictors import momentum_12_1, predictor, realized_changes
+from engine.models.walk_forward import walk_forward_ols
 
-__all__ = ["RIVALS", "SKILL_COLUMNS", "predictor", "rival_forecasts", "skill_table",
+__all__ = ["RIVALS", "SKILL_COLUMNS", "rival_forecasts", "skill_table",
            "pesaran_timmermann", "clark_west", "horizon_skill", "SkillSample", "EQUAL_TOL"]
 
 RIVALS = ("Historical mean", "Random walk", "AR(1)", "Momentum 12-1", "Valuation only")
@@ -64,34 +64,6 @@ class SkillSample:
     index: pd.DatetimeIndex
     y_next: np.ndarray
     mean: np.ndarray
-
-
-def predictor(values: pd.Series, name: str, prices: pd.Series, quote: str,
-              asset_class: str) -> pd.Series:
-    """The fundamental ``name`` as a one-month predictor, known at each price date.
-
-    By role (:func:`engine.models.valuation.fundamental_role`): a level (earnings, dividends)
-    is used as the log valuation ratio log(F/P); a rate (in percentage points) of an equity
-    named like a yield (``Dividend Yield``, ``Earnings Yield``, ``D/P``) in logs, any other
-    rate as it is — for a yield, as the spread of the yield over it (the term spread); a price
-    level (CPI) as 12-month inflation in percent. NaN where a log is undefined."""
-    role = fundamental_role(name, "Bond" if quote == "Yield" else asset_class)
-    f = asof(pd.to_numeric(values, errors="coerce"), prices.index).to_numpy(dtype=float)
-    p = prices.to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if role == "level":
-            x = np.log(np.where(f > 0, f, np.nan)) - np.log(np.where(p > 0, p, np.nan))
-        elif role == "price_level":
-            lf = np.log(np.where(f > 0, f, np.nan))
-            x = 100.0 * (lf - pd.Series(lf).shift(12).to_numpy())
-        elif quote == "Yield":
-            x = p - f
-        elif asset_class == "Equity" and any(w in name.upper() for w in
-                                             ("DIV", "D/P", "E/P", "EARN", "YIELD")):
-            x = np.log(np.where(f > 0, f, np.nan))
-        else:
-            x = f
-    return pd.Series(x, index=prices.index, name=name)
 
 
 def _prevailing_mean(change: pd.Series) -> np.ndarray:

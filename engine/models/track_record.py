@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from engine.inputs.sampling import after_previous_month
-from engine.models.composite import MIN_TRAIN, walk_forward_ols
+from engine.models.composite import MIN_TRAIN
+from engine.models.walk_forward import walk_forward_ols
 from engine.models.signals import positions
 
 __all__ = ["MODELS", "METRICS", "rival_forecasts", "long_returns", "par_bond_duration",
