@@ -8,29 +8,22 @@ import pytest
 import statsmodels.api as sm
 
 from engine.models.composite import forecast_history
-from engine.models.track_record import (MODELS, long_returns, par_bond_duration,
-                                        rival_forecasts, score, track_record, verdict)
+from engine.models.skill import RIVALS, rival_forecasts
+from engine.models.track_record import (long_returns, par_bond_duration, score, track_record,
+                                        verdict)
 
 
 def test_score_against_loops():
     y = [0.02, -0.01, 0.03, -0.04, 0.01, 0.00]
-    m = [0.005, 0.004, 0.006, 0.005, 0.003, 0.004]
-    f = [0.01, -0.002, 0.004, 0.001, -0.003, 0.002]
     pos = [1, -1, 1, 1, -1, 0]
     r = y  # price instrument: long return = change
-    got = score(np.array(f), np.array(y), np.array(m), np.array(pos, float), np.array(r))
-    sse_f = sum((a - b) ** 2 for a, b in zip(y, f))
-    sse_m = sum((a - b) ** 2 for a, b in zip(y, m))
-    assert got["OOS R²"] == pytest.approx(1 - sse_f / sse_m, rel=1e-12)
-    adj = [(a - c) ** 2 - ((a - b) ** 2 - (c - b) ** 2) for a, b, c in zip(y, f, m)]
-    mu = sum(adj) / 6
-    sd = math.sqrt(sum((a - mu) ** 2 for a in adj) / 5)
-    assert got["Clark-West"] == pytest.approx(mu / (sd / math.sqrt(6)), rel=1e-10)
+    got = score(np.array(pos, float), np.array(r))
     # strategy months: +0.02, +0.01, +0.03, -0.04, -0.01, 0 (neutral)
     assert got["Hit Rate"] == pytest.approx(3 / 5)    # 5 active months, 3 gains
     # base rate on the same 5 months as the hit rate (the neutral 6th is not scored):
     # a long gained in 3 of them (+0.02, +0.03, +0.01)
     assert got["Base Rate"] == pytest.approx(3 / 5)
+    assert np.isnan(got["PT"])                        # under 12 months: no test
     # 6 months: under 12 months a return is never annualized (DESIGN) -> no annual figure
     assert np.isnan(got["Annual Return"])
     s = [0.02, 0.01, 0.03, -0.04, -0.01, 0.0]
@@ -80,7 +73,7 @@ def _equity(n=300, seed=7):
 def test_rivals_are_walk_forward_ols():
     px = _equity()
     h = forecast_history(px, use_valuation=False)
-    fc = rival_forecasts(h)
+    fc = rival_forecasts(h["price"])
     y_next = h["change"].shift(-1).to_numpy()
     sgn = np.sign(h["momentum"].to_numpy())
     t = 200
@@ -88,15 +81,20 @@ def test_rivals_are_walk_forward_ols():
     beta = sm.OLS(y_next[rows], np.column_stack([np.ones(len(rows)), sgn[rows]])).fit().params
     assert fc["Momentum 12-1"].iloc[t] == pytest.approx(beta[0] + beta[1] * sgn[t], rel=1e-9)
     assert (fc["Random walk"].dropna() == 0).all()
-    assert fc["Valuation only"].isna().all()     # no sigma given
+    assert "Valuation only" not in fc             # no sigma given
     pd.testing.assert_series_equal(fc["Historical mean"], h["mean"], check_names=False)
+
+
+def _record(px, band=0.001):
+    h = forecast_history(px, use_valuation=False)
+    return h, track_record(h, rival_forecasts(h["price"]), quote="Price", band=band)
 
 
 def test_track_record_same_sample_and_buy_and_hold():
     px = _equity()
-    h = forecast_history(px, use_valuation=False)
-    tr = track_record(h, quote="Price", band=0.001)
-    assert tr["Model"].tolist() == list(MODELS)
+    h, tr = _record(px)
+    assert tr["Model"].tolist() == ["Composite", *[m for m in RIVALS if m != "Valuation only"],
+                                    "Buy & hold"]
     assert tr["Months"].nunique() == 1 and tr["Start"].nunique() == 1
     n = int(tr["Months"].iloc[0])
     start, end = tr["Start"].iloc[0], tr["End"].iloc[0]
@@ -111,34 +109,50 @@ def test_track_record_same_sample_and_buy_and_hold():
     assert rw["Annual Return"] == 0 and np.isnan(rw["Hit Rate"])
     hm = tr.set_index("Model").loc["Historical mean"]
     assert hm["OOS R²"] == 0 and np.isnan(hm["Clark-West"])
-    # hand check of the composite's R² on the same sample
+    # hand check of the composite's R² and Clark-West on the same sample
     s = (h.index >= start) & (h.index <= end)
-    y = h["change"].shift(-1)[s]
-    r2 = 1 - ((y - h["forecast"][s]) ** 2).sum() / ((y - h["mean"][s]) ** 2).sum()
-    assert tr.set_index("Model").loc["Composite", "OOS R²"] == pytest.approx(r2, rel=1e-10)
+    y = h["change"].shift(-1)[s].to_numpy()
+    f, m = h["forecast"][s].to_numpy(), h["mean"][s].to_numpy()
+    comp = tr.set_index("Model").loc["Composite"]
+    assert comp["OOS R²"] == pytest.approx(1 - ((y - f) ** 2).sum() / ((y - m) ** 2).sum(),
+                                           rel=1e-10)
+    adj = [(a - c) ** 2 - ((a - b) ** 2 - (c - b) ** 2) for a, b, c in zip(y, f, m)]
+    mu = sum(adj) / n
+    sd = math.sqrt(sum((a - mu) ** 2 for a in adj) / (n - 1))
+    assert comp["Clark-West"] == pytest.approx(mu / (sd / math.sqrt(n)), rel=1e-9)
 
 
 def test_short_history_gives_empty_record():
-    px = _equity(n=40)
-    h = forecast_history(px, use_valuation=False)
-    tr = track_record(h)
+    px = _equity(n=30)
+    h, tr = _record(px)
     assert (tr["Months"] == 0).all()
     assert "not enough history" in verdict("X", tr)
 
 
 def test_verdict_words():
-    cols = ["Model", "Months", "OOS R²", "Clark-West", "Sharpe"]
-    rows = [["Composite", 100, -0.004, 0.3, 0.2], ["Random walk", 100, -0.01, 0.1, np.nan],
-            ["Historical mean", 100, 0.0, np.nan, 0.5], ["Momentum 12-1", 100, 0.002, 1.0, 0.3],
-            ["Valuation only", 100, np.nan, np.nan, np.nan], ["Buy & hold", 100, np.nan, np.nan, 0.5]]
+    cols = ["Model", "Months", "OOS R²", "Clark-West", "Sharpe", "Equal To", "Equal Share",
+            "Start", "End"]
+    rows = [["Composite", 100, -0.004, 0.3, 0.2, "Random walk", 0.1],
+            ["Random walk", 100, -0.01, 0.1, np.nan, "", 0.0],
+            ["Historical mean", 100, 0.0, np.nan, 0.5, "", 0.0],
+            ["Momentum 12-1", 100, 0.002, 1.0, 0.3, "", 0.0],
+            ["Valuation only", 100, np.nan, np.nan, np.nan, "", 0.0],
+            ["Buy & hold", 100, np.nan, np.nan, 0.5, "", np.nan]]
+    rows = [r + [pd.Timestamp("2000-01-31"), pd.Timestamp("2008-04-30")] for r in rows]
     text = verdict("SPX", pd.DataFrame(rows, columns=cols))
     assert text.startswith("SPX: the composite does not beat the historical mean")
     assert "Momentum 12-1 rival forecasts better" in text
     assert "lower Sharpe ratio than buy-and-hold (0.20 vs 0.50)" in text
-    rows[0] = ["Composite", 100, 0.01, 2.0, 0.9]
-    text = verdict("SPX", pd.DataFrame(rows, columns=cols))
+    assert "equals" not in text                               # 10 % of months: below 20 %
+    rows[0][1:7] = [100, 0.01, 2.0, 0.9, "Random walk", 0.35]
+    idx = pd.date_range("2000-01-31", "2008-04-30", freq="ME")
+    hist = pd.DataFrame({"forecast": 0.004, "anchor": 0.006}, index=idx)
+    hist.iloc[:35, 0] = 0.0                                   # floored in 35 of 100 months
+    text = verdict("SPX", pd.DataFrame(rows, columns=cols), hist)
     assert "beats the historical mean (R² 1.00%, Clark-West 2.00" in text
     assert "rival" not in text and "Sharpe" not in text
+    assert "equals the Random walk forecast in 35% of months — in 35% of months the floor" \
+        in text
 
 
 def test_annual_return_only_from_twelve_months():
@@ -146,15 +160,14 @@ def test_annual_return_only_from_twelve_months():
                   0.004, -0.003])
     pos = np.ones(len(r))
     for n in (11, 12, 14):
-        got = score(np.full(n, np.nan), r[:n], np.zeros(n), pos[:n], r[:n])
+        got = score(pos[:n], r[:n])
         growth = 1.0
         for v in r[:n]:
             growth *= 1.0 + v
-        expected = np.nan if n < 12 else growth ** (12.0 / n) - 1.0
         if n < 12:
             assert np.isnan(got["Annual Return"])
         else:
-            assert got["Annual Return"] == pytest.approx(expected, rel=1e-12)
+            assert got["Annual Return"] == pytest.approx(growth ** (12.0 / n) - 1.0, rel=1e-12)
 
 
 def test_base_rate_on_the_hit_rate_months():
@@ -162,8 +175,8 @@ def test_base_rate_on_the_hit_rate_months():
     taken over all months: both rates are shares of the same (non-neutral) months."""
     y = np.array([0.02, -0.03, 0.01, -0.02, 0.015, -0.01])
     pos = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])       # long in the up months only
-    got = score(np.full(6, np.nan), y, np.zeros(6), pos, y)
+    got = score(pos, y)
     assert got["Hit Rate"] == 1.0
     assert got["Base Rate"] == 1.0                         # always long gained in those 3 too
-    short = score(np.full(6, np.nan), y, np.zeros(6), -np.ones(6), y)
+    short = score(-np.ones(6), y)
     assert short["Hit Rate"] == pytest.approx(3 / 6) and short["Base Rate"] == pytest.approx(3 / 6)

@@ -1,32 +1,31 @@
 """Walk-forward track record of the composite forecast and its simple rivals (``Track Record``
-sheet, forecast section; issue #4 item 5).
+sheet, forecast section): the forecast scores of :mod:`engine.models.skill` beside the figures
+of a strategy that follows each model's signals.
 
 Every forecast evaluated here was made at month t with data dated ≤ t
 (:func:`engine.models.composite.forecast_history`) and is scored against the change realised
-from t to t+1. All models are scored on the **same months**: from the first month in which the
-composite and every available rival have a forecast (the *start*: about ``60 + 36`` months after
-the first price, the valuation σ needing 60 months and the regression 36 training pairs) to the
-last month whose next change is known.
+from t to t+1. All models are scored on the **same months**: those with a composite forecast
+and a prevailing mean whose next change (and long return) is known. A rival without a forecast
+in some of them takes the prevailing mean there (``Coverage`` says how often).
 
-Models (one row each, same columns):
+Models (one row each, same columns): ``Composite``; the rivals of
+:func:`engine.models.skill.rival_forecasts` (``Historical mean``, ``Random walk``, ``AR(1)``,
+``Momentum 12-1``, ``Valuation only`` and one per fundamental); ``Buy & hold``, the always-long
+reference for the strategy columns (no forecast).
 
-* ``Composite`` — the composite forecast;
-* ``Random walk`` — zero change;
-* ``Historical mean`` — the prevailing mean of past monthly changes (the benchmark of R² and
-  Clark–West);
-* ``Momentum 12-1`` — walk-forward least squares of the next change on the sign of 12-1 momentum;
-* ``Valuation only`` — walk-forward least squares of the next change on valuation σ;
-* ``Buy & hold`` — the always-long reference for the strategy columns (no forecast).
+Forecast columns (:func:`engine.models.skill.skill_table`): ``Coverage``, ``OOS R²`` (against
+the prevailing mean; > 0 beats it), ``OOS R² vs 0`` (against zero change), ``Clark-West`` (the
+t-statistic against the mean; one-sided, above 1.28 = significant at 10 %), ``Equal To`` /
+``Equal Share`` (the rival the forecast equals most often, and in what share of months).
 
-Columns: ``Months``; ``OOS R²`` = 1 − Σ(y−f)² / Σ(y−m)² (m = prevailing mean; > 0 beats it);
-``Clark-West`` — the t-statistic of the Clark–West (2007) adjusted MSFE difference against the
-prevailing mean (one-sided; above 1.28 = significant at 10 %, 1.645 at 5 %); ``Hit Rate`` — share
-of the months with a non-neutral position in which the position gained; ``Base Rate`` — share of
-the same months in which a long position gained (what always long would have hit there); the signal strategy's
-``Annual Return`` (geometric, decimal; NaN under 12 months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 /
-volatility, no risk-free rate subtracted; Neutral earns 0), ``Max Drawdown`` (worst fall of the
-strategy's growth from its running peak, a negative decimal) and ``Trades/Yr`` (position changes
-per year, the entry from flat at the start counted).
+Strategy columns (:func:`score`): ``Hit Rate`` — share of the months with a non-neutral position
+in which the position gained; ``Base Rate`` — share of the same months in which a long position
+gained; ``PT`` — the Pesaran–Timmermann statistic of those position signs against the return
+signs (N(0, 1) under no skill, one-sided); ``Annual Return`` (geometric, decimal; NaN under 12
+months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 / volatility,
+no risk-free rate subtracted; Neutral earns 0), ``Max Drawdown`` (worst fall of the strategy's
+growth from its running peak, a negative decimal) and ``Trades/Yr`` (position changes per year,
+the entry from flat at the start counted).
 
 The strategy holds ``position`` (1/0/−1, from the forecast and the neutral band) from t to t+1.
 Returns of a long position: the price change for prices (FX: the base currency's spot change,
@@ -41,18 +40,18 @@ import numpy as np
 import pandas as pd
 
 from engine.inputs.sampling import after_previous_month
-from engine.models.composite import MIN_TRAIN
-from engine.models.walk_forward import walk_forward_ols
 from engine.models.signals import positions
+from engine.models.skill import SkillSample, pesaran_timmermann, skill_table
 
-__all__ = ["MODELS", "METRICS", "rival_forecasts", "long_returns", "par_bond_duration",
-           "score", "track_record", "verdict", "CW_10PCT"]
+__all__ = ["METRICS", "STRATEGY", "long_returns", "par_bond_duration", "score",
+           "track_record", "verdict", "CW_10PCT", "EQUAL_LIMIT"]
 
-MODELS = ("Composite", "Random walk", "Historical mean", "Momentum 12-1", "Valuation only",
-          "Buy & hold")
-METRICS = ("Start", "End", "Months", "OOS R²", "Clark-West", "Hit Rate", "Base Rate",
-           "Annual Return", "Volatility", "Sharpe", "Max Drawdown", "Trades/Yr")
+STRATEGY = ("Hit Rate", "Base Rate", "PT", "Annual Return", "Volatility", "Sharpe",
+            "Max Drawdown", "Trades/Yr")
+METRICS = ("Start", "End", "Months", "Coverage", "OOS R²", "OOS R² vs 0", "Clark-West",
+           "Equal To", "Equal Share", *STRATEGY)
 CW_10PCT = 1.2816  # one-sided 10 % critical value of N(0, 1)
+EQUAL_LIMIT = 0.20  # a forecast equal to a rival in more months than this must say why
 DEFAULT_MATURITY = 10.0
 
 
@@ -85,56 +84,22 @@ def long_returns(history: pd.DataFrame, quote: str = "Price",
                      index=p.index).where(one_month)
 
 
-def rival_forecasts(history: pd.DataFrame, *, min_train: int = MIN_TRAIN) -> pd.DataFrame:
-    """Forecasts of every model (columns = :data:`MODELS` without ``Buy & hold``), aligned with
-    ``history`` (the output of ``forecast_history``), in the forecast's unit. Each rival's row t
-    uses data dated ≤ t only."""
-    y_next = history["change"].shift(-1).to_numpy()
-    idx = history.index
-    one = np.ones(len(idx))
-    mom_sign = np.sign(history["momentum"].to_numpy())
-    mom = walk_forward_ols(np.column_stack([one, mom_sign]), y_next, min_train=min_train)
-    sig = history["sigma"].to_numpy(dtype=float)
-    val = walk_forward_ols(np.column_stack([one, sig]), y_next, min_train=min_train) \
-        if np.isfinite(sig).any() else np.full(len(idx), np.nan)
-    return pd.DataFrame({
-        "Composite": history["forecast"].to_numpy(dtype=float),
-        "Random walk": np.where(history["mean"].notna(), 0.0, np.nan),
-        "Historical mean": history["mean"].to_numpy(dtype=float),
-        "Momentum 12-1": mom,
-        "Valuation only": val,
-    }, index=idx)
-
-
 def _max_drawdown(r: np.ndarray) -> float:
     w = np.concatenate([[1.0], np.cumprod(1.0 + r)])
     return float(np.min(w / np.maximum.accumulate(w) - 1.0))
 
 
-def score(forecast: np.ndarray, y_next: np.ndarray, mean: np.ndarray, pos: np.ndarray,
-          ret_next: np.ndarray) -> dict[str, float]:
-    """Metrics of one model on aligned arrays (one element per month of the evaluation sample):
-    ``forecast`` (NaN = no forecast, e.g. Buy & hold), realised ``y_next``, prevailing ``mean``,
-    ``pos`` (1/0/−1 held over the month) and ``ret_next`` (long-position return). See the module
-    docstring for the definitions."""
-    n = len(y_next)
-    out: dict[str, float] = {"Months": n}
-    f = np.asarray(forecast, dtype=float)
-    if n and np.isfinite(f).all():
-        e_m = (y_next - mean) ** 2
-        e_f = (y_next - f) ** 2
-        den = e_m.sum()
-        out["OOS R²"] = 1.0 - e_f.sum() / den if den > 0 else np.nan
-        adj = e_m - (e_f - (mean - f) ** 2)
-        sd = adj.std(ddof=1) if n > 1 else np.nan
-        out["Clark-West"] = adj.mean() / (sd / np.sqrt(n)) if sd and sd > 1e-15 else np.nan
-    else:
-        out["OOS R²"] = out["Clark-West"] = np.nan
+def score(pos: np.ndarray, ret_next: np.ndarray) -> dict[str, float]:
+    """Strategy metrics (:data:`STRATEGY`, module docstring) of holding ``pos`` (1/0/−1 per
+    month of the sample) with the long-position returns ``ret_next`` (decimal)."""
+    n = len(ret_next)
+    out: dict[str, float] = {}
     strat = pos * ret_next
     active = pos != 0
     out["Hit Rate"] = float((strat[active] > 0).mean()) if active.any() else np.nan
     # the same months as the hit rate, so the two shares are comparable
     out["Base Rate"] = float((ret_next[active] > 0).mean()) if active.any() else np.nan
+    out["PT"] = pesaran_timmermann(pos, ret_next)[1]
     if n:
         growth = float(np.prod(1.0 + strat))
         # a strategy that lost everything (a short through a >100 % rise) stays at -100 %;
@@ -153,38 +118,44 @@ def score(forecast: np.ndarray, y_next: np.ndarray, mean: np.ndarray, pos: np.nd
     return out
 
 
-def track_record(history: pd.DataFrame, *, quote: str = "Price", band: float = 0.0,
-                 maturity: float | None = None, start: object | None = None,
-                 min_train: int = MIN_TRAIN) -> pd.DataFrame:
+def track_record(history: pd.DataFrame, rivals: pd.DataFrame, *, quote: str = "Price",
+                 band: float = 0.0, maturity: float | None = None,
+                 start: object | None = None) -> pd.DataFrame:
     """Side-by-side walk-forward track record of the composite and its rivals for one
-    instrument: one row per :data:`MODELS` entry, columns ``Model`` + :data:`METRICS`.
+    instrument: one row per model (``Composite``, each column of ``rivals``, ``Buy & hold``),
+    columns ``Model`` + :data:`METRICS`.
 
-    ``history``: :func:`engine.models.composite.forecast_history` output. ``band``: neutral band
-    (forecast unit) turning every model's forecast into positions. ``start``: optional earliest
-    evaluation date (later than the automatic start only). An instrument without enough history
-    gives ``Months`` = 0 and NaN figures.
+    ``history``: :func:`engine.models.composite.forecast_history` output. ``rivals``:
+    :func:`engine.models.skill.rival_forecasts` on the same index (it must hold ``Historical
+    mean``). ``band``: neutral band (forecast unit) turning every model's forecast into
+    positions. ``start``: optional earliest evaluation date. An instrument without enough
+    history gives ``Months`` = 0 and NaN figures.
     """
-    fc = rival_forecasts(history, min_train=min_train)
     y_next = history["change"].shift(-1)
     ret = long_returns(history, quote, maturity)
-    need = ["Composite", "Historical mean", "Momentum 12-1"]
-    if fc["Valuation only"].notna().any():
-        need.append("Valuation only")
-    ok = fc[need].notna().all(axis=1) & y_next.notna() & ret.notna()
+    mean = history["mean"]
+    ok = history["forecast"].notna() & mean.notna() & y_next.notna() & ret.notna()
     if start is not None:
         ok &= history.index >= pd.Timestamp(start)
     s = ok[ok].index
+    fc = pd.concat([history[["forecast"]].rename(columns={"forecast": "Composite"}),
+                    rivals.reindex(history.index)], axis=1)
+    sample = SkillSample(s, y_next.loc[s].to_numpy(float), mean.loc[s].to_numpy(float))
+    skill = skill_table(fc, sample).set_index("Model")
+    r = ret.loc[s].to_numpy(float)
     rows = []
-    for model in MODELS:
+    for model in [*fc.columns, "Buy & hold"]:
         if model == "Buy & hold":
-            f = np.full(len(s), np.nan)
             pos = np.ones(len(s))
+            m = {k: np.nan for k in skill.columns}
+            m["Months"] = len(s)
         else:
             f = fc.loc[s, model].to_numpy(dtype=float)
+            f = np.where(np.isfinite(f), f, sample.mean)   # the rival's natural fallback
             pos = positions(pd.Series(f), band, quote).to_numpy()
             pos = np.where(np.isnan(pos), 0.0, pos)
-        m = score(f, y_next.loc[s].to_numpy(float), history.loc[s, "mean"].to_numpy(float),
-                  pos, ret.loc[s].to_numpy(float))
+            m = skill.loc[model].to_dict()
+        m.update(score(pos, r))
         m["Model"] = model
         m["Start"] = s[0] if len(s) else pd.NaT
         m["End"] = s[-1] if len(s) else pd.NaT
@@ -198,14 +169,36 @@ def _pct(x: float) -> str:
     return f"{x * 100:.2f}%" if np.isfinite(x) else "n/a"
 
 
-def verdict(code: str, table: pd.DataFrame) -> str:
+def _equal_reason(history: pd.DataFrame | None, start, end) -> str:
+    """Why the composite equals a rival in many months (from its own history): the floor at
+    zero (equities) and the months in which no component departed from the anchor."""
+    if history is None or not {"forecast", "anchor"} <= set(history.columns):
+        return ""
+    h = history.loc[start:end]
+    f, a = h["forecast"], h["anchor"]
+    n = len(h)
+    floor = int(((f == 0.0) & (a != 0.0)).sum())
+    flat = int((f == a).sum())
+    parts = []
+    if floor:
+        parts.append(f"in {floor / n:.0%} of months the floor at zero (a negative expected "
+                     "equity return is not credible)")
+    if flat:
+        parts.append(f"in {flat / n:.0%} no component departed from the anchor (sign "
+                     "restrictions or too short a history)")
+    return " — " + " and ".join(parts) if parts else ""
+
+
+def verdict(code: str, table: pd.DataFrame, history: pd.DataFrame | None = None) -> str:
     """One plain-words line saying whether the composite adds anything over its rivals, from a
-    :func:`track_record` table."""
+    :func:`track_record` table; with the composite's ``history``, also why it equals a rival
+    in more than :data:`EQUAL_LIMIT` of the months."""
     t = table.set_index("Model")
     if t.loc["Composite", "Months"] == 0:
         return f"{code}: not enough history for an out-of-sample track record yet."
     r2, cw = t.loc["Composite", "OOS R²"], t.loc["Composite", "Clark-West"]
-    rivals = t.loc[["Random walk", "Momentum 12-1", "Valuation only"], "OOS R²"].dropna()
+    others = [m for m in t.index if m not in ("Composite", "Historical mean", "Buy & hold")]
+    rivals = t.loc[others, "OOS R²"].dropna()
     best = rivals.idxmax() if len(rivals) else None
     sh, sh_bh = t.loc["Composite", "Sharpe"], t.loc["Buy & hold", "Sharpe"]
     n = int(t.loc["Composite", "Months"])
@@ -221,6 +214,11 @@ def verdict(code: str, table: pd.DataFrame) -> str:
                      f"{cw:.2f}, significant at 10%)")
     if best is not None and rivals[best] > (r2 if np.isfinite(r2) else -np.inf):
         parts.append(f"the {best} rival forecasts better (R² {_pct(rivals[best])})")
+    share = t.loc["Composite"].get("Equal Share", np.nan)
+    if isinstance(share, float) and np.isfinite(share) and share > EQUAL_LIMIT:
+        parts.append(f"it equals the {t.loc['Composite', 'Equal To']} forecast in {share:.0%} "
+                     "of months" + _equal_reason(history, t.loc["Composite", "Start"],
+                                                  t.loc["Composite", "End"]))
     if np.isfinite(sh_bh) and (not np.isfinite(sh) or sh < sh_bh):
         parts.append(f"its signals earned a lower Sharpe ratio than buy-and-hold "
                      f"({sh:.2f} vs {sh_bh:.2f})" if np.isfinite(sh) else

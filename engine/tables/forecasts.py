@@ -37,6 +37,7 @@ from engine.inputs.sampling import month_end_index
 from engine.models.composite import forecast_history
 from engine.models.signals import (POSITION_WORDS, default_band, position, to_position,
                                    trade, update_date_of)
+from engine.models.skill import rival_forecasts
 from engine.models.track_record import METRICS, track_record, verdict
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, RefreshContext,
                                 SheetContent, Table, register)
@@ -357,10 +358,15 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         h = ctx.cache.get("forecast_history", {}).get(code)
         if h is None:
             continue
-        tr = track_record(h, quote=inst.quote, band=_band(inst), maturity=inst.maturity)
+        fund = ctx.data.fundamentals_for(code)
+        rivals = rival_forecasts(h["price"], quote=inst.quote, asset_class=inst.asset_class,
+                                 fundamentals=fund if len(fund.columns) else None,
+                                 sigma=h["sigma"] if h["sigma"].notna().any() else None)
+        tr = track_record(h, rivals, quote=inst.quote, band=_band(inst),
+                          maturity=inst.maturity)
         tr.insert(0, "Code", code)
         frames.append(tr)
-        notes.append(verdict(code, tr))
+        notes.append(verdict(code, tr, h))
         results[code] = tr
     if not frames:
         return None
@@ -374,19 +380,26 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
                f"{n} instruments (significantly, Clark-West > 1.28, for {sig}).")
     if wins == 0:
         summary += " It adds nothing over the historical mean forecast on this data."
-    formats = {"Start": DATE, "End": DATE, "Months": INT, "OOS R²": PCT, "Clark-West": NUM2,
-               "Hit Rate": PCT1, "Base Rate": PCT1, "Annual Return": PCT, "Volatility": PCT,
+    formats = {"Start": DATE, "End": DATE, "Months": INT, "Coverage": PCT1, "OOS R²": PCT,
+               "OOS R² vs 0": PCT, "Clark-West": NUM2, "Equal Share": PCT1, "Hit Rate": PCT1,
+               "Base Rate": PCT1, "PT": NUM2, "Annual Return": PCT, "Volatility": PCT,
                "Sharpe": NUM2, "Max Drawdown": PCT, "Trades/Yr": "0.0"}
-    assert set(formats) == set(METRICS)
+    assert set(formats) | {"Equal To"} == set(METRICS)
     how = [
         "Every forecast was made with data dated on or before its month; all models of an "
         "instrument are scored on the same months, from the first month with a composite "
         "forecast to the last month whose next change is known.",
-        "OOS R² vs the prevailing historical mean (> 0 beats it); Clark-West: t-statistic vs "
-        "the mean (> 1.28 significant at 10%); Hit Rate: share of non-neutral months the "
-        "position gained; Base Rate: share of those same months a long position gained. "
-        "Strategy: hold "
-        "the signal for one month, Neutral earns 0, no costs; Sharpe without a risk-free rate.",
+        "OOS R² vs the prevailing historical mean (> 0 beats it), and vs zero change; "
+        "Clark-West: t-statistic vs the mean (> 1.28 significant at 10%); Coverage: share of "
+        "the months the model had its own forecast (otherwise it is scored as the mean); "
+        "Equal To / Equal Share: the rival the forecast equals most often and how often.",
+        "Rivals: zero change (Random walk), AR(1) on changes, the sign of 12-1 momentum, "
+        "valuation σ alone, and one expanding regression per fundamental (e.g. log D/P), each "
+        "re-estimated every month on past data only.",
+        "Strategy: hold the signal for one month, Neutral earns 0, no costs; Hit Rate: share "
+        "of non-neutral months the position gained; Base Rate: share of those same months a "
+        "long position gained; PT: Pesaran-Timmermann test of the positions' direction "
+        "(> 1.28 significant at 10%); Sharpe without a risk-free rate.",
     ]
     how.append("Caveat: series that are monthly averages (e.g. Moody's yields, a monthly-average "
                "oil price) have autocorrelated changes, which flatters their forecastability; "
