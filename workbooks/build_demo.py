@@ -45,7 +45,7 @@ INSTRUMENTS: list[tuple] = [
     ("GBPUSD", "GBP/USD", "United Kingdom", "FX", "Price", None, "MonthEnd", "CPI_GBR,CPI_USA", None),
     ("EURUSD", "EUR/USD", "Euro Area", "FX", "Price", None, "MonthEnd", "CPI_DEU,CPI_USA", None),
     ("EURGBP", "EUR/GBP", "Euro Area", "FX", "Price", None, "MonthEnd", "CPI_DEU,CPI_GBR", None),
-    ("WTI", "WTI Crude Oil", "United States", "Commodity", "Price", None, 15, "CPI_USA", 0.01),
+    ("WTI", "WTI Crude Oil", "United States", "Commodity", "Price", None, 15, "CPI_USA", 0.003),
     ("BRENT", "Brent Crude Oil (monthly average)", "United Kingdom", "Commodity", "Price", None, "MonthEnd", "CPI_USA", None),
     ("GOLD", "Gold (index)", "Global", "Commodity", "Price", None, "MonthEnd", "CPI_USA", None),
     ("SILVER", "Silver (index)", "Global", "Commodity", "Price", None, 20, "CPI_USA", None),

@@ -33,7 +33,7 @@ FORMATS: dict[str, dict[str | None, str]] = {
     "Fundamentals": {None: "0.00"},
     "Returns": {None: "0.00%"},
     "Income": {None: "0.000%"},
-    "Instruments": {"Maturity": "0.00##", "Neutral Band": "0.00"},
+    "Instruments": {"Maturity": "0.00##", "Neutral Band": "0.000"},
     "Macro": {"Growth": "0.0", "Period": "@"},
     "Series": {"Inception": DATE_FMT},
 }

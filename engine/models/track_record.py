@@ -41,7 +41,7 @@ import pandas as pd
 
 from engine.inputs.sampling import after_previous_month
 from engine.models.signals import positions
-from engine.models.skill import SkillSample, pesaran_timmermann, skill_table
+from engine.models.skill import EQUAL_LIMIT, SkillSample, pesaran_timmermann, skill_table
 
 __all__ = ["METRICS", "STRATEGY", "long_returns", "par_bond_duration", "score",
            "track_record", "verdict", "CW_10PCT", "EQUAL_LIMIT"]
@@ -51,7 +51,6 @@ STRATEGY = ("Hit Rate", "Base Rate", "PT", "Annual Return", "Volatility", "Sharp
 METRICS = ("Start", "End", "Months", "Coverage", "OOS R²", "OOS R² vs 0", "Clark-West",
            "Equal To", "Equal Share", *STRATEGY)
 CW_10PCT = 1.2816  # one-sided 10 % critical value of N(0, 1)
-EQUAL_LIMIT = 0.20  # a forecast equal to a rival in more months than this must say why
 DEFAULT_MATURITY = 10.0
 
 
