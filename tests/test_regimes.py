@@ -133,9 +133,9 @@ def test_fit_store_reuses_estimations_exactly():
     assert len(store) - len(fits) == len(range(59, 200, 12)) - 1  # complete blocks filtered
     rg._FIT_CACHE.clear()
     calls, filters = [], []
-    orig, orig_filter = rg.fit_regimes, rg.filter_probabilities
-    rg.fit_regimes = lambda *a, **k: calls.append(1) or orig(*a, **k)
-    rg.filter_probabilities = lambda *a, **k: filters.append(1) or orig_filter(*a, **k)
+    orig, orig_filter = rg.fit_many, rg.filter_many
+    rg.fit_many = lambda *a, **k: calls.append(1) or orig(*a, **k)
+    rg.filter_many = lambda *a, **k: filters.append(1) or orig_filter(*a, **k)
     try:
         b = regime_probabilities(px, store=store)          # everything from the store
         longer = px.copy()
@@ -143,7 +143,7 @@ def test_fit_store_reuses_estimations_exactly():
         rg._FIT_CACHE.clear()
         c = regime_probabilities(longer, store=store)      # one new month, no new refit due
     finally:
-        rg.fit_regimes, rg.filter_probabilities = orig, orig_filter
+        rg.fit_many, rg.filter_many = orig, orig_filter
     assert calls == []
     assert len(filters) == 2                               # only the block still growing
     pd.testing.assert_frame_equal(a, b)
@@ -199,3 +199,46 @@ def test_warm_refit_equals_statsmodels_em(code):
         ref = mod._fit_em(start, transformed=True, cov_type="none", maxiter=10,
                           tolerance=1e-5, return_params=True)
     np.testing.assert_allclose(em_refit(z, start), ref, rtol=1e-10, atol=0)
+
+
+def test_start_params_and_first_fit_are_statsmodels():
+    """The first estimation is statsmodels' own EM from its own start parameters (what
+    ``fit(em_iter=200)`` runs before the optimiser), written out."""
+    import warnings
+
+    from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+
+    from engine.models.regimes import em_refit, fit_regimes, start_params
+    px, _ = _two_regime_prices(n=200)
+    x = np.diff(100 * np.log(px.to_numpy()))
+    z = x / np.std(x, ddof=1)
+    mod = MarkovRegression(z, k_regimes=2, switching_variance=True)
+    np.testing.assert_allclose(start_params(z), mod.start_params, rtol=1e-13, atol=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = mod._fit_em(mod.start_params, transformed=True, maxiter=200, tolerance=0,
+                          return_params=True)
+    # 200 iterations of the same arithmetic in another order: rounding drifts, still far
+    # below any figure shown (probabilities to 1e-4)
+    np.testing.assert_allclose(em_refit(z, start_params(z), maxiter=200, tolerance=0), ref,
+                               rtol=1e-7, atol=1e-9)
+    fit = fit_regimes(x)
+    np.testing.assert_allclose(fit.params, ref, rtol=1e-7, atol=1e-9)
+
+
+def test_many_instruments_together_equal_one_by_one():
+    import engine.models.regimes as rg
+    from engine.models.regimes import regime_probabilities_many
+    series = [_two_regime_prices(n=n, seed=s)[0] for n, s in ((200, 1), (200, 2), (230, 3),
+                                                               (90, 4), (40, 5))]
+    rg._FIT_CACHE.clear()
+    together = regime_probabilities_many(series)
+    rg._FIT_CACHE.clear()
+    for px, got in zip(series, together):
+        alone = regime_probabilities(px)
+        rg._FIT_CACHE.clear()
+        # numpy across series vs Python floats alone: the same operations, last-bit rounding
+        np.testing.assert_allclose(got["prob_high_vol"], alone["prob_high_vol"], rtol=1e-9,
+                                   atol=1e-12)
+        pd.testing.assert_series_equal(got["refit_date"], alone["refit_date"])
+    assert together[-1]["prob_high_vol"].isna().all()     # 39 changes: no fit yet
