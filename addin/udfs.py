@@ -75,7 +75,7 @@ EXCEL_ARGS: dict[str, list[tuple[str, dict[str, Any], str]]] = {
     "gamma_forecast": [
         ("dates", RANGE, "Observation dates, one column (daily data are sampled to month-end)."),
         ("prices", RANGE, "Levels in the same rows (> 0), or yields in % with quote "
-                          '"Yield"; at least 97 months.'),
+                          '"Yield"; at least 38 months.'),
         ("factors", RANGE, "Optional fundamentals in the same rows (CPI, earnings, short "
                            "rate…), optionally under one header row of names."),
         ("quote", CELL, '"Price" (default), "Yield", or the asset class "Equity", '

@@ -15,13 +15,14 @@ from typing import Any
 from addin.convert import (ExcelArgError, excel_value, is_blank, to_number,
                            to_table, udf)
 from addin.udfs_valuation import fundamentals_frame, monthly_input, quote_kind
-from engine.models.composite import MIN_TRAIN, forecast_history
+from engine.domain import MIN_TRAIN
+from engine.models.composite import forecast_history
 from engine.models.signals import position, to_position, trade
 
 __all__ = ["gamma_forecast", "gamma_position", "gamma_trade", "MIN_FORECAST_MONTHS"]
 
-# 60 months before the first valuation σ, then MIN_TRAIN training pairs, then one forecast
-MIN_FORECAST_MONTHS = 60 + MIN_TRAIN + 1
+# the first month's change, MIN_TRAIN (predictor, next change) pairs, then the forecast month
+MIN_FORECAST_MONTHS = MIN_TRAIN + 2
 
 
 def _cells(arg: str, value: Any) -> tuple[list[list[Any]], bool]:
@@ -38,7 +39,8 @@ def gamma_forecast(dates: Any, prices: Any, factors: Any = None, quote: Any = "P
 
     dates: observation dates (one column; daily data are sampled to the last observation of
     each month); prices: levels in the same rows (> 0), or yields in % with quote "Yield";
-    at least 97 months (60 for the valuation σ, 36 to train the model, 1 to forecast).
+    at least 38 months (the first change, 36 months to train the model, 1 to forecast;
+    the valuation term joins once 60 months give a σ).
     factors (optional): fundamental series in the same rows (CPI, earnings, short rate, …),
     optionally under one header row of names; they feed the fair value and the factor terms.
     quote: "Price" (default), "Yield", or the asset class "Equity", "Commodity", "FX", "Bond".

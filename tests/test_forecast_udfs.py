@@ -28,8 +28,8 @@ def test_gamma_forecast_matches_engine():
 
 
 def test_gamma_forecast_errors():
-    dates, prices, _, *_ = _excel_columns(n=60)
-    assert gamma_forecast(dates, prices).startswith("#N/A: need 97 months of prices, got 60")
+    dates, prices, _, *_ = _excel_columns(n=30)
+    assert gamma_forecast(dates, prices).startswith("#N/A: need 38 months of prices, got 30")
     dates, prices, _, *_ = _excel_columns()
     bad = [list(r) for r in prices]
     bad[5] = ["abc"]

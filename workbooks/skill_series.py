@@ -98,6 +98,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.domain import ASSET_CLASSES, AssetClass, Quote
 from workbooks.demo_series import (_arch_csv, _dates, _rdata, bme, core_cpi_usa, cpi_usa,
                                    french_factors, sample_on_day, tbill_yield)
 
@@ -108,7 +109,6 @@ DEMO_WORKBOOK = Path(__file__).resolve().parent / "demo.xlsx"
 DEMO_ASOF = pd.Timestamp("2001-12-31")   # = build_demo.DATA_END, the last Prices date
 MIN_MONTHS = 180                         # 15 years; fewer = ``short``
 SHORT_MIN_MONTHS = 84                    # a short series still has 7 years
-ASSET_CLASSES = ("Equity", "Bond", "FX", "Commodity")
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,8 +117,8 @@ class SkillSeries:
 
     name: str            # unique short code, e.g. "JP_USDJPY"
     title: str           # plain words
-    asset_class: str     # "Equity" | "Bond" | "FX" | "Commodity"
-    quote: str           # "Price" | "Yield" (yields in percent)
+    asset_class: AssetClass
+    quote: Quote         # yields in percent
     prices: pd.Series    # monthly, one observation per month, DatetimeIndex, float
     fundamentals: pd.DataFrame  # may be empty; indexed by the date each value was known
     source: str          # package, dataset, columns, transformation, units, dating

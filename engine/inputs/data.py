@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-ASSET_CLASSES = ("Equity", "Bond", "FX", "Commodity")
+from engine.domain import ASSET_CLASSES, AssetClass, Quote  # noqa: F401 - re-exported
 
 
 @dataclass
@@ -35,8 +35,8 @@ class Instrument:
     code: str
     name: str
     country: str
-    asset_class: str
-    quote: str = "Price"
+    asset_class: AssetClass
+    quote: Quote = "Price"
     maturity: float | None = None
     update: str = "MonthEnd"
     fair_value_inputs: list[str] = field(default_factory=list)

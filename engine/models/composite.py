@@ -47,9 +47,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.domain import MIN_MEAN, MIN_TRAIN, check_asset_class, check_quote
 from engine.inputs.data import asof
-from engine.models.predictors import (check_quote, momentum_12_1, predictor, realized_changes,
-                                      sum_of_parts)
+from engine.models.predictors import momentum_12_1, predictor, realized_changes, sum_of_parts
 from engine.models.regimes import phases, regime_probabilities
 from engine.models.signals import default_band, positions, trades
 from engine.models.valuation import fundamental_role
@@ -59,8 +59,6 @@ __all__ = ["forecast_history", "composite_forecast", "CompositeForecast", "one_m
            "load_sigma", "component_signs", "MIN_TRAIN", "MIN_MEAN", "LAMBDA", "CLIP_SD",
            "SIGNS"]
 
-MIN_TRAIN = 36   # training pairs a component needs before it forecasts
-MIN_MEAN = 12    # realised changes needed for the prevailing mean and the change sd
 LAMBDA = 0.5     # each component's departure from the anchor is shrunk by this factor
 CLIP_SD = 0.5    # ... after capping it at this many standard deviations of past changes
 
@@ -157,10 +155,9 @@ def composite_forecast(prices: pd.Series, fundamentals: pd.DataFrame | None = No
     ``fit_store``: optional content-keyed store of Markov estimations passed to it.
     """
     check_quote(quote)
+    check_asset_class(asset_class)
     if band is None:
         band = default_band(asset_class)
-    elif asset_class not in ("Equity", "Bond", "FX", "Commodity"):
-        raise ValueError(f"asset_class must be Equity, Bond, FX or Commodity, got {asset_class!r}")
     p = _clean_prices(prices, quote)
     if len(p) < 2:
         raise ValueError(f"prices: need at least 2 monthly observations, got {len(p)}")

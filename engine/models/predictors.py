@@ -14,22 +14,18 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from engine.domain import Quote, check_quote
 from engine.inputs.data import asof
 from engine.inputs.sampling import after_previous_month, month_ids
 from engine.models.valuation import fundamental_role
 
 __all__ = ["realized_changes", "momentum_12_1", "predictor", "CashFlow", "cash_flow",
-           "sum_of_parts", "check_quote", "YIELD_WORDS", "SOP_WINDOW", "SOP_MIN_MONTHS"]
+           "sum_of_parts", "YIELD_WORDS", "SOP_WINDOW", "SOP_MIN_MONTHS"]
 
 # an equity fundamental named like one of these and given as a rate is a yield (D/P, E/P) in %
 YIELD_WORDS = ("DIV", "D/P", "E/P", "EARN", "YIELD")
 SOP_WINDOW = 240      # months of cash-flow growth averaged (Ferreira & Santa-Clara: 20 years)
 SOP_MIN_MONTHS = 120  # ... of which at least this many before the sum of parts is used
-
-
-def check_quote(quote: str) -> None:
-    if quote not in ("Price", "Yield"):
-        raise ValueError(f"quote must be 'Price' or 'Yield', got {quote!r}")
 
 
 def realized_changes(prices: pd.Series, quote: str = "Price") -> pd.Series:

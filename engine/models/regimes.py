@@ -147,8 +147,11 @@ def fit_many(X: np.ndarray, previous: list[RegimeFit | None]) -> list[RegimeFit 
                 [_rescale(previous[i], scales[i]) for i in cols])
             if len(cols) == 1:  # one series: the Python-float path (see _em_step)
                 Z, start = Z[:, 0], start[:, 0]
-            params = em_refit(Z, start, maxiter=COLD_ITER if first else WARM_ITER,
-                              tolerance=0.0 if first else WARM_TOL).reshape(6, -1)
+            try:  # numpy turns a failure into NaN (checked below); Python floats raise
+                params = em_refit(Z, start, maxiter=COLD_ITER if first else WARM_ITER,
+                                  tolerance=0.0 if first else WARM_TOL).reshape(6, -1)
+            except (ArithmeticError, ValueError):  # math domain / overflow: documented fallback
+                params = np.full((6, len(cols)), np.nan)
             for k, i in enumerate(cols):
                 out[i] = _check_fit(params[:, k], float(scales[i]))
     return out

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
+from engine.domain import AssetClass, check_asset_class, check_quote
+
 __all__ = ["DEFAULT_BANDS", "POSITION_WORDS", "default_band", "position", "positions",
            "trade", "trades", "to_position", "update_date", "update_date_of", "update_dates",
            "is_business_day"]
@@ -35,7 +37,7 @@ __all__ = ["DEFAULT_BANDS", "POSITION_WORDS", "default_band", "position", "posit
 # Chosen from the seed's printed examples: an equity forecast of "zero" is Neutral while
 # 0.73 % is Long; a 0.01 pp bond-yield forecast already gives a position (so the bond band is
 # below 1 bp); FX forecasts of 0.07 %–0.16 % give positions.
-DEFAULT_BANDS: dict[str, float] = {
+DEFAULT_BANDS: dict[AssetClass, float] = {
     "Equity": 0.001,      # 0.10 % one-month return
     "Bond": 0.005,        # 0.5 bp one-month yield change (percentage points)
     "FX": 0.0005,         # 0.05 % one-month change of the base currency
@@ -46,20 +48,11 @@ POSITION_WORDS = {1: "Long", 0: "Neutral", -1: "Short"}
 _WORD_TO_POS = {"long": 1, "neutral": 0, "short": -1}
 _TRADES = {(0, 1): "B", (0, -1): "S", (1, 0): "CL", (-1, 0): "CS", (1, -1): "CL&S",
            (-1, 1): "CS&B"}
-_QUOTES = ("Price", "Yield")
 
 
 def default_band(asset_class: str) -> float:
     """The default neutral band of an asset class (forecast units, see module docstring)."""
-    if asset_class not in DEFAULT_BANDS:
-        raise ValueError(f"asset_class must be one of {tuple(DEFAULT_BANDS)}, "
-                         f"got {asset_class!r}")
-    return DEFAULT_BANDS[asset_class]
-
-
-def _check_quote(quote: str) -> None:
-    if quote not in _QUOTES:
-        raise ValueError(f"quote must be 'Price' or 'Yield', got {quote!r}")
+    return DEFAULT_BANDS[check_asset_class(asset_class)]
 
 
 def _check_band(band: float) -> float:
@@ -80,7 +73,7 @@ def position(forecast: float, band: float = 0.0, quote: str = "Price") -> int:
     For ``quote="Yield"`` the sign is inverted: a forecast fall in the yield is Long.
     Serves the ``Position`` column of Tables 2, 4, 6 and 8.
     """
-    _check_quote(quote)
+    check_quote(quote)
     b = _check_band(band)
     try:
         f = float(forecast)
@@ -100,7 +93,7 @@ def positions(forecasts: pd.Series, band: float = 0.0, quote: str = "Price") -> 
     Returns a float Series of 1.0 / 0.0 / −1.0 on the same index; NaN where the forecast is
     NaN (no forecast yet). Serves the ``Signals`` sheet.
     """
-    _check_quote(quote)
+    check_quote(quote)
     b = _check_band(band)
     f = pd.to_numeric(forecasts, errors="coerce").astype(float)
     v = f.to_numpy()

@@ -43,6 +43,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 import pandas as pd
 
+from engine.domain import MIN_MEAN, MIN_TRAIN
 from engine.inputs.data import asof
 from engine.models.predictors import momentum_12_1, predictor, realized_changes
 from engine.models.walk_forward import walk_forward_ols
@@ -55,8 +56,6 @@ RIVALS = ("Historical mean", "Random walk", "AR(1)", "Momentum 12-1", "Valuation
 SKILL_COLUMNS = ("Model", "Months", "Coverage", "OOS R²", "OOS R² vs 0", "Clark-West",
                  "Hit Rate", "PT", "Equal To", "Equal Share")
 EQUAL_TOL = 1e-12  # relative: a forecast within this of a rival's is that rival's
-MIN_TRAIN = 36
-MIN_MEAN = 12
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ builder runs after both and reads what they cached (``forecast_current``, ``valu
 
 from __future__ import annotations
 
+from engine.domain import ASSET_CLASSES
 from engine.tables import forecasts, valuation
 from engine.tables.base import RefreshContext, SheetContent, check_refs, name_part, register
 
-ASSET_CLASSES = ("Equity", "Bond", "FX", "Commodity")
 
 
 def table_keys(codes) -> dict[str, str]:
