@@ -60,6 +60,10 @@ VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fa
 QUOTES = ("Price", "Yield")
 _SD_TOL = 1e-10  # a residual std below this (log units or pct points) counts as zero
 _BLOCK = 64      # fits per block of the residual matrix (64 × n floats stay in cache)
+STATIONARY = True  # prefer the stationary ratio models (CAPE, dividend yield, real level)
+SMOOTH_MONTHS = 120  # CAPE: the 10-year window of the smoothed real earnings
+_EARNINGS_WORDS = ("EARN", "EPS", "PROFIT")
+_DIVIDEND_YIELD_WORDS = ("DIV", "D/P")
 
 _PRICE_LEVEL_WORDS = ("CPI", "PPI", "HICP", "RPI", "DEFLATOR", "PRICELEVEL", "PRICE_LEVEL",
                       "PRICE LEVEL", "PRICEINDEX", "PRICE INDEX")
@@ -195,8 +199,26 @@ def _log_pos(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> list[_Design]:
+def _trailing_mean(x: np.ndarray, index: pd.DatetimeIndex, months: int) -> np.ndarray:
+    """Mean of ``x`` over the ``months`` calendar months ending at each row (that row
+    included); NaN unless every one of those months has a row with a finite value."""
+    ids = month_ids(index)
+    v = np.where(np.isfinite(x), x, 0.0)
+    good = np.isfinite(x).astype(float)
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    g = np.concatenate([[0.0], np.cumsum(good)])
+    lo = np.searchsorted(ids, ids - months + 1)          # first row inside the window
+    hi = np.arange(len(x)) + 1
+    cnt = g[hi] - g[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[hi] - c[lo]) / cnt
+    return np.where((cnt == months) & (hi - lo == months), out, np.nan)
+
+
+def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str,
+             stationary: bool | None = None) -> list[_Design]:
     """The primary (fundamentals) design, if the inputs allow one, then the fallback."""
+    stationary = STATIONARY if stationary is None else stationary
     n = len(p)
     one = np.ones(n)
     zero = np.zeros(n)
@@ -232,6 +254,25 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> lis
                                ["const"]))
         out.append(_Design("long-run level", lp, zero, one[:, None], ["const"]))
         return out
+    if stationary and asset_class == "Equity" and levels:
+        # CAPE-like: price over the 10-year average of the real level input (Shiller's
+        # smoothed real earnings), a ratio taken as stationary around its expanding mean
+        e = next((c for c in levels if any(w in str(c).upper() for w in _EARNINGS_WORDS)),
+                 levels[0])
+        defl = _log_pos(f[plevels[0]].to_numpy()) if plevels else zero
+        sm = _log_pos(_trailing_mean(np.exp(_log_pos(f[e].to_numpy()) - defl), p.index,
+                                     SMOOTH_MONTHS))
+        what = f"10-year real {e} (deflated by {plevels[0]})" if plevels else \
+            f"10-year average {e}"
+        out.append(_Design(f"CAPE: price / {what}", lp - defl - sm, defl + sm,
+                           one[:, None], ["const"]))
+    if stationary and asset_class == "Equity":
+        dy = [c for c in rates if any(w in str(c).upper() for w in _DIVIDEND_YIELD_WORDS)]
+        if dy:
+            ldy = _log_pos(f[dy[0]].to_numpy())
+            # log P − log FV = −(log DY − mean log DY): the dividend yield's own reversion
+            out.append(_Design(f"dividend yield: {dy[0]}", -ldy, lp + ldy, one[:, None],
+                               ["const"]))
     if asset_class in ("Equity", "Bond") and levels:
         xs = [_log_pos(f[c].to_numpy()) for c in levels]
         cols = [f"log {c}" for c in levels]
@@ -242,6 +283,9 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> lis
                            np.column_stack([one, *xs]), ["const", *cols]))
     elif plevels:
         defl = _log_pos(f[plevels[0]].to_numpy())
+        if stationary and asset_class == "Commodity":
+            out.append(_Design(f"real price level (deflated by {plevels[0]})", lp - defl,
+                               defl, one[:, None], ["const"]))
         out.append(_Design(f"real trend (deflated by {plevels[0]})", lp - defl, defl,
                            np.column_stack([one, t]), ["const", "trend"]))
     out.append(_Design("trend", lp, zero, np.column_stack([one, t]), ["const", "trend"]))
