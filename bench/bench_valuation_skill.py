@@ -73,19 +73,14 @@ def sigma_regression_forecast(prices: pd.Series, sigma: pd.Series, h: int, quote
 def load(include_demo: bool = True, stationary: bool = True):
     """(series, valuation history) for every series; ``stationary=False``: the fair-value
     models before this branch (no CAPE, dividend-yield or real-price-level designs)."""
-    from engine.models import valuation as val
     from workbooks.skill_series import skill_series
 
     out = []
-    keep = val.STATIONARY
-    val.STATIONARY = stationary
-    try:
-        for s in skill_series(include_demo):
-            f = s.fundamentals if len(s.fundamentals.columns) else None
-            vh = valuation_history(s.prices, f, quote=s.quote, asset_class=s.asset_class)
-            out.append((s, vh))
-    finally:
-        val.STATIONARY = keep
+    for s in skill_series(include_demo):
+        f = s.fundamentals if len(s.fundamentals.columns) else None
+        vh = valuation_history(s.prices, f, quote=s.quote, asset_class=s.asset_class,
+                               stationary=stationary)
+        out.append((s, vh))
     return out
 
 

@@ -10,6 +10,7 @@ import pytest
 from engine.inputs.data import Instrument, WorkbookData
 from engine.models.bonds import price_valuation
 from engine.models.horizons import horizon_forecasts
+from engine.models.reversion import panel_reversion
 from engine.models.valuation import valuation_history
 from engine.tables import chart_sheet
 from engine.tables.base import RefreshContext, Table, check_refs
@@ -91,8 +92,14 @@ def test_values_equal_the_models_and_are_cached():
     h = valuation_history(d.prices["SPX"], d.fundamentals_for("SPX"), asset_class="Equity")
     assert stock.loc["SPX", "Valuation (σ)"] == pytest.approx(h["sigma"].iloc[-1], abs=1e-12)
     assert stock.loc["SPX", "Fair Value"] == pytest.approx(h["fair_value"].iloc[-1])
-    fc = horizon_forecasts(d.prices["SPX"], h["sigma"]).iloc[-1]
+    # the horizon columns use the panel of the asset class (SPX and NKY), not SPX alone
+    hn = valuation_history(d.prices["NKY"], None, asset_class="Equity")
+    panel = panel_reversion({"SPX": h, "NKY": hn}, "Equity")
+    fc = horizon_forecasts(d.prices["SPX"], h, reversion=panel["SPX"]).iloc[-1]
     np.testing.assert_allclose(stock.loc["SPX", HZ].to_numpy(float), fc.to_numpy(), rtol=1e-12)
+    alone = horizon_forecasts(d.prices["SPX"], h, asset_class="Equity").iloc[-1]
+    assert not np.allclose(alone.to_numpy(), fc.to_numpy(), rtol=1e-6)
+    pd.testing.assert_frame_equal(ctx.cache["valuation_reversion"]["SPX"], panel["SPX"])
     pd.testing.assert_frame_equal(ctx.cache["valuation"]["SPX"], h)
     assert h["model"].iloc[-1] == "real trend (deflated by CPI_US)"
     fx = ctx.cache["valuation"]["GBPUSD"]
@@ -236,10 +243,14 @@ def test_no_look_ahead_at_workbook_level(tmp_path):
         early.cache["valuation"]["EQ1"].loc[cut:].iloc[1:])
 
 
-def test_summary_leaves_a_horizon_too_long_for_the_history_blank():
-    # 100 months: a 1-year forecast exists, a 3-year one does not (60 + 36 + 12 months)
+def test_a_horizon_too_long_for_the_history_is_blank():
+    # 64 months: a σ from month 60; a 3-year forecast needs 12 completed 36-month changes
+    # (48 months), a 5-year one 72 months: blank, a blank cell, not "nan"
     d = _data()
-    d.prices["NKY"] = d.prices["NKY"].iloc[-100:]
+    d.prices["NKY"] = d.prices["NKY"].iloc[-64:]
+    ctx = RefreshContext(data=d)
+    stock = _sheets(build(ctx))["Stock Valuation"][0].tables[0].df.set_index("Code")
+    assert np.isfinite(stock.loc["NKY", "3 Yr"]) and np.isnan(stock.loc["NKY", "5 Yr"])
     _, content = _charts(d)
     nky = content.table("ChartVal_NKY").df.iloc[0]
-    assert np.isfinite(nky["1 Yr"]) and np.isnan(nky["3 Yr"])   # a blank cell, not "nan"
+    assert np.isfinite(nky["1 Yr"]) and np.isfinite(nky["3 Yr"])

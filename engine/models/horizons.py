@@ -12,9 +12,9 @@ when it is alone), the forecast of the h-month change made at ``t`` is
 — the drift plus the expected closing of the gap: ``E[d(t+h)] = ρ^h·d(t)`` while the fair value
 follows its drift. ``μ_h(t)`` (``drift``) is the prevailing mean h-month change, the mean over
 the pairs ``(s, s+h)`` completed by ``t`` (the benchmark the Track Record scores against, so
-the valuation part alone decides the score); with fewer than ``min_pairs`` such pairs, ``h``
-times the prevailing mean one-month change. ``drift="fair_value"`` uses the prevailing mean
-h-month change of the walk-forward log fair value (fair yield) instead.
+the valuation part alone decides the score; no forecast before ``min_pairs`` = 12 such pairs:
+a 5-year forecast needs 72 months of prices and a σ). ``drift="fair_value"`` uses the
+prevailing mean h-month change of the walk-forward log fair value (fair yield) instead.
 
 The *valuation part* (``departure``) is ``(ρ^h − 1)·d(t)``. Since ``0 ≤ ρ < 1`` it always has
 the sign opposite to σ (σ = d / its standard deviation, same sign as d): **"never contradicts
@@ -185,11 +185,6 @@ def horizon_paths(prices: pd.Series, valuation: pd.DataFrame | pd.Series, h: int
         mu = np.where(c_fv >= min_pairs, mu, np.nan)
     else:
         mu = mean_h.copy()
-    short = ~np.isfinite(mu)
-    if short.any():  # too few h-month pairs: h × the prevailing mean one-month change
-        e1, r1 = _pairs_of(ids, lv, 1)
-        m1, c1 = _prevailing_mean(e1, r1, n)
-        mu = np.where(short & (c1 >= min_pairs), h * m1, mu)
     reversion = _reversion(prices, frame, quote, asset_class, reversion)
     rho = reversion["rho"].to_numpy(dtype=float)
     passes = reversion["passes"].to_numpy(dtype=bool)

@@ -242,6 +242,7 @@ def evaluate(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
     the composite and the valuation horizon forecasts against the rivals (module doc)."""
     from engine.models.composite import forecast_history
     from engine.models.horizons import horizon_paths
+    from engine.models.reversion import reversion_history
     from engine.models.valuation import valuation_history
 
     try:
@@ -259,8 +260,12 @@ def evaluate(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
     one = skill_table(fc, sample)
     hz = {}
     if sigma is not None:
-        s = sigma.reindex(hist.index)
+        # one instrument: its reversion is shrunk toward the asset class's literature prior
+        # (bench/bench_valuation_skill.py scores the panel estimate across series)
+        v = vh.reindex(hist.index)
+        rev = reversion_history(v, asset_class, quote=quote)
         for h in horizons:
-            hz[h] = horizon_paths(hist["price"], s, h, quote=quote)["forecast"]
+            hz[h] = horizon_paths(hist["price"], v, h, quote=quote, asset_class=asset_class,
+                                  reversion=rev)["forecast"]
     return InstrumentSkill(one, horizon_skill(hist["price"], hz, quote=quote) if hz else
                            pd.DataFrame())
