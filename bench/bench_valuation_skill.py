@@ -164,6 +164,9 @@ def main() -> None:
             "DF p <= 0.9": {"max_pvalue": 0.9},
         })
     fc = forecasts_for(series, horizons, variants, before)
+    for name, v in fc.items():   # the same origins as the replaced model, for a fair compare
+        v["after, before's origins"] = {h: v["after"][h].where(v["before"][h].notna())
+                                        for h in horizons}
     long = score(series, fc, horizons)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_rows", 500)
@@ -179,7 +182,13 @@ def main() -> None:
           "reversion), independent origins n")
     print(pd.concat([show, indep], axis=1).round(3).to_string())
     print()
+    print("Series with OOS R² > 0, of those scored, and the median R², per variant:")
     print(summary(long, horizons).round(3).to_string())
+    by = long[long["Variant"].isin(["before", "after"])].dropna(subset=["R2"])
+    g = by.groupby(["Class", "Variant", "h"])["R2"]
+    print("\nper asset class (R² > 0 / scored):")
+    print((g.apply(lambda v: int((v > 0).sum())).astype(str) + "/" + g.size().astype(str))
+          .unstack("h").to_string())
     print(f"\n{len(series)} series, {time.perf_counter() - t0:.1f} s")
 
 
