@@ -254,3 +254,35 @@ def test_a_horizon_too_long_for_the_history_is_blank():
     _, content = _charts(d)
     nky = content.table("ChartVal_NKY").df.iloc[0]
     assert np.isfinite(nky["1 Yr"]) and np.isfinite(nky["3 Yr"])
+
+
+def test_an_instrument_without_reversion_shows_the_mean_and_the_note_says_why():
+    d = _data()
+    t = np.arange(N)
+    rng = np.random.default_rng(17)
+    # a second currency pair whose rate accelerates away from its long-run level
+    d.instruments["USDXXX"] = Instrument("USDXXX", "USD/XXX", "", "FX")
+    d.prices["USDXXX"] = pd.Series(np.exp(0.00003 * t ** 2 + np.cumsum(rng.normal(0, 0.01, N))),
+                                   IDX)
+    # and one that reverts to its long-run level (an AR(1), ρ = 0.95)
+    e = np.zeros(N)
+    for i in range(1, N):
+        e[i] = 0.95 * e[i - 1] + rng.normal(0, 0.02)
+    d.instruments["MRX"] = Instrument("MRX", "MRX/USD", "", "FX")
+    d.prices["MRX"] = pd.Series(np.exp(e), IDX)
+    ctx = RefreshContext(data=d)
+    t_fx = _sheets(build(ctx))["FX Valuation"][0].tables[0]
+    rev = ctx.cache["valuation_reversion"]["USDXXX"].iloc[-1]
+    assert not rev["passes"] and rev["members"] == 2          # pooled with GBPUSD, MRX
+    note = next(n for n in t_fx.notes if n.startswith("USDXXX: no valuation-based forecast"))
+    assert "its price has not reverted toward fair value" in note
+    assert note.endswith("its horizon columns show the historical mean change instead.")
+    row = t_fx.df.set_index("Code").loc["USDXXX"]
+    for h, label in zip((1, 12, 60), ("1 Mo", "1 Yr", "5 Yr")):
+        path = ctx.cache["valuation_paths"]["USDXXX"][h]
+        # the prevailing mean h-month log change, annualized: exp(m·12/h) − 1
+        assert row[label] == pytest.approx(np.expm1(path["mean"].iloc[-1] * 12 / h), abs=1e-15)
+    ok = next(n for n in t_fx.notes if n.startswith("MRX: horizon forecasts revert"))
+    assert "pooled estimate of 2 other fx instrument(s)" in ok
+    assert ctx.cache["valuation_reversion"]["MRX"]["passes"].iloc[-1]
+    assert not ctx.failures
