@@ -9,8 +9,8 @@ For each series of :func:`workbooks.skill_series.skill_series` (real data: the d
 * ``before`` — the model this branch replaced: per instrument, the walk-forward regression of
   the h-month change on σ, its slope shrunk toward zero by ``(n/h)/(n/h + 10)`` (reproduced
   below, :func:`sigma_regression_forecast`);
-* ``after`` — :func:`engine.models.horizons.horizon_paths`: drift + (ρ^h − 1)·deviation, ρ the
-  walk-forward panel AR(1) of the deviation pooled across the series of the same asset class
+* ``after`` — :func:`engine.models.horizons.horizon_paths`: drift + (ρ^h − 1)·deviation, ρ
+  the walk-forward panel AR(1) of the deviation pooled across the series of the same asset class
   (:func:`engine.models.reversion.panel_reversion`, pooled by calendar date: a pair counts
   from the date it is known);
 

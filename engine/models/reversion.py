@@ -60,8 +60,9 @@ Literature priors (:data:`PRIORS`, half-lives of the deviation):
 * Equity — 3.25 years: Balvers, Wu & Gilliland (2000), "Mean reversion across national stock
   markets and parametric contrarian investment strategies", Journal of Finance 55(2),
   745–772: 18 national indices 1969–1996, a half-life of three to three and a half years.
-  (Spierdijk, Bikker & van den Hoek 2012, Journal of International Money and Finance: 13.8 years on average over 1900–2008, 2.1 to 23.8 years in rolling windows — the
-  figure is uncertain, hence the panel.)
+  (Spierdijk, Bikker & van den Hoek 2012, Journal of International Money and Finance: 13.8
+  years on average over 1900–2008, 2.1 to 23.8 years in rolling windows — the figure is
+  uncertain, hence the panel.)
 * FX — 4 years: Rogoff (1996), "The purchasing power parity puzzle", Journal of Economic
   Literature 34(2), 647–668: the consensus half-life of real exchange rate deviations from PPP
   is three to five years.
@@ -267,9 +268,9 @@ def pooled_ar1(panel: Mapping[str, pd.Series | pd.DataFrame], asof=None, *,
                ) -> PooledAR1:
     """The pooled AR(1) slope of the instruments in ``panel`` (code → valuation history, or
     deviation Series with ``through="deviation"``) on the pairs known by ``asof`` (default:
-    all), in closed form: ``1 + Σ_i Σ x (z − z̄_i) / Σ_i Σ x²`` (``z = y − x``; default) or,
-    with ``demean=True``, ``Σ_i Σ (x − x̄_i)(y − ȳ_i) / Σ_i Σ (x − x̄_i)²`` — the slope of
-    :func:`pooled_ar1_ols` either way. NaN figures without pairs."""
+    all), in closed form: ``1 + Σ_i Σ x (z − z̄_i) / Σ_i Σ x²`` (``z = y − x``; default)
+    or, with ``demean=True``, ``Σ_i Σ (x − x̄_i)(y − ȳ_i) / Σ_i Σ (x − x̄_i)²`` — the
+    slope of :func:`pooled_ar1_ols` either way. NaN figures without pairs."""
     _check_through(through)
     frames = _pair_frames(panel, asof, through, quote)
     x, y = _stack(frames, demean)
