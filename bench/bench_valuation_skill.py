@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from engine.inputs.sampling import month_ids  # noqa: E402
 from engine.models.horizons import horizon_paths  # noqa: E402
-from engine.models.reversion import panel_reversion, reversion_history  # noqa: E402
+from engine.models.reversion import (panel_reversion, reversion_by_class,  # noqa: E402
+                                     reversion_history)
 from engine.models.skill import horizon_skill  # noqa: E402
 from engine.models.valuation import valuation_history  # noqa: E402
 
@@ -111,17 +112,23 @@ def forecasts_for(series, horizons, variants: dict[str, dict], before=None) -> d
         drift = opt.pop("drift", "mean")
         priors = opt.pop("priors", None)
         ser = before if opt.pop("old_fair", False) else series
-        by_class: dict[str, dict] = {}
-        for s, vh in ser:
-            by_class.setdefault(s.asset_class, {})[s.name] = vh
         revs = {}
-        for ac, panel in by_class.items():
-            if priors is not None:
-                opt["prior"] = priors[ac]
-            if pooled:
-                revs.update(panel_reversion(panel, ac, **opt))
-            else:
-                revs.update({c: reversion_history(v, ac, **opt) for c, v in panel.items()})
+        if pooled and priors is None:   # what a caller does: one call, pooled by class
+            revs = reversion_by_class({s.name: vh for s, vh in ser},
+                                      {s.name: s.asset_class for s, _ in ser},
+                                      {s.name: s.quote for s, _ in ser}, **opt)
+        else:
+            by_class: dict[str, dict] = {}
+            for s, vh in ser:
+                by_class.setdefault(s.asset_class, {})[s.name] = vh
+            for ac, panel in by_class.items():
+                if priors is not None:
+                    opt["prior"] = priors[ac]
+                if pooled:
+                    revs.update(panel_reversion(panel, ac, **opt))
+                else:
+                    revs.update({c: reversion_history(v, ac, **opt)
+                                 for c, v in panel.items()})
         for s, vh in ser:
             out[s.name][vname] = {h: horizon_paths(s.prices, vh, h, quote=s.quote,
                                                    reversion=revs[s.name],

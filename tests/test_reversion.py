@@ -302,3 +302,17 @@ def test_skill_series_forecasts_never_contradict_sigma():
                 dep, sig = p["departure"].to_numpy(), vh["sigma"].to_numpy()
                 ok = np.isfinite(dep)
                 assert ok.any() and (dep[ok] * sig[ok] <= 0).all(), (code, h)
+
+
+def test_reversion_by_class_pools_each_class_and_quote_apart():
+    from engine.models.reversion import reversion_by_class
+
+    eq, fx = _panel(k=3), {f"F{j}": v for j, v in enumerate(_panel(k=2, rho=0.9).values())}
+    both = reversion_by_class({**eq, **fx}, {**dict.fromkeys(eq, "Equity"),
+                                            **dict.fromkeys(fx, "FX")})
+    for code, frame in panel_reversion(eq, "Equity").items():
+        pd.testing.assert_frame_equal(both[code], frame)
+    for code, frame in panel_reversion(fx, "FX").items():
+        pd.testing.assert_frame_equal(both[code], frame)
+    with pytest.raises(ValueError, match="asset_classes: no asset class for 'I0'"):
+        reversion_by_class(eq, {})

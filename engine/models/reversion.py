@@ -95,8 +95,8 @@ from engine.models.mackinnon import mackinnon_pvalue
 
 __all__ = ["ReversionPrior", "PRIORS", "PooledAR1", "RHO_MAX", "TEST_PAIRS", "THROUGH",
            "REVERSION_COLUMNS", "deviation_pairs", "pooled_ar1", "pooled_ar1_ols",
-           "panel_reversion", "reversion_history", "half_life_years", "rho_from_half_life",
-           "fallback_reason"]
+           "panel_reversion", "reversion_history", "reversion_by_class", "half_life_years",
+           "rho_from_half_life", "fallback_reason"]
 
 RHO_MAX = 0.9995   # a shrunk ρ at or above this (half-life ≥ 115 years) is "no reversion"
 TEST_PAIRS = 120   # own pairs (months) before an instrument's own slope can fail it
@@ -451,6 +451,28 @@ def reversion_history(valuation: pd.Series | pd.DataFrame, asset_class: str, *,
     return panel_reversion({"_": valuation}, asset_class, quote=quote, prior=prior,
                            through=through, demean=demean, test_pairs=test_pairs,
                            max_pvalue=max_pvalue, min_pairs=min_pairs)["_"]
+
+
+def reversion_by_class(valuations: Mapping[str, pd.DataFrame],
+                       asset_classes: Mapping[str, str], quotes: Mapping[str, str] | None = None,
+                       **options) -> dict[str, pd.DataFrame]:
+    """:func:`panel_reversion` of many instruments at once, each pooled with the others of its
+    asset class quoted alike: ``valuations`` maps code → :func:`valuation_history` DataFrame,
+    ``asset_classes`` code → asset class, ``quotes`` code → ``"Price"``/``"Yield"`` (default:
+    Yield for Bond, else Price); ``options`` go to :func:`panel_reversion`. Returns code →
+    its reversion frame. What the refresh and the skill bench call with a whole workbook or
+    series set."""
+    groups: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
+    for code, v in valuations.items():
+        if code not in asset_classes:
+            raise ValueError(f"asset_classes: no asset class for {code!r}")
+        ac = asset_classes[code]
+        q = _check_quote(None if quotes is None else quotes.get(code), ac)
+        groups.setdefault((ac, q), {})[code] = v
+    out: dict[str, pd.DataFrame] = {}
+    for (ac, q), panel in groups.items():
+        out.update(panel_reversion(panel, ac, quote=q, **options))
+    return out
 
 
 def fallback_reason(row: pd.Series, max_pvalue: float | None = None) -> str | None:

@@ -24,6 +24,7 @@ one).
 
 The panel: :func:`class_valuation` computes the valuation of every instrument of an asset
 class first, then one :func:`~engine.models.reversion.panel_reversion` over those quoted alike
+(:func:`~engine.models.reversion.reversion_by_class`)
 (each member shrunk toward the pooled reversion of the others and the class's literature
 prior, walk-forward by date), then each member's horizon paths with its frame of that panel.
 An instrument that fails the reversion test gets the historical mean change in its horizon
@@ -42,7 +43,7 @@ from engine.inputs.sampling import month_end_index
 from engine.models.bonds import price_valuation
 from engine.models.horizons import (HORIZON_LABELS, HORIZONS, evaluate_horizons,
                                     forecasts_from_paths, horizon_paths)
-from engine.models.reversion import PRIORS, fallback_reason, panel_reversion
+from engine.models.reversion import PRIORS, fallback_reason, reversion_by_class
 from engine.models.valuation import residual_stationarity, valuation_history
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, RefreshContext,
                                 SheetContent, Table, register)
@@ -110,7 +111,8 @@ def class_valuation(ctx: RefreshContext, asset_class: str) -> None:
     fcs = ctx.cache.setdefault("valuation_forecasts", {})
     for quote, panel in panels.items():
         try:
-            rev.update(panel_reversion(panel, asset_class, quote=quote))
+            rev.update(reversion_by_class(panel, dict.fromkeys(panel, asset_class),
+                                          dict.fromkeys(panel, quote)))
         except Exception as e:  # noqa: BLE001 - each member fails alone, with the reason
             for code in panel:
                 errors.setdefault(code, e)
