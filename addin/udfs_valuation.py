@@ -116,7 +116,8 @@ def _history(dates: Any, prices: Any, fundamentals: Any, quote: str, asset_class
         raise ExcelArgError(str(e)) from None
     if not math.isfinite(h["sigma"].iloc[-1]):
         raise ExcelArgError(f"no valuation on the last date {m.index[-1]:%Y-%m-%d}", "#N/A")
-    fc = latest_forecasts(m, h["sigma"], quote=quote) if forecasts else None
+    # one instrument: its own reversion shrunk toward the asset class's literature prior
+    fc = latest_forecasts(m, h, quote=quote, asset_class=asset_class) if forecasts else None
     return m, h, fc
 
 
@@ -134,7 +135,9 @@ def gamma_valuation(dates: Any, prices: Any, fundamentals: Any = None, quote: An
     Result: Valuation (σ) (+ = rich), Valuation (%) = P/FV − 1, To Fair Value (%) = FV/P − 1,
     Frequency (%) (share of history at least as extreme), Fair Value (price level), then the
     valuation-based forecasts 1 Mo … 5 Yr (annualized decimal returns; for yields cumulative
-    yield changes in % points). Percent figures are decimals."""
+    yield changes in % points): the historical mean change plus the expected reversion toward
+    fair value (its own history shrunk toward the asset class's literature half-life; the
+    mean alone when the price has shown no reversion). Percent figures are decimals."""
     kind, asset_class = quote_kind(quote)
     _, h, fc = _history(dates, prices, fundamentals, kind, asset_class, "months of prices")
     last = h.iloc[-1]

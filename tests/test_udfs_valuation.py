@@ -60,7 +60,9 @@ def test_valuation_row_recovers_known_truth():
     assert fair == pytest.approx(fv[-1], rel=1e-9)
     assert freq == pytest.approx(np.mean(np.abs(d) >= abs(d[-1]) - 1e-12))
     m = pd.Series(p, IDX)
-    expect = horizon_forecasts(m, valuation_history(m)["sigma"]).iloc[-1].to_numpy()
+    # one instrument: the engine's forecasts with the Equity literature prior as the pool
+    expect = horizon_forecasts(m, valuation_history(m), asset_class="Equity").iloc[-1]
+    expect = expect.to_numpy()
     np.testing.assert_allclose(hz, expect, rtol=1e-12)
     assert gamma_sigma(DATES, col(p)) == pytest.approx(sig, abs=1e-12)
 
@@ -100,7 +102,7 @@ def test_fundamentals_with_header_pick_the_model():
     out = gamma_valuation(DATES, col(p * cpi), fund, "Commodity")[0]
     h = valuation_history(pd.Series(p * cpi, IDX), pd.DataFrame({"CPI": cpi}, index=IDX),
                           asset_class="Commodity")
-    assert h["model"].iloc[-1] == "real trend (deflated by CPI)"
+    assert h["model"].iloc[-1] == "real price level (deflated by CPI)"
     assert out[0] == pytest.approx(h["sigma"].iloc[-1], abs=1e-12)
     # without the header the Commodity default role is the same price level
     assert gamma_valuation(DATES, col(p * cpi), col(cpi), "Commodity")[0][0] == \
@@ -262,8 +264,9 @@ def test_bond_headerless_fundamentals_are_rates():
 
 def test_mixed_frequency_fundamentals_on_the_same_rows_are_carried_forward():
     # Two columns on the price rows: monthly CPI, quarterly earnings (blank in between). A
-    # blank means "no new figure", as in the workbook refresh (asof): the cointegration model
-    # must be in force every month, not only in quarter-end months.
+    # blank means "no new figure", as in the workbook refresh (asof): the earnings model
+    # (cointegration, then the CAPE once it has 120 months of earnings) must be in force every
+    # month, not only in quarter-end months.
     p, _, _ = _known(7)
     cpi = 100 * np.exp(0.003 * np.arange(N))
     earn = [float(p[i] / 15) if i % 3 == 2 else None for i in range(N)]
@@ -271,6 +274,6 @@ def test_mixed_frequency_fundamentals_on_the_same_rows_are_carried_forward():
     out = gamma_valuation(DATES, col(p), fund)[0]
     ffilled = pd.DataFrame({"Earnings": earn, "CPI": cpi}, index=IDX, dtype=float).ffill()
     h = valuation_history(pd.Series(p, IDX), ffilled)
-    assert h["model"].iloc[-1].startswith("cointegration")
+    assert h["model"].iloc[-1].startswith(("cointegration", "CAPE"))
     assert out[0] == pytest.approx(h["sigma"].iloc[-1], abs=1e-10)
     assert out[4] == pytest.approx(h["fair_value"].iloc[-1], rel=1e-10)

@@ -88,9 +88,10 @@ def test_every_row_matches_statsmodels_on_data_up_to_that_date():
     cpi = np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
     p = pd.Series(np.exp(1.0 + 0.9 * np.log(earn) + 0.2 * np.log(cpi) + _ar1(N, seed=2)), IDX)
     f = pd.DataFrame({"EPS": earn, "US_CPI": cpi}, index=IDX)
-    h = valuation_history(p, f, asset_class="Equity")
+    # the cointegration model (stationary=False: without the CAPE that would take over)
+    h = valuation_history(p, f, asset_class="Equity", stationary=False)
     for i in (59, 60, 150, 271, N - 1):
-        res, name = fit_fair_value(p, f, asof_date=IDX[i])
+        res, name = fit_fair_value(p, f, asof_date=IDX[i], stationary=False)
         assert name == h["model"].iloc[i] == "cointegration: log EPS, log US_CPI"
         e = res.resid.iloc[-1]
         assert h["deviation"].iloc[i] == pytest.approx(e, abs=1e-9)
@@ -107,7 +108,7 @@ def test_cointegration_recovers_known_relation():
     d = _orthogonal(_ar1(N, seed=4), X)
     p = pd.Series(np.exp(2.0 + 1.0 * log_e + d), IDX)
     f = pd.DataFrame({"Earnings": np.exp(log_e)}, index=IDX)
-    last = valuation_history(p, f).iloc[-1]
+    last = valuation_history(p, f, stationary=False).iloc[-1]
     assert last["fair_value"] == pytest.approx(np.exp(2.0 + log_e[-1]), rel=1e-9)
     assert last["sigma"] == pytest.approx(d[-1] / np.sqrt((d ** 2).sum() / (N - 2)), abs=1e-8)
 
@@ -134,7 +135,8 @@ def test_commodity_real_price_trend():
     d = _orthogonal(_ar1(N, seed=12), X)
     real_fv = np.exp(3.0 + 0.01 * (t - t[0]))
     p = pd.Series(real_fv * cpi * np.exp(d), IDX)
-    h = valuation_history(p, pd.DataFrame({"CPI": cpi}, index=IDX), asset_class="Commodity")
+    h = valuation_history(p, pd.DataFrame({"CPI": cpi}, index=IDX), asset_class="Commodity",
+                          stationary=False)
     assert h["model"].iloc[-1] == "real trend (deflated by CPI)"
     assert h["fair_value"].iloc[-1] == pytest.approx(real_fv[-1] * cpi[-1], rel=1e-9)
 
@@ -187,7 +189,7 @@ def test_late_fundamentals_switch_model_per_date_without_look_ahead():
     cpi.iloc[:100] = np.nan  # CPI starts in month 101
     h = valuation_history(p, pd.DataFrame({"CPI": cpi}), asset_class="Commodity")
     assert (h["model"].iloc[59:159] == "trend").all()
-    assert (h["model"].iloc[159:] == "real trend (deflated by CPI)").all()
+    assert (h["model"].iloc[159:] == "real price level (deflated by CPI)").all()
     assert h["n_obs"].iloc[159] == 60
 
 
@@ -288,14 +290,14 @@ def test_residual_stationarity_matches_statsmodels_coint_and_separates_cases():
     log_e = np.cumsum(rng.normal(0.005, 0.03, N))
     p = pd.Series(np.exp(1.0 + 1.0 * log_e + _ar1(N, phi=0.8, seed=32)), IDX)
     f = pd.DataFrame({"Earnings": np.exp(log_e)}, index=IDX)
-    out = residual_stationarity(p, f)
+    out = residual_stationarity(p, f, stationary=False)  # the cointegration model
     ref = coint(np.log(p.to_numpy()), log_e, trend="c", maxlag=12, autolag="aic")
     assert out["adf_stat"] == pytest.approx(ref[0], rel=1e-8)
     assert out["pvalue"] == pytest.approx(ref[1], rel=1e-8)
     assert out["pvalue"] < 0.05 and out["model"].startswith("cointegration")
     walk = pd.Series(np.exp(np.cumsum(rng.normal(0.0, 0.05, N))), IDX)
     assert residual_stationarity(walk, pd.DataFrame({"Earnings": np.exp(log_e)},
-                                                    index=IDX))["pvalue"] > 0.10
+                                                    index=IDX), stationary=False)["pvalue"] > 0.10
     flat = residual_stationarity(pd.Series(100.0, IDX[:80]))
     assert flat["pvalue"] == 0.0
 
@@ -315,8 +317,10 @@ def test_fundamentals_on_the_price_index_are_read_as_known_on_each_date():
     h = valuation_history(p, f)
     expect = valuation_history(p, f.ffill())       # carried forward by pandas
     pd.testing.assert_frame_equal(h, expect)
-    # the first EPS figure is in March 1970 (row 2): 60 valid months from row 61 on
-    assert (h["model"].iloc[61:] == "cointegration: log EPS, log CPI").all()
+    # the first EPS figure is in March 1970 (row 2): 60 valid months from row 61 on, then
+    # the CAPE once it has 120 months of earnings (row 2 + 119) and 60 CAPE months
+    assert (h["model"].iloc[61:180] == "cointegration: log EPS, log CPI").all()
+    assert (h["model"].iloc[180:] == "CAPE: price / 10-year real EPS (deflated by CPI)").all()
 
 
 @pytest.mark.parametrize("name", ["CPI YOY Index", "CPI_YOY", "US CPI Inflation", "HICP y/y",
@@ -393,3 +397,81 @@ def test_mackinnon_pvalues_equal_statsmodels(regression, n):
             mackinnonp(float(stat), regression=regression, N=n), rel=1e-12, abs=1e-15)
     with pytest.raises(ValueError, match="regression must be"):
         mackinnon_pvalue(-2.0, "ctt", n)
+
+
+# ----------------------------------------------------------------- stationary ratio models
+
+def _cape_inputs(seed: int = 51):
+    rng = np.random.default_rng(seed)
+    cpi = 100 * np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
+    earn = np.exp(np.cumsum(rng.normal(0.005, 0.03, N)))
+    real = earn / cpi
+    e10 = np.full(N, np.nan)
+    for i in range(119, N):                      # the 10-year average of real earnings, by hand
+        e10[i] = real[i - 119:i + 1].mean()
+    return cpi, earn, e10
+
+
+def test_cape_recovers_known_fair_value_from_smoothed_real_earnings():
+    cpi, earn, e10 = _cape_inputs()
+    ok = np.isfinite(e10)
+    d = np.zeros(N)
+    d[ok] = _orthogonal(_ar1(ok.sum(), seed=52), np.ones((ok.sum(), 1)))  # mean 0 where valid
+    k = np.log(18.0)                             # the long-run CAPE
+    p = pd.Series(np.exp(k) * cpi * np.nan_to_num(e10, nan=1.0) * np.exp(d), IDX)
+    f = pd.DataFrame({"Earnings": earn, "CPI": cpi}, index=IDX)
+    h = valuation_history(p, f)
+    last = h.iloc[-1]
+    assert last["model"] == "CAPE: price / 10-year real Earnings (deflated by CPI)"
+    # exact truth: the expanding mean of log CAPE over the valid months is k (d has mean 0);
+    # 1e-9 relative = a few ulps of running sums over 241 months
+    assert last["fair_value"] == pytest.approx(np.exp(k) * cpi[-1] * e10[-1], rel=1e-9)
+    m = ok.sum()
+    assert last["sigma"] == pytest.approx(d[-1] / np.sqrt((d[ok] ** 2).sum() / (m - 1)),
+                                          abs=1e-8)
+    # before 120 months of earnings + 60 CAPE months, the cointegration model is in force
+    assert h["model"].iloc[119 + 58].startswith("cointegration")
+    assert h["model"].iloc[119 + 59].startswith("CAPE")
+
+
+def test_cape_rows_match_statsmodels_on_data_up_to_that_date():
+    cpi, earn, _ = _cape_inputs(53)
+    p = pd.Series(np.exp(2.0 + np.log(earn) + _ar1(N, seed=54)), IDX)
+    f = pd.DataFrame({"EPS": earn, "US_CPI": cpi}, index=IDX)
+    h = valuation_history(p, f)
+    for i in (178, 200, N - 1):
+        res, name = fit_fair_value(p, f, asof_date=IDX[i])
+        assert name == h["model"].iloc[i] and name.startswith("CAPE")
+        e = res.resid.iloc[-1]
+        # statsmodels' OLS on the same rows; 1e-9 / 1e-7: float rounding of running sums
+        assert h["deviation"].iloc[i] == pytest.approx(e, abs=1e-9)
+        assert h["sigma"].iloc[i] == pytest.approx(e / np.sqrt(res.scale), abs=1e-7)
+
+
+def test_dividend_yield_model_is_the_dividend_yield_against_its_mean():
+    rng = np.random.default_rng(55)
+    dy = np.exp(np.log(3.5) + _ar1(N, phi=0.97, sd=0.05, seed=56))   # percent
+    p = pd.Series(np.exp(np.cumsum(rng.normal(0.006, 0.04, N))), IDX)
+    h = valuation_history(p, pd.DataFrame({"Dividend Yield": dy}, index=IDX))
+    last = h.iloc[-1]
+    assert last["model"] == "dividend yield: Dividend Yield"
+    ldy = np.log(dy)
+    # deviation = mean log DY − log DY (rich when the yield is low); exact up to rounding
+    assert last["deviation"] == pytest.approx(ldy.mean() - ldy[-1], abs=1e-10)
+    assert last["fair_value"] == pytest.approx(p.iloc[-1] * dy[-1] / np.exp(ldy.mean()),
+                                               rel=1e-10)
+
+
+def test_commodity_real_price_level_is_the_expanding_mean_of_the_real_price():
+    rng = np.random.default_rng(57)
+    cpi = 100 * np.exp(np.cumsum(rng.normal(0.003, 0.002, N)))
+    real = np.exp(1.0 + _ar1(N, phi=0.97, sd=0.05, seed=58))
+    p = pd.Series(real * cpi, IDX)
+    h = valuation_history(p, pd.DataFrame({"CPI": cpi}, index=IDX), asset_class="Commodity")
+    lr = np.log(real)
+    for i in (59, 200, N - 1):
+        assert h["model"].iloc[i] == "real price level (deflated by CPI)"
+        mean = lr[:i + 1].mean()
+        # fair value = CPI × exp(expanding mean of the log real price), to rounding
+        assert h["fair_value"].iloc[i] == pytest.approx(cpi[i] * np.exp(mean), rel=1e-10)
+        assert h["deviation"].iloc[i] == pytest.approx(lr[i] - mean, abs=1e-10)

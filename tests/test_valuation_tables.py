@@ -10,6 +10,7 @@ import pytest
 from engine.inputs.data import Instrument, WorkbookData
 from engine.models.bonds import price_valuation
 from engine.models.horizons import horizon_forecasts
+from engine.models.reversion import panel_reversion
 from engine.models.valuation import valuation_history
 from engine.tables import chart_sheet
 from engine.tables.base import RefreshContext, Table, check_refs
@@ -91,8 +92,14 @@ def test_values_equal_the_models_and_are_cached():
     h = valuation_history(d.prices["SPX"], d.fundamentals_for("SPX"), asset_class="Equity")
     assert stock.loc["SPX", "Valuation (σ)"] == pytest.approx(h["sigma"].iloc[-1], abs=1e-12)
     assert stock.loc["SPX", "Fair Value"] == pytest.approx(h["fair_value"].iloc[-1])
-    fc = horizon_forecasts(d.prices["SPX"], h["sigma"]).iloc[-1]
+    # the horizon columns use the panel of the asset class (SPX and NKY), not SPX alone
+    hn = valuation_history(d.prices["NKY"], None, asset_class="Equity")
+    panel = panel_reversion({"SPX": h, "NKY": hn}, "Equity")
+    fc = horizon_forecasts(d.prices["SPX"], h, reversion=panel["SPX"]).iloc[-1]
     np.testing.assert_allclose(stock.loc["SPX", HZ].to_numpy(float), fc.to_numpy(), rtol=1e-12)
+    alone = horizon_forecasts(d.prices["SPX"], h, asset_class="Equity").iloc[-1]
+    assert not np.allclose(alone.to_numpy(), fc.to_numpy(), rtol=1e-6)
+    pd.testing.assert_frame_equal(ctx.cache["valuation_reversion"]["SPX"], panel["SPX"])
     pd.testing.assert_frame_equal(ctx.cache["valuation"]["SPX"], h)
     assert h["model"].iloc[-1] == "real trend (deflated by CPI_US)"
     fx = ctx.cache["valuation"]["GBPUSD"]
@@ -236,10 +243,46 @@ def test_no_look_ahead_at_workbook_level(tmp_path):
         early.cache["valuation"]["EQ1"].loc[cut:].iloc[1:])
 
 
-def test_summary_leaves_a_horizon_too_long_for_the_history_blank():
-    # 100 months: a 1-year forecast exists, a 3-year one does not (60 + 36 + 12 months)
+def test_a_horizon_too_long_for_the_history_is_blank():
+    # 64 months: a σ from month 60; a 3-year forecast needs 12 completed 36-month changes
+    # (48 months), a 5-year one 72 months: blank, a blank cell, not "nan"
     d = _data()
-    d.prices["NKY"] = d.prices["NKY"].iloc[-100:]
+    d.prices["NKY"] = d.prices["NKY"].iloc[-64:]
+    ctx = RefreshContext(data=d)
+    stock = _sheets(build(ctx))["Stock Valuation"][0].tables[0].df.set_index("Code")
+    assert np.isfinite(stock.loc["NKY", "3 Yr"]) and np.isnan(stock.loc["NKY", "5 Yr"])
     _, content = _charts(d)
     nky = content.table("ChartVal_NKY").df.iloc[0]
-    assert np.isfinite(nky["1 Yr"]) and np.isnan(nky["3 Yr"])   # a blank cell, not "nan"
+    assert np.isfinite(nky["1 Yr"]) and np.isfinite(nky["3 Yr"])
+
+
+def test_an_instrument_without_reversion_shows_the_mean_and_the_note_says_why():
+    d = _data()
+    t = np.arange(N)
+    rng = np.random.default_rng(17)
+    # a second currency pair whose rate accelerates away from its long-run level
+    d.instruments["USDXXX"] = Instrument("USDXXX", "USD/XXX", "", "FX")
+    d.prices["USDXXX"] = pd.Series(np.exp(0.00003 * t ** 2 + np.cumsum(rng.normal(0, 0.01, N))),
+                                   IDX)
+    # and one that reverts to its long-run level (an AR(1), ρ = 0.95)
+    e = np.zeros(N)
+    for i in range(1, N):
+        e[i] = 0.95 * e[i - 1] + rng.normal(0, 0.02)
+    d.instruments["MRX"] = Instrument("MRX", "MRX/USD", "", "FX")
+    d.prices["MRX"] = pd.Series(np.exp(e), IDX)
+    ctx = RefreshContext(data=d)
+    t_fx = _sheets(build(ctx))["FX Valuation"][0].tables[0]
+    rev = ctx.cache["valuation_reversion"]["USDXXX"].iloc[-1]
+    assert not rev["passes"] and rev["members"] == 2          # pooled with GBPUSD, MRX
+    note = next(n for n in t_fx.notes if n.startswith("USDXXX: no valuation-based forecast"))
+    assert "its price has not reverted toward fair value" in note
+    assert note.endswith("its horizon columns show the historical mean change instead.")
+    row = t_fx.df.set_index("Code").loc["USDXXX"]
+    for h, label in zip((1, 12, 60), ("1 Mo", "1 Yr", "5 Yr")):
+        path = ctx.cache["valuation_paths"]["USDXXX"][h]
+        # the prevailing mean h-month log change, annualized: exp(m·12/h) − 1
+        assert row[label] == pytest.approx(np.expm1(path["mean"].iloc[-1] * 12 / h), abs=1e-15)
+    ok = next(n for n in t_fx.notes if n.startswith("MRX: horizon forecasts revert"))
+    assert "pooled estimate of 2 other fx instrument(s)" in ok
+    assert ctx.cache["valuation_reversion"]["MRX"]["passes"].iloc[-1]
+    assert not ctx.failures

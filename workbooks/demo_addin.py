@@ -132,7 +132,7 @@ def build_calls(wb) -> list[Call]:
 
     # gamma_valuation: S&P 500, no fundamentals (the model's default fair value)
     m, h = valuation("SPX", "Price", "Equity")
-    fc = latest_forecasts(m, h["sigma"], quote="Price")
+    fc = latest_forecasts(m, h, quote="Price", asset_class="Equity")
     r = h.iloc[-1]
     calls.append(Call(
         "S&P 500 sigma valuation", "gamma_valuation",
@@ -151,7 +151,7 @@ def build_calls(wb) -> list[Call]:
     inst = {row[0]: row for row in wb["Instruments"].iter_rows(min_row=2, values_only=True)}
     maturity = float(inst["AAA"][5])
     m, h = valuation("AAA", "Yield", "Bond")
-    fc = latest_forecasts(m, h["sigma"], quote="Yield")
+    fc = latest_forecasts(m, h, quote="Yield", asset_class="Bond")
     r = h.iloc[-1]
     calls.append(Call(
         "Moody's Aaa bond valuation", "gamma_bond_valuation",

@@ -213,11 +213,16 @@ class InstrumentSkill:
 
 def evaluate(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
              quote: str = "Price", asset_class: str = "Equity",
-             horizons: tuple[int, ...] = (1, 3, 6, 12, 24, 36, 60)) -> InstrumentSkill:
+             horizons: tuple[int, ...] = (1, 3, 6, 12, 24, 36, 60),
+             reversion: pd.DataFrame | None = None) -> InstrumentSkill:
     """Run the engine's models on one instrument's monthly series, walk-forward, and score
-    the composite and the valuation horizon forecasts against the rivals (module doc)."""
+    the composite and the valuation horizon forecasts against the rivals (module doc).
+    ``reversion``: this series' frame of :func:`engine.models.reversion.panel_reversion`
+    (its asset class pooled across series, e.g. by ``reversion_by_class``) for the valuation
+    horizons; default: the series alone, shrunk toward its class's literature prior."""
     from engine.models.composite import forecast_history
     from engine.models.horizons import horizon_paths
+    from engine.models.reversion import reversion_history
     from engine.models.valuation import valuation_history
 
     try:
@@ -235,9 +240,14 @@ def evaluate(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
     one = skill_table(fc, sample)
     hz = {}
     if sigma is not None:
-        s = sigma.reindex(hist.index)
+        # one instrument: its reversion is shrunk toward the asset class's literature prior
+        # (bench/bench_valuation_skill.py scores the panel estimate across series)
+        v = vh.reindex(hist.index)
+        rev = reversion_history(v, asset_class, quote=quote) if reversion is None else \
+            reversion.reindex(hist.index)
         for h in horizons:
-            hz[h] = horizon_paths(hist["price"], s, h, quote=quote)["forecast"]
+            hz[h] = horizon_paths(hist["price"], v, h, quote=quote, asset_class=asset_class,
+                                  reversion=rev)["forecast"]
     return InstrumentSkill(one, horizon_skill(hist["price"], hz, quote=quote) if hz else
                            pd.DataFrame())
 

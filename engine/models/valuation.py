@@ -19,22 +19,36 @@ window), by closed-form least squares on running sums of X'X and X'y (the same n
 after ``t`` enters any figure for ``t``. The residual standard deviation behind σ is the OLS
 ``sqrt(SSR / (m − k))`` of that same fit (``m`` observations, ``k`` parameters).
 
-Fair-value models (first one whose inputs are present and have ``min_history`` observations
-on date ``t``; otherwise the fallback; the ``model`` column says which one was in force):
+Fair-value models, in order of preference (the first whose inputs are present and have
+``min_history`` valid observations on date ``t`` is in force; the ``model`` column says which):
 
 ========== =========================================================== =====================
-class      primary (uses ``fundamentals``)                              fallback
+class      models (use ``fundamentals``), first preferred               fallback
 ========== =========================================================== =====================
-Equity     log P on const + log of each level input (earnings,           log P on const +
-           dividends, …) + log price level if given (cointegrating);     time trend
-           or, with a price level only, log(P / CPI) on const + trend
-Commodity  log(P / CPI) on const + trend (real price long-run trend)     log P on const + trend
+Equity     1. CAPE: log P − log(CPI · E10) on const, E10 = the 10-year   log P on const +
+           (120-month) average of real earnings E/CPI (Shiller's         time trend
+           smoothed real earnings; nominal E if no price level), the
+           first level input named like earnings (else the first level)
+           2. dividend yield: −log DY on const (a rate input named like
+           a dividend yield, in %): FV = P·DY / its geometric mean
+           3. log P on const + log of each level input + log price level
+           (cointegrating); or, with a price level only, log(P / CPI) on
+           const + trend
+Commodity  1. real price level: log(P / CPI) on const (stationary)       log P on const + trend
+           2. log(P / CPI) on const + trend (real long-run trend)
 FX         log S − log(P_quote / P_base) on const (PPP; two price       log S on const
            levels: first = base currency's, second = quote currency's)   (long-run level)
 Yield      y on const + inflation (12-month % change of a price level,  y on const (the
            or an inflation rate given) + the short rate (any input      expanding mean)
            that is not a price level is used as a rate, in pct points)
 ========== =========================================================== =====================
+
+The stationary ratio models (equity 1, 2 and commodity 1) are preferred because their
+deviation reverts to a constant instead of to a refitted trend; ``stationary=False`` leaves
+them out (the models before they were added; kept for comparison:
+``bench/bench_valuation_skill.py``). A CAPE needs 120 months of earnings before its first
+value, so an equity's history switches from the cointegration to the CAPE model once it has
+``min_history`` CAPE months.
 
 The role of a fundamentals column comes from its name (:func:`fundamental_role`).
 """
@@ -60,6 +74,9 @@ VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fa
 QUOTES = ("Price", "Yield")
 _SD_TOL = 1e-10  # a residual std below this (log units or pct points) counts as zero
 _BLOCK = 64      # fits per block of the residual matrix (64 × n floats stay in cache)
+SMOOTH_MONTHS = 120  # CAPE: the 10-year window of the smoothed real earnings
+_EARNINGS_WORDS = ("EARN", "EPS", "PROFIT")
+_DIVIDEND_YIELD_WORDS = ("DIV", "D/P")
 
 _PRICE_LEVEL_WORDS = ("CPI", "PPI", "HICP", "RPI", "DEFLATOR", "PRICELEVEL", "PRICE_LEVEL",
                       "PRICE LEVEL", "PRICEINDEX", "PRICE INDEX")
@@ -195,7 +212,24 @@ def _log_pos(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> list[_Design]:
+def _trailing_mean(x: np.ndarray, index: pd.DatetimeIndex, months: int) -> np.ndarray:
+    """Mean of ``x`` over the ``months`` calendar months ending at each row (that row
+    included); NaN unless every one of those months has a row with a finite value."""
+    ids = month_ids(index)
+    v = np.where(np.isfinite(x), x, 0.0)
+    good = np.isfinite(x).astype(float)
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    g = np.concatenate([[0.0], np.cumsum(good)])
+    lo = np.searchsorted(ids, ids - months + 1)          # first row inside the window
+    hi = np.arange(len(x)) + 1
+    cnt = g[hi] - g[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[hi] - c[lo]) / cnt
+    return np.where((cnt == months) & (hi - lo == months), out, np.nan)
+
+
+def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str,
+             stationary: bool = True) -> list[_Design]:
     """The primary (fundamentals) design, if the inputs allow one, then the fallback."""
     n = len(p)
     one = np.ones(n)
@@ -232,6 +266,25 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> lis
                                ["const"]))
         out.append(_Design("long-run level", lp, zero, one[:, None], ["const"]))
         return out
+    if stationary and asset_class == "Equity" and levels:
+        # CAPE-like: price over the 10-year average of the real level input (Shiller's
+        # smoothed real earnings), a ratio taken as stationary around its expanding mean
+        e = next((c for c in levels if any(w in str(c).upper() for w in _EARNINGS_WORDS)),
+                 levels[0])
+        defl = _log_pos(f[plevels[0]].to_numpy()) if plevels else zero
+        sm = _log_pos(_trailing_mean(np.exp(_log_pos(f[e].to_numpy()) - defl), p.index,
+                                     SMOOTH_MONTHS))
+        what = f"10-year real {e} (deflated by {plevels[0]})" if plevels else \
+            f"10-year average {e}"
+        out.append(_Design(f"CAPE: price / {what}", lp - defl - sm, defl + sm,
+                           one[:, None], ["const"]))
+    if stationary and asset_class == "Equity":
+        dy = [c for c in rates if any(w in str(c).upper() for w in _DIVIDEND_YIELD_WORDS)]
+        if dy:
+            ldy = _log_pos(f[dy[0]].to_numpy())
+            # log P − log FV = −(log DY − mean log DY): the dividend yield's own reversion
+            out.append(_Design(f"dividend yield: {dy[0]}", -ldy, lp + ldy, one[:, None],
+                               ["const"]))
     if asset_class in ("Equity", "Bond") and levels:
         xs = [_log_pos(f[c].to_numpy()) for c in levels]
         cols = [f"log {c}" for c in levels]
@@ -242,6 +295,9 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str) -> lis
                            np.column_stack([one, *xs]), ["const", *cols]))
     elif plevels:
         defl = _log_pos(f[plevels[0]].to_numpy())
+        if stationary and asset_class == "Commodity":
+            out.append(_Design(f"real price level (deflated by {plevels[0]})", lp - defl,
+                               defl, one[:, None], ["const"]))
         out.append(_Design(f"real trend (deflated by {plevels[0]})", lp - defl, defl,
                            np.column_stack([one, t]), ["const", "trend"]))
     out.append(_Design("trend", lp, zero, np.column_stack([one, t]), ["const", "trend"]))
@@ -311,7 +367,7 @@ def _expanding_fit(d: _Design, min_history: int, need: np.ndarray | None = None
 
 def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                       quote: str = "Price", asset_class: str = "Equity",
-                      min_history: int = 60) -> pd.DataFrame:
+                      min_history: int = 60, stationary: bool = True) -> pd.DataFrame:
     """Walk-forward fair value and sigma valuation of one instrument (seed Tables 3, 5, 7, 9:
     ``Valuation (σ)``, ``Valuation (%)``, ``To Fair Value (%)``, ``Frequency (%)``,
     ``Fair Value`` / ``Fair Yield``; Charts 2 and 6).
@@ -327,6 +383,7 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
     quote : ``"Price"`` or ``"Yield"``.
     asset_class : ``"Equity"``, ``"Bond"``, ``"FX"`` or ``"Commodity"`` (picks the model).
     min_history : valid months needed (at or before ``t``) before a figure is produced.
+    stationary : prefer the stationary ratio models (module docstring); False = without them.
 
     Returns
     -------
@@ -348,7 +405,7 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
     out["model"] = pd.Series([None] * n, index=p.index, dtype=object)
     if n == 0:
         return out
-    designs = _designs(p, f, quote, asset_class)
+    designs = _designs(p, f, quote, asset_class, stationary)
     chosen = np.full(n, -1)
     fits = []
     for j, d in enumerate(designs):
@@ -389,7 +446,7 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
 
 def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                    quote: str = "Price", asset_class: str = "Equity", min_history: int = 60,
-                   asof_date: pd.Timestamp | None = None):
+                   asof_date: pd.Timestamp | None = None, stationary: bool = True):
     """The fair-value regression in force on ``asof_date`` (default: the last date), fitted by
     ``statsmodels.OLS`` on the valid rows dated ``≤ asof_date``: the statsmodels twin of one
     row of :func:`valuation_history` (same parameters, same residual std ``sqrt(scale)``).
@@ -399,13 +456,14 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
     from statsmodels.regression.linear_model import OLS
 
     p, d, ok = _model_in_force(prices, fundamentals, quote, asset_class, min_history,
-                               asof_date)
+                               asof_date, stationary)
     exog = pd.DataFrame(d.X[ok], index=p.index[ok], columns=d.columns)
     res = OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
     return res, d.name
 
 
-def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_date):
+def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_date,
+                    stationary=True):
     """(prices, design, rows) of the fair-value model in force on ``asof_date``: the first
     design (fundamentals, then the fallback) with ``min_history`` valid rows by then."""
     p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
@@ -414,7 +472,7 @@ def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_
     if not upto.any():
         raise ValueError(f"asof_date {end:%Y-%m-%d} is before the first price")
     t = np.flatnonzero(upto)[-1]
-    for d in _designs(p, f, quote, asset_class):
+    for d in _designs(p, f, quote, asset_class, stationary):
         ok = d.valid & upto
         if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
             return p, d, ok
@@ -424,8 +482,8 @@ def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_
 
 def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                           quote: str = "Price", asset_class: str = "Equity",
-                          min_history: int = 60, asof_date: pd.Timestamp | None = None
-                          ) -> dict[str, object]:
+                          min_history: int = 60, asof_date: pd.Timestamp | None = None,
+                          stationary: bool = True) -> dict[str, object]:
     """Does the deviation from fair value mean-revert? The Engle–Granger check of the model in
     force on ``asof_date``: an ADF test (no deterministic terms, lags by AIC up to 12:
     :func:`adf_statistic`, statsmodels' ``adfuller`` to float rounding) on the residuals of
@@ -437,7 +495,7 @@ def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None =
     anchor; large = the fair value may not hold) and ``n_obs``. A diagnostic: no figure of
     the tables depends on it."""
     _, d, ok = _model_in_force(prices, fundamentals, quote, asset_class, min_history,
-                               asof_date)
+                               asof_date, stationary)
     X, y = d.X[ok], d.y[ok]
     resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]  # the OLS residuals
     name, cols = d.name, d.columns

@@ -17,8 +17,18 @@ Bonds: ``Valuation (σ)`` is in yield terms (+ = yield above fair yield = the bo
 Results for other builders: ``ctx.cache["valuation"][code]`` = the
 :func:`~engine.models.valuation.valuation_history` DataFrame (walk-forward ``sigma`` …),
 ``ctx.cache["valuation_forecasts"][code]`` = the walk-forward horizon forecasts,
+``ctx.cache["valuation_reversion"][code]`` = the walk-forward reversion estimates
+(:func:`~engine.models.reversion.panel_reversion`),
 ``ctx.cache["valuation_rows"][code]`` = the instrument's row of its table (only when it has
 one).
+
+The panel: :func:`class_valuation` computes the valuation of every instrument of an asset
+class first, then one :func:`~engine.models.reversion.panel_reversion` over those quoted alike
+(:func:`~engine.models.reversion.reversion_by_class`)
+(each member shrunk toward the pooled reversion of the others and the class's literature
+prior, walk-forward by date), then each member's horizon paths with its frame of that panel.
+An instrument that fails the reversion test gets the historical mean change in its horizon
+columns, and the note under the table says why.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from engine.inputs.sampling import month_end_index
 from engine.models.bonds import price_valuation
 from engine.models.horizons import (HORIZON_LABELS, HORIZONS, evaluate_horizons,
                                     forecasts_from_paths, horizon_paths)
+from engine.models.reversion import PRIORS, fallback_reason, reversion_by_class
 from engine.models.valuation import residual_stationarity, valuation_history
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, RefreshContext,
                                 SheetContent, Table, register)
@@ -69,24 +80,62 @@ def _formats(asset_class: str) -> dict[str, str]:
             "Fair Value": FX_NUM if asset_class == "FX" else NUM}
 
 
-def instrument_valuation(ctx: RefreshContext, code: str) -> tuple[pd.DataFrame, dict]:
-    """Walk-forward valuation history and horizon paths of one instrument (cached)."""
-    val = ctx.cache.setdefault("valuation", {})
-    paths_cache = ctx.cache.setdefault("valuation_paths", {})
-    if code in val and code in paths_cache:
-        return val[code], paths_cache[code]
+def class_valuation(ctx: RefreshContext, asset_class: str) -> None:
+    """Valuation histories of every instrument of ``asset_class``, the walk-forward panel
+    reversion of the class (:func:`~engine.models.reversion.panel_reversion` over the members
+    quoted alike that have a valuation: each member's horizon forecasts use the pooled
+    estimate of the others, walk-forward by date), then each member's horizon paths. Cached
+    in ``ctx.cache``: ``valuation``, ``valuation_reversion``, ``valuation_paths``,
+    ``valuation_forecasts``; an instrument whose valuation failed has its exception in
+    ``valuation_errors`` (raised again by :func:`instrument_valuation`)."""
+    done = ctx.cache.setdefault("valuation_classes", set())
+    if asset_class in done:
+        return
+    done.add(asset_class)
     d = ctx.data
-    inst = d.instruments[code]
-    prices = d.prices[code]
-    fund = d.fundamentals_for(code)
-    h = valuation_history(prices, fund if len(fund.columns) else None, quote=inst.quote,
-                          asset_class=inst.asset_class, min_history=MIN_HISTORY)
-    paths = {k: horizon_paths(prices, h["sigma"], k, quote=inst.quote) for k in HORIZONS}
-    val[code] = h
-    paths_cache[code] = paths
-    ctx.cache.setdefault("valuation_forecasts", {})[code] = forecasts_from_paths(paths,
-                                                                                 inst.quote)
-    return h, paths
+    val = ctx.cache.setdefault("valuation", {})
+    errors = ctx.cache.setdefault("valuation_errors", {})
+    panels: dict[str, dict[str, pd.DataFrame]] = {}
+    for inst in d.by_class(asset_class):
+        try:
+            fund = d.fundamentals_for(inst.code)
+            val[inst.code] = valuation_history(
+                d.prices[inst.code], fund if len(fund.columns) else None, quote=inst.quote,
+                asset_class=inst.asset_class, min_history=MIN_HISTORY)
+        except Exception as e:  # noqa: BLE001 - raised again for this instrument's row
+            errors[inst.code] = e
+            continue
+        panels.setdefault(inst.quote, {})[inst.code] = val[inst.code]
+    rev = ctx.cache.setdefault("valuation_reversion", {})
+    paths_cache = ctx.cache.setdefault("valuation_paths", {})
+    fcs = ctx.cache.setdefault("valuation_forecasts", {})
+    for quote, panel in panels.items():
+        try:
+            rev.update(reversion_by_class(panel, dict.fromkeys(panel, asset_class),
+                                          dict.fromkeys(panel, quote)))
+        except Exception as e:  # noqa: BLE001 - each member fails alone, with the reason
+            for code in panel:
+                errors.setdefault(code, e)
+            continue
+        for code in panel:
+            try:
+                paths = {k: horizon_paths(d.prices[code], val[code], k, quote=quote,
+                                          reversion=rev[code]) for k in HORIZONS}
+            except Exception as e:  # noqa: BLE001
+                errors.setdefault(code, e)
+                continue
+            paths_cache[code] = paths
+            fcs[code] = forecasts_from_paths(paths, quote)
+
+
+def instrument_valuation(ctx: RefreshContext, code: str) -> tuple[pd.DataFrame, dict]:
+    """Walk-forward valuation history and horizon paths of one instrument (computed with its
+    whole asset class by :func:`class_valuation`, cached); its own exception if it failed."""
+    class_valuation(ctx, ctx.data.instruments[code].asset_class)
+    err = ctx.cache.get("valuation_errors", {}).get(code)
+    if err is not None:
+        raise err
+    return ctx.cache["valuation"][code], ctx.cache["valuation_paths"][code]
 
 
 def _row(ctx: RefreshContext, inst: Instrument) -> dict:
@@ -139,6 +188,29 @@ def _model_note(ctx: RefreshContext, code: str) -> str | None:
     return note + f"; {verdict} (Engle–Granger/ADF p = {p:.3f})."
 
 
+def _reversion_note(ctx: RefreshContext, code: str) -> str | None:
+    """How the horizon columns were made: the reversion in force on the last date (half-life,
+    own months and weight, what it was pooled with) — or, when the instrument failed the
+    reversion test, that its horizon columns are the historical mean change, and why."""
+    rev = ctx.cache.get("valuation_reversion", {}).get(code)
+    if rev is None or rev.empty:
+        return None
+    r = rev.iloc[-1]
+    inst = ctx.data.instruments[code]
+    why = fallback_reason(r)
+    if why is not None:
+        return (f"{code}: no valuation-based forecast — {why}; its horizon columns show the "
+                "historical mean change instead.")
+    pool = (f"the pooled estimate of {int(r['members'])} other "
+            f"{inst.asset_class.lower()} instrument(s) ({int(r['n_panel'])} months) and"
+            if r["members"] > 0 else "")
+    prior = PRIORS[inst.asset_class]
+    return (f"{code}: horizon forecasts revert toward fair value with a half-life of "
+            f"{r['half_life']:.1f} years (monthly ρ = {r['rho']:.4f}: its own "
+            f"{int(r['n_own'])} months weighted {r['weight']:.0%}, the rest {pool} the "
+            f"literature prior of {prior.half_life_years:g} years, {prior.source}).")
+
+
 def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
     insts = ctx.data.by_class(asset_class)
     if not insts:
@@ -164,9 +236,9 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
             row["Note"] = "no Maturity on Instruments: no price valuation"
         rows.append({**base, **row})
         ctx.cache.setdefault("valuation_rows", {})[inst.code] = row
-        note = _model_note(ctx, inst.code)
-        if note:
-            notes.append(note)
+        for note in (_model_note(ctx, inst.code), _reversion_note(ctx, inst.code)):
+            if note:
+                notes.append(note)
     if any("Note" in r for r in rows):
         cols.append("Note")
     df = pd.DataFrame(rows).reindex(columns=cols)
@@ -174,12 +246,14 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
         head = ("Valuation (σ) in yield terms: + = yield above fair yield (bond cheap). "
                 "Price Valuation (%): price at today's yield of a bond with coupon = fair yield "
                 "over par, − 1. Horizon columns: cumulative yield change forecast over the "
-                "horizon, percentage points.")
+                "horizon, percentage points: the historical mean change plus the expected "
+                "reversion toward the fair yield.")
     else:
         who = "the first (base) currency" if asset_class == "FX" else "the price"
         head = (f"Valuation (σ): + = above fair value. Valuation (%) = P/FV − 1; To Fair Value "
                 f"(%) = FV/P − 1. Horizon columns: annualized return forecast for {who}, "
-                "based solely on current valuation.")
+                "based solely on current valuation: the historical mean change plus the "
+                "expected reversion toward fair value (rich: below the mean, cheap: above).")
     notes = [head, "Frequency (%): share of the instrument's own history at least as extreme "
              "as today's σ. Every figure uses only data dated on or before its date."] + notes
     return Table(TABLE_NAMES[asset_class], df, formats=_formats(asset_class), notes=notes)
@@ -315,8 +389,7 @@ def _track_record(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
         inst = ctx.data.instruments[code]
         h = ctx.cache["valuation"][code]
         paths = ctx.cache["valuation_paths"][code]
-        ev = evaluate_horizons(ctx.data.prices[code], h["sigma"], quote=inst.quote,
-                               paths=paths)
+        ev = evaluate_horizons(ctx.data.prices[code], h, quote=inst.quote, paths=paths)
         ev.insert(0, "Asset Class", inst.asset_class)
         ev.insert(0, "Code", code)
         frames.append(ev)
