@@ -16,7 +16,7 @@ from addin.convert import (ExcelArgError, excel_value, is_blank, to_number,
                            to_table, udf)
 from addin.udfs_valuation import fundamentals_frame, monthly_input, quote_kind
 from engine.domain import MIN_TRAIN
-from engine.models.composite import forecast_history
+from engine.models.instrument import InstrumentInput, analyse
 from engine.models.signals import position, to_position, trade
 
 __all__ = ["gamma_forecast", "gamma_position", "gamma_trade", "MIN_FORECAST_MONTHS"]
@@ -50,11 +50,14 @@ def gamma_forecast(dates: Any, prices: Any, factors: Any = None, quote: Any = "P
     what = "months of yields" if kind == "Yield" else "months of prices"
     m = monthly_input(dates, prices, kind, MIN_FORECAST_MONTHS, what)
     f = fundamentals_frame(factors, dates)
-    try:
-        h = forecast_history(m, f, quote=kind, asset_class=asset_class)
+    try:  # the same result the refresh's tables read, without the valuation horizons
+        r = analyse([InstrumentInput("prices", m, kind, asset_class, f)], horizons=(),
+                    track=False)["prices"]
     except ValueError as e:
         raise ExcelArgError(str(e)) from None
-    fc = float(h["forecast"].iloc[-1])
+    if r.forecast_error is not None:
+        raise ExcelArgError(str(r.forecast_error))
+    fc = float(r.history["forecast"].iloc[-1])
     if not math.isfinite(fc):
         raise ExcelArgError(f"no forecast on the last date {m.index[-1]:%Y-%m-%d}: the "
                             "valuation or the model needs more history", "#N/A")

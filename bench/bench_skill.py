@@ -23,7 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.models.skill import goals, harness  # noqa: E402
+from engine.models.skill_harness import goals, harness  # noqa: E402
 from workbooks.skill_series import skill_series  # noqa: E402
 
 

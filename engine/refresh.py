@@ -84,9 +84,8 @@ def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
     recorded as a failure of all instruments it covers (the other builders still run); its
     sheets are left as they were. Failures go into the Data Status table when it was built
     here (:func:`report_failures`)."""
-    ctx = RefreshContext(data=data, history=data.history, progress=progress)
-    if fit_store is not None:
-        ctx.cache["regime_fit_store"] = fit_store
+    ctx = RefreshContext(data=data, history=data.history, progress=progress,
+                         fit_store=fit_store)
     contents: list[SheetContent] = []
     for name, build in builders():
         if only is not None and name not in only:
@@ -105,7 +104,7 @@ def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
 
 def report_failures(ctx: RefreshContext, failures: dict[str, str]) -> None:
     """Append ``failures`` (code -> reason) to the Data Status table built with ``ctx``."""
-    status = ctx.cache.get("data_status")
+    status = ctx.data_status
     if status is not None and failures:
         from engine.tables.data_status import add_failures
         add_failures(status, failures)

@@ -83,7 +83,7 @@ def test_blocks_run_summary_price_chart_lower_chart_per_instrument(built):
 
 def test_composite_summary_is_the_forecast_tables_row(built):
     ctx, content = built
-    cur = ctx.cache["forecast_current"]
+    cur = ctx.forecast_rows
     eq = content.table("ChartFc_EQ")
     assert list(eq.df.columns) == ["Code", "Name", "1 Mo Forecast", "Previous Forecast",
                                    "Position", "Trade", "Updated"]
@@ -111,7 +111,7 @@ def test_signal_chart_labels_the_instruments_row_of_the_latest_trade(built):
                                       Ref(forecasts.LATEST, "Signal", row))
         assert point.marker == "circle" and point.label == "top"
         assert latest["Code"].iloc[row] == code
-        trade = ctx.cache["forecast_current"][code]["trade"]
+        trade = ctx.forecast_rows[code]["trade"]
         if trade:     # this update traded: that trade, at the last month
             assert latest["Label"].iloc[row] == trade
             assert latest["Date"].iloc[row] == content.table(f"FcPrices_{code}").df["Date"].iloc[-1]
@@ -126,7 +126,7 @@ def test_signal_steps_and_feeds_span_their_own_months(built):
     for code in CODES:
         px = content.table(f"FcPrices_{code}").df
         st = content.table(f"FcSignals_{code}").df
-        h = ctx.cache["forecast_history"][code]
+        h = ctx.results[code].history
         assert len(px) <= forecasts.CHART_MONTHS and len(st) == 2 * len(px) - 1
         assert st["Date"].iloc[0] == px["Date"].iloc[0] and st["Date"].iloc[-1] == \
             px["Date"].iloc[-1] == month_end_index([h.index[-1]])[0]
@@ -134,7 +134,7 @@ def test_signal_steps_and_feeds_span_their_own_months(built):
         assert (st["Date"].value_counts().drop(st["Date"].iloc[0]) == 2).all()
         v = content.table(f"ValChart_{code}").df
         assert v["Date"].iloc[0] == month_end_index(
-            [ctx.cache["valuation"][code]["sigma"].first_valid_index()])[0]
+            [ctx.results[code].valuation["sigma"].first_valid_index()])[0]
 
 
 def test_sigma_charts_fixed_scale_with_bands_and_date_axes_bounded_by_data(built):

@@ -98,8 +98,8 @@ def test_no_look_ahead_workbook_level(built):
     t = pd.Timestamp("2014-06-30")
     ctx3, out3 = _build(_data(after=t, factor=3.0))
     for code in ("EQ", "BD", "FX", "OIL"):
-        a = ctx.cache["forecast_history"][code].loc[:t]
-        b = ctx3.cache["forecast_history"][code].loc[:t]
+        a = ctx.results[code].history.loc[:t]
+        b = ctx3.results[code].history.loc[:t]
         pd.testing.assert_frame_equal(a, b)
     s1 = built[1]["Signals"].tables[0].df
     s3 = out3["Signals"].tables[0].df
@@ -150,7 +150,7 @@ def test_previous_forecast_carried_from_history():
     hist3 = o3["History"].tables[0].df
     assert hist3.iloc[0]["Model Version"] == "old"              # earlier row kept as read
     # without History: the walk-forward forecast of the previous month
-    h = ctx2.cache["forecast_history"]["FX"]
+    h = ctx2.results["FX"].history
     _, o4 = _build(_data(asof="2019-12-31"))
     row = o4["FX Forecasts"].tables[0].df.set_index("Code").loc["FX"]
     assert row["Previous Forecast"] == h["forecast"].iloc[-2]
@@ -164,7 +164,7 @@ def test_previous_forecast_skips_a_history_that_misses_the_previous_update():
     oct_rows = o1["History"].tables[0].df
     ctx2, o2 = _build(_data(asof="2019-12-31"), oct_rows)
     row = o2["Stock Forecasts"].tables[0].df.set_index("Code").loc["EQ"]
-    walk = ctx2.cache["forecast_history"]["EQ"]["forecast"]
+    walk = ctx2.results["EQ"].history["forecast"]
     assert walk.index[-2] == pd.Timestamp("2019-11-30")
     assert row["Previous Forecast"] == walk.iloc[-2]
     assert row["Previous Forecast"] != oct_rows.set_index("Code").loc["EQ", "Forecast"]

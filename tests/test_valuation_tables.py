@@ -11,7 +11,7 @@ from engine.inputs.data import Instrument, WorkbookData
 from engine.models.bonds import price_valuation
 from engine.models.horizons import horizon_forecasts
 from engine.models.reversion import panel_reversion
-from engine.models.valuation import valuation_history
+from engine.models.valuation import residual_stationarity, valuation_history
 from engine.tables import chart_sheet
 from engine.tables.base import RefreshContext, Table, check_refs
 from engine.tables.charts import Ref
@@ -99,13 +99,13 @@ def test_values_equal_the_models_and_are_cached():
     np.testing.assert_allclose(stock.loc["SPX", HZ].to_numpy(float), fc.to_numpy(), rtol=1e-12)
     alone = horizon_forecasts(d.prices["SPX"], h, asset_class="Equity").iloc[-1]
     assert not np.allclose(alone.to_numpy(), fc.to_numpy(), rtol=1e-6)
-    pd.testing.assert_frame_equal(ctx.cache["valuation_reversion"]["SPX"], panel["SPX"])
-    pd.testing.assert_frame_equal(ctx.cache["valuation"]["SPX"], h)
+    pd.testing.assert_frame_equal(ctx.results["SPX"].reversion, panel["SPX"])
+    pd.testing.assert_frame_equal(ctx.results["SPX"].valuation, h)
     assert h["model"].iloc[-1] == "real trend (deflated by CPI_US)"
-    fx = ctx.cache["valuation"]["GBPUSD"]
+    fx = ctx.results["GBPUSD"].valuation
     assert fx["model"].iloc[-1] == "PPP: CPI_US/CPI_UK"
     bond = sheets["Bond Valuation"][0].tables[0].df.set_index("Code").loc["UST"]
-    hb = ctx.cache["valuation"]["UST"]
+    hb = ctx.results["UST"].valuation
     pv = price_valuation(d.prices["UST"].iloc[-1], hb["fair_value"].iloc[-1], 10.0)
     assert bond["Price Valuation (%)"] == pytest.approx(pv, abs=1e-14)
     # by hand: 20 semiannual coupons of fair/2 discounted at today's yield/2, over par
@@ -121,7 +121,10 @@ def test_values_equal_the_models_and_are_cached():
     assert not ctx.failures
     notes = sheets["Stock Valuation"][0].tables[0].notes
     spx = next(n for n in notes if n.startswith("SPX: fair value by real trend"))
-    p = ctx.cache["valuation_stationarity"]["SPX"]["pvalue"]
+    inst = ctx.data.instruments["SPX"]
+    fund = ctx.data.fundamentals_for("SPX")
+    p = residual_stationarity(ctx.data.prices["SPX"], fund if len(fund.columns) else None,
+                              quote=inst.quote, asset_class=inst.asset_class)["pvalue"]
     assert spx.endswith(f"(Engle–Granger/ADF p = {p:.3f}).")
 
 
@@ -196,7 +199,7 @@ def test_valuation_charts_are_data_chartspecs():
     assert sigma.bands == (-1.75, 1.75)
     feed = content.table("ValChart_SPX").df
     assert list(feed.columns) == ["Date", "Price", "Fair Value", "Valuation (σ)"]
-    h = ctx.cache["valuation"]["SPX"]
+    h = ctx.results["SPX"].valuation
     assert feed["Valuation (σ)"].iloc[-1] == h["sigma"].iloc[-1]
     assert feed["Date"].iloc[0] == h["sigma"].first_valid_index()   # its own first month
     scatter = [c for c in content.charts if c.kind == "scatter"]
@@ -236,11 +239,12 @@ def test_no_look_ahead_at_workbook_level(tmp_path):
     late = RefreshContext(data=read_workbook(b, asof="2020-12-31"))
     early = RefreshContext(data=read_workbook(b, asof=cut))
     build(late), build(early)
-    for code, h in early.cache["valuation"].items():
-        pd.testing.assert_frame_equal(late.cache["valuation"][code].loc[:cut], h,
+    for code, h in ((c, r.valuation) for c, r in early.results.items()
+                    if r.valuation is not None):
+        pd.testing.assert_frame_equal(late.results[code].valuation.loc[:cut], h,
                                       check_freq=False)
-    assert not late.cache["valuation"]["EQ1"].loc[cut:].iloc[1:].equals(
-        early.cache["valuation"]["EQ1"].loc[cut:].iloc[1:])
+    assert not late.results["EQ1"].valuation.loc[cut:].iloc[1:].equals(
+        early.results["EQ1"].valuation.loc[cut:].iloc[1:])
 
 
 def test_a_horizon_too_long_for_the_history_is_blank():
@@ -272,17 +276,17 @@ def test_an_instrument_without_reversion_shows_the_mean_and_the_note_says_why():
     d.prices["MRX"] = pd.Series(np.exp(e), IDX)
     ctx = RefreshContext(data=d)
     t_fx = _sheets(build(ctx))["FX Valuation"][0].tables[0]
-    rev = ctx.cache["valuation_reversion"]["USDXXX"].iloc[-1]
+    rev = ctx.results["USDXXX"].reversion.iloc[-1]
     assert not rev["passes"] and rev["members"] == 2          # pooled with GBPUSD, MRX
     note = next(n for n in t_fx.notes if n.startswith("USDXXX: no valuation-based forecast"))
     assert "its price has not reverted toward fair value" in note
     assert note.endswith("its horizon columns show the historical mean change instead.")
     row = t_fx.df.set_index("Code").loc["USDXXX"]
     for h, label in zip((1, 12, 60), ("1 Mo", "1 Yr", "5 Yr")):
-        path = ctx.cache["valuation_paths"]["USDXXX"][h]
+        path = ctx.results["USDXXX"].paths[h]
         # the prevailing mean h-month log change, annualized: exp(m·12/h) − 1
         assert row[label] == pytest.approx(np.expm1(path["mean"].iloc[-1] * 12 / h), abs=1e-15)
     ok = next(n for n in t_fx.notes if n.startswith("MRX: horizon forecasts revert"))
     assert "pooled estimate of 2 other fx instrument(s)" in ok
-    assert ctx.cache["valuation_reversion"]["MRX"]["passes"].iloc[-1]
+    assert ctx.results["MRX"].reversion["passes"].iloc[-1]
     assert not ctx.failures

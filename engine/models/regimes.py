@@ -384,7 +384,8 @@ def _walk(prices: pd.Series, quote: str, refit_every: int, min_obs: int) -> _Wal
         raise ValueError("prices must be indexed by dates (DatetimeIndex), got "
                          f"{type(prices.index).__name__}")
     prices = prices.dropna().sort_index()
-    ch = model_changes(prices, quote).dropna() if len(prices) >= 2 else pd.Series(dtype=float)
+    ch = model_changes(prices, quote).dropna() if len(prices) >= 2 else \
+        pd.Series(dtype=float, index=pd.DatetimeIndex([]))
     return _Walk(prices, ch, list(range(min_obs - 1, len(ch), refit_every)))
 
 
@@ -394,8 +395,8 @@ def _frame(w: _Walk) -> pd.DataFrame:
     out["change"] = pd.Series(w.changes.to_numpy(dtype=float), index=idx).reindex(out.index)
     out["prob_high_vol"] = pd.Series(w.prob, index=idx).reindex(out.index).astype(float)
     dates = idx.to_numpy()
-    rd = dates[np.clip(w.refit_at, 0, None)] if len(dates) else dates
-    rd = np.where(w.refit_at >= 0, rd, np.datetime64("NaT"))
+    rd = np.where(w.refit_at >= 0, dates[np.clip(w.refit_at, 0, None)], np.datetime64("NaT")) \
+        if len(dates) else np.array([], dtype="datetime64[ns]")
     out["refit_date"] = pd.Series(pd.DatetimeIndex(rd), index=idx).reindex(out.index)
     out["fit_ok"] = pd.Series(w.ok, index=idx).reindex(out.index).fillna(False).astype(bool)
     return out

@@ -36,9 +36,7 @@ of independent ones (origins at least h months apart: the honest sample size).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -48,14 +46,15 @@ from engine.inputs.data import asof
 from engine.models.predictors import momentum_12_1, predictor, realized_changes
 from engine.models.walk_forward import walk_forward_ols
 
-__all__ = ["RIVALS", "SKILL_COLUMNS", "harness", "Harness", "goals", "Goal", "evaluate",
-           "InstrumentSkill", "rival_forecasts", "skill_table",
+__all__ = ["RIVALS", "SKILL_COLUMNS", "EQUAL_LIMIT", "rival_forecasts", "skill_table",
            "pesaran_timmermann", "clark_west", "horizon_skill", "SkillSample", "EQUAL_TOL"]
 
 RIVALS = ("Historical mean", "Random walk", "AR(1)", "Momentum 12-1", "Valuation only")
 SKILL_COLUMNS = ("Model", "Months", "Coverage", "OOS R²", "OOS R² vs 0", "Clark-West",
                  "Hit Rate", "PT", "Equal To", "Equal Share")
 EQUAL_TOL = 1e-12  # relative: a forecast within this of a rival's is that rival's
+
+EQUAL_LIMIT = 0.20  # a forecast equal to a rival in more months than this must say why
 
 
 @dataclass(frozen=True)
@@ -199,169 +198,3 @@ def horizon_skill(prices: pd.Series, forecasts: dict[int, pd.Series], *,
         rows.append({"horizon": h, "n_forecasts": n, "n_independent": indep,
                      "oos_r2": 1 - sse / sse_m if n and sse_m > 0 else np.nan})
     return pd.DataFrame(rows)
-
-
-@dataclass
-class InstrumentSkill:
-    """One instrument's scores: ``one_month`` (:func:`skill_table`: the composite and every
-    rival on the same months) and ``horizons`` (:func:`horizon_skill` of the valuation-based
-    forecasts)."""
-
-    one_month: pd.DataFrame
-    horizons: pd.DataFrame
-
-
-def evaluate(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
-             quote: str = "Price", asset_class: str = "Equity",
-             horizons: tuple[int, ...] = (1, 3, 6, 12, 24, 36, 60),
-             reversion: pd.DataFrame | None = None) -> InstrumentSkill:
-    """Run the engine's models on one instrument's monthly series, walk-forward, and score
-    the composite and the valuation horizon forecasts against the rivals (module doc).
-    ``reversion``: this series' frame of :func:`engine.models.reversion.panel_reversion`
-    (its asset class pooled across series, e.g. by ``reversion_by_class``) for the valuation
-    horizons; default: the series alone, shrunk toward its class's literature prior."""
-    from engine.models.composite import forecast_history
-    from engine.models.horizons import horizon_paths
-    from engine.models.reversion import reversion_history
-    from engine.models.valuation import valuation_history
-
-    try:
-        vh = valuation_history(prices, fundamentals, quote=quote, asset_class=asset_class)
-        sigma = vh["sigma"]
-    except ValueError:
-        sigma = None
-    hist = forecast_history(prices, fundamentals, quote=quote, asset_class=asset_class,
-                            sigma=sigma)
-    rivals = rival_forecasts(hist["price"], quote=quote, asset_class=asset_class,
-                             fundamentals=fundamentals, sigma=sigma)
-    fc = pd.concat([hist[["forecast"]].rename(columns={"forecast": "Composite"}), rivals],
-                   axis=1)
-    sample = sample_for(hist["price"], hist["forecast"], quote)
-    one = skill_table(fc, sample)
-    hz = {}
-    if sigma is not None:
-        # one instrument: its reversion is shrunk toward the asset class's literature prior
-        # (bench/bench_valuation_skill.py scores the panel estimate across series)
-        v = vh.reindex(hist.index)
-        rev = reversion_history(v, asset_class, quote=quote) if reversion is None else \
-            reversion.reindex(hist.index)
-        for h in horizons:
-            hz[h] = horizon_paths(hist["price"], v, h, quote=quote, asset_class=asset_class,
-                                  reversion=rev)["forecast"]
-    return InstrumentSkill(one, horizon_skill(hist["price"], hz, quote=quote) if hz else
-                           pd.DataFrame())
-
-
-class Series_(Protocol):
-    """What the harness needs of a series (e.g. :class:`workbooks.skill_series.SkillSeries`)."""
-
-    name: str
-    asset_class: str
-    quote: str
-    prices: pd.Series
-    fundamentals: pd.DataFrame
-
-
-@dataclass
-class Harness:
-    """The harness's results over many series: ``one_month`` (one row per series and model:
-    ``Series``, ``Asset Class`` + :data:`SKILL_COLUMNS`), ``horizons`` (one row per series and
-    horizon: ``Series``, ``Asset Class``, ``horizon``, ``n_forecasts``, ``n_independent``,
-    ``oos_r2``) and ``seconds`` (wall time of the run)."""
-
-    one_month: pd.DataFrame
-    horizons: pd.DataFrame
-    seconds: float
-
-    def r2(self) -> pd.DataFrame:
-        """OOS R² against the prevailing mean, series × model (decimals), the best of each
-        series' single-fundamental rivals as ``Best fundamental``."""
-        t = self.one_month.pivot(index="Series", columns="Model", values="OOS R²")
-        fixed = ["Composite", *RIVALS]
-        fund = [c for c in t.columns if c not in fixed]
-        out = t[[c for c in fixed if c in t.columns]].copy()
-        out["Best fundamental"] = t[fund].max(axis=1) if fund else np.nan
-        return out.drop(columns="Historical mean", errors="ignore")
-
-
-def harness(series: Iterable[Series_], *,
-            horizons: tuple[int, ...] = (1, 3, 6, 12, 24, 36, 60)) -> Harness:
-    """:func:`evaluate` on every series, in one run: the composite and every rival on the same
-    months per series, and the valuation horizons."""
-    import time
-
-    t0 = time.perf_counter()
-    one, hz = [], []
-    for s in series:
-        fund = s.fundamentals if s.fundamentals is not None and len(s.fundamentals.columns) \
-            else None
-        res = evaluate(s.prices, fund, quote=s.quote, asset_class=s.asset_class,
-                       horizons=horizons)
-        one.append(res.one_month.assign(Series=s.name, **{"Asset Class": s.asset_class}))
-        if len(res.horizons):
-            hz.append(res.horizons.assign(Series=s.name, **{"Asset Class": s.asset_class}))
-    lead = ["Series", "Asset Class"]
-    one_df = pd.concat(one, ignore_index=True) if one else pd.DataFrame(
-        columns=[*lead, *SKILL_COLUMNS])
-    hz_df = pd.concat(hz, ignore_index=True) if hz else pd.DataFrame(
-        columns=[*lead, "horizon", "n_forecasts", "n_independent", "oos_r2"])
-    return Harness(one_df[[*lead, *[c for c in one_df.columns if c not in lead]]],
-                   hz_df[[*lead, *[c for c in hz_df.columns if c not in lead]]],
-                   time.perf_counter() - t0)
-
-
-class Goal(NamedTuple):
-    """One of issue #11's goals as measured: ``measured`` and ``target`` in the goal's unit
-    (R² in decimals, shares as decimals), ``met`` whether it holds."""
-
-    goal: str
-    measured: float
-    target: float
-    met: bool
-
-
-FLOOR = -0.005       # composite OOS R² on every series at least this (−0.5 %)
-EQUAL_LIMIT = 0.20   # no forecast equal to a rival in more months than this share
-VALUATION_SHARE = 2 / 3
-
-
-def goals(h: Harness, *, dividend_series: tuple[str, ...] = ("US_CRSP",),
-          valuation_horizons: tuple[int, ...] = (24, 36, 60)) -> list[Goal]:
-    """The goals of the composite and valuation forecasts (docs/methodology.md), checked on a
-    :class:`Harness` run: a floor on every series, positive on at least half, the median at
-    least the best simple rival's median, at least the log D/P regression on each series of
-    ``dividend_series`` (a stock series with dividends), valuation R² > 0 on two thirds of
-    instruments at each of ``valuation_horizons``, no forecast equal to a rival in more than
-    20 % of months."""
-    r2 = h.r2()
-    c = r2["Composite"].dropna()
-    out = [Goal("composite R² ≥ −0.5 % on every series (worst)", float(c.min()), FLOOR,
-                bool(c.min() >= FLOOR)),
-           Goal("composite R² > 0 on at least half the series (share)",
-                float((c > 0).mean()), 0.5, bool((c > 0).mean() >= 0.5))]
-    rivals = r2.drop(columns="Composite").median()
-    best = rivals.idxmax()
-    out.append(Goal(f"composite median R² ≥ the best rival's median ({best})",
-                    float(c.median()), float(rivals[best]), bool(c.median() >= rivals[best])))
-    one = h.one_month.set_index(["Series", "Model"])
-    for name in dividend_series:
-        if (name, "Composite") not in one.index:
-            continue
-        dp = [m for s, m in one.index if s == name and any(
-            w in str(m).upper() for w in ("DIV", "D/P"))]
-        if dp:
-            got, ref = one.loc[(name, "Composite"), "OOS R²"], one.loc[(name, dp[0]), "OOS R²"]
-            out.append(Goal(f"{name}: composite R² ≥ the one-line {dp[0]} regression's",
-                            float(got), float(ref), bool(got >= ref)))
-    if len(h.horizons):
-        for hz in valuation_horizons:
-            v = h.horizons[h.horizons["horizon"] == hz]["oos_r2"].dropna()
-            if len(v):
-                share = float((v > 0).mean())
-                out.append(Goal(f"valuation R² > 0 at {hz} months (share of instruments)",
-                                share, VALUATION_SHARE, share >= VALUATION_SHARE))
-    comp = h.one_month[h.one_month["Model"] == "Composite"]
-    worst = float(comp["Equal Share"].max())
-    out.append(Goal("composite equal to a rival (worst share of months)", worst, EQUAL_LIMIT,
-                    worst <= EQUAL_LIMIT))
-    return out

@@ -15,13 +15,14 @@ Register a builder with :func:`register` (order = run order)::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
 import pandas as pd
 
 from engine.inputs.data import WorkbookData
+from engine.models.instrument import InstrumentInput, InstrumentResult, analyse
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 # Excel number formats used across the engine tables (DESIGN.md conventions).
@@ -164,19 +165,50 @@ def check_refs(content: SheetContent) -> None:
 
 @dataclass
 class RefreshContext:
-    """Shared state of one refresh: the validated data, the previous History rows, a cache
-    builders use to pass results on (e.g. valuation sigma histories to the forecast builder),
-    and the per-instrument failures that turn the exit code into 1."""
+    """Shared state of one refresh: the validated data, the previous History rows, the
+    models' results per instrument (:attr:`results`, computed once, on first use), the rows
+    builders pass on to others, and the per-instrument failures that turn the exit code
+    into 1.
+
+    ``fit_store``: a content-keyed store of Markov estimations kept across refreshes (see
+    :mod:`engine.models.regimes`); ``workers``: processes for the models
+    (:func:`engine.models.instrument.analyse`). Rows passed on: ``valuation_rows`` (code → its
+    valuation table row, for the charts and the report), ``forecast_rows`` (code → this
+    refresh's forecast, position and trade, for History and the charts) and ``data_status``
+    (the Data Status table, which the pipeline completes with the failures)."""
 
     data: WorkbookData
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cache: dict[str, object] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # code -> reason
     progress: Callable[[str], None] = lambda msg: None
+    fit_store: MutableMapping | None = None
+    workers: int = 1
+    valuation_rows: dict[str, dict] = field(default_factory=dict)
+    forecast_rows: dict[str, dict] = field(default_factory=dict)
+    data_status: Table | None = None
+    _results: dict[str, InstrumentResult] | None = field(default=None, repr=False)
 
     def fail(self, code: str, reason: str) -> None:
         """Record that one instrument could not be computed (its rows get marked)."""
         self.failures.setdefault(code, reason)
+
+    @property
+    def results(self) -> dict[str, InstrumentResult]:
+        """Every model's result per instrument code (:func:`engine.models.instrument.analyse`
+        on the workbook's instruments: their prices, ``Fair Value Inputs``, quote, asset
+        class, neutral band and maturity)."""
+        if self._results is None:
+            d = self.data
+            inputs = []
+            for code, inst in d.instruments.items():
+                fund = d.fundamentals_for(code)
+                inputs.append(InstrumentInput(
+                    code, d.prices[code], inst.quote, inst.asset_class,
+                    fund if len(fund.columns) else None, band=inst.neutral_band,
+                    maturity=inst.maturity))
+            self.progress("estimating the models")
+            self._results = analyse(inputs, store=self.fit_store, workers=self.workers)
+        return self._results
 
 
 Builder = Callable[[RefreshContext], list[SheetContent]]

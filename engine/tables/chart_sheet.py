@@ -18,8 +18,8 @@ per instrument, so each chart's dates run exactly from its own first to its last
 labelled trade, one row per instrument).
 
 The pieces come from :mod:`engine.tables.forecasts` and :mod:`engine.tables.valuation`; this
-builder runs after both and reads what they cached (``forecast_current``, ``valuation_rows``
-…). An instrument either of them failed has no panel of that kind; the intro says which.
+builder runs after both and reads the rows they passed on (``ctx.forecast_rows``,
+``ctx.valuation_rows``). An instrument either of them failed has no panel of that kind; the intro says which.
 """
 
 from __future__ import annotations
@@ -77,9 +77,7 @@ def _intro(ctx: RefreshContext, fc: list[str], val: list[str]) -> list[str]:
 def build(ctx: RefreshContext) -> list[SheetContent]:
     """The ``Charts`` sheet (module doc); nothing when no instrument has a forecast or a
     valuation."""
-    current = ctx.cache.get("forecast_current", {})
-    fc = [c for c in ctx.data.instruments if c in current
-          and c in ctx.cache.get("forecast_history", {})]
+    fc = [c for c in ctx.data.instruments if c in ctx.forecast_rows]
     val = valuation.chart_codes(ctx)
     if not fc and not val:
         return []

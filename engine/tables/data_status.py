@@ -38,7 +38,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     table = Table("DataStatus", df, formats={"First Observation": DATE,
                                              "Last Observation": DATE, "Months": INT,
                                              "Last Value": NUM})
-    ctx.cache["data_status"] = table  # failures are filled in by the pipeline at the end
+    ctx.data_status = table  # failures are filled in by the pipeline at the end
     intro = [f"Data status as of {d.asof:%Y-%m-%d}",
              "Monthly observations sampled on each instrument's update day; yields in percent."]
     return [SheetContent("Data Status", tables=[table], intro=intro)]

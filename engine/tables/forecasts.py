@@ -16,11 +16,11 @@ made at the previous update date (the previous monthly row).
 (:func:`engine.models.signals.update_date_of`: for 15 / 20 an observation dated after that day
 belongs to the next month's update, as in the monthly sampling).
 
-The walk-forward histories are cached in ``ctx.cache["forecast_history"][code]`` and the current
-rows in ``ctx.cache["forecast_current"][code]`` for the History builder.
+The walk-forward histories are the models' results (:attr:`RefreshContext.results`); the
+current rows go to ``ctx.forecast_rows[code]`` for the History builder and the charts.
 
-Reuse across refreshes: when the pipeline puts a mutable mapping in
-``ctx.cache["regime_fit_store"]`` (e.g. a dict loaded from a JSON file kept beside the
+Reuse across refreshes: when the pipeline sets ``ctx.fit_store`` to a mutable mapping
+(e.g. a dict loaded from a JSON file kept beside the
 workbook, saved after the refresh), the Markov estimations are read from and added to it. Its
 keys are SHA-1 hashes of the data up to each refit date (:func:`engine.models.regimes.fit_key`),
 so a stored fit is only ever reused for exactly the same data; a monthly refresh then only
@@ -34,11 +34,10 @@ import pandas as pd
 
 from engine.inputs.data import Instrument
 from engine.inputs.sampling import month_end_index
-from engine.models.composite import forecast_history
+from engine.domain import MIN_TRAIN
 from engine.models.signals import (POSITION_WORDS, default_band, position, to_position,
                                    trade, update_date_of)
-from engine.models.skill import rival_forecasts
-from engine.models.track_record import METRICS, track_record, verdict
+from engine.models.track_record import METRICS, verdict
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, RefreshContext,
                                 SheetContent, Table, register)
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
@@ -55,36 +54,13 @@ _HEAD = {
 CHART_MONTHS = 120  # the charts show the last ten years ("the past several years")
 
 
-def _band(inst: Instrument) -> float:
-    b = inst.neutral_band
-    return float(b) if b is not None and np.isfinite(b) else default_band(inst.asset_class)
-
-
-def _sigma_for(ctx: RefreshContext, code: str):
-    val = ctx.cache.get("valuation")
-    if isinstance(val, dict) and code in val:
-        v = val[code]
-        if isinstance(v, pd.DataFrame) and "sigma" in v:
-            return v["sigma"]
-        if isinstance(v, pd.Series):
-            return v
-    return None
-
-
 def instrument_history(ctx: RefreshContext, code: str) -> pd.DataFrame:
-    """Walk-forward forecast history of one instrument (cached on the context)."""
-    cache = ctx.cache.setdefault("forecast_history", {})
-    if code in cache:
-        return cache[code]
-    d = ctx.data
-    inst = d.instruments[code]
-    fund = d.fundamentals_for(code)
-    sigma = _sigma_for(ctx, code)
-    h = forecast_history(d.prices[code], fund if len(fund.columns) else None,
-                         quote=inst.quote, asset_class=inst.asset_class, sigma=sigma,
-                         band=_band(inst), fit_store=ctx.cache.get("regime_fit_store"))
-    cache[code] = h
-    return h
+    """Walk-forward forecast history of one instrument (from :attr:`RefreshContext.results`);
+    the composite's own exception if it refused the data."""
+    r = ctx.results[code]
+    if r.forecast_error is not None:
+        raise r.forecast_error
+    return r.history
 
 
 def previous_from_history(history: pd.DataFrame | None, code: str,
@@ -129,12 +105,12 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
     trade, update date, phase, price, last data date."""
     inst = ctx.data.instruments[code]
     h = instrument_history(ctx, code)
-    band = _band(inst)
+    band = ctx.results[code].input.neutral_band
     last = h.iloc[-1]
     fc = float(last["forecast"])
     if not np.isfinite(fc):
         raise ValueError(f"not enough history for a forecast ({len(h)} months of prices; "
-                         "the valuation needs 60 and the regression 36 more)")
+                         f"the model needs {MIN_TRAIN + 2} consecutive months)")
     pos = position(fc, band, inst.quote)
     prev = previous_from_history(ctx.history, code, ctx.data.asof, h.index[-1],
                                  h.index[-2] if len(h) > 1 else None)
@@ -167,7 +143,7 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
         return None
     name_col, price_col, fc_col = _HEAD[asset_class]
     rows, notes = [], []
-    current = ctx.cache.setdefault("forecast_current", {})
+    current = ctx.forecast_rows
     for inst in insts:
         base = {"Code": inst.code}
         if asset_class != "FX":
@@ -207,7 +183,7 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
 def _signals(ctx: RefreshContext) -> Table:
     cols = {}
     for code in ctx.data.instruments:
-        h = ctx.cache.get("forecast_history", {}).get(code)
+        h = ctx.results[code].history
         if h is None:
             continue
         s = h["position"].copy()
@@ -240,7 +216,7 @@ def _chart_window(ctx: RefreshContext, code: str) -> pd.DataFrame:
     """The months the forecast charts show: the last CHART_MONTHS months, from the first
     with a position on (a month without one inside the window stays, as a gap in the Model
     Signals), dated by month-end."""
-    h = ctx.cache["forecast_history"][code]
+    h = ctx.results[code].history
     first = h["position"].first_valid_index()
     s = (h.loc[first:] if first is not None else h.iloc[:0]).iloc[-CHART_MONTHS:]
     out = pd.DataFrame({"price": s["price"].to_numpy(dtype=float),
@@ -253,7 +229,7 @@ def latest_trade(ctx: RefreshContext, code: str) -> dict:
     """The point the Model Signals chart labels: this update's trade (Trade column of Tables
     2, 4, 6, 8) at the last date; when this update has none, the latest position change in
     the chart's window, labelled with its trade code; ``"no trade"`` when there is none."""
-    r = ctx.cache["forecast_current"][code]
+    r = ctx.forecast_rows[code]
     w = _chart_window(ctx, code)
     last = month_end_index(pd.DatetimeIndex([r["last_date"]]))[0]
     if r["trade"]:
@@ -300,7 +276,7 @@ def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
     (Code, Name, the forecast, Previous Forecast, Position, Trade, Updated), real numbers
     with the table's number formats."""
     inst = ctx.data.instruments[code]
-    r = ctx.cache["forecast_current"][code]
+    r = ctx.forecast_rows[code]
     fc_col = _HEAD[inst.asset_class][2]
     df = pd.DataFrame([{"Code": code, "Name": inst.name, fc_col: r["forecast"],
                         "Previous Forecast": r["previous"],
@@ -353,25 +329,17 @@ def chart_panel(ctx: RefreshContext, code: str, key: str, row: int
 
 def _track_record(ctx: RefreshContext) -> SheetContent | None:
     frames, notes = [], []
-    results = {}
-    for code, inst in ctx.data.instruments.items():
-        h = ctx.cache.get("forecast_history", {}).get(code)
-        if h is None:
+    for code in ctx.data.instruments:
+        r = ctx.results[code]
+        if r.track_record is None:
             continue
-        fund = ctx.data.fundamentals_for(code)
-        rivals = rival_forecasts(h["price"], quote=inst.quote, asset_class=inst.asset_class,
-                                 fundamentals=fund if len(fund.columns) else None,
-                                 sigma=h["sigma"] if h["sigma"].notna().any() else None)
-        tr = track_record(h, rivals, quote=inst.quote, band=_band(inst),
-                          maturity=inst.maturity)
+        tr = r.track_record.copy()
         tr.insert(0, "Code", code)
         frames.append(tr)
-        notes.append(verdict(code, tr, h))
-        results[code] = tr
+        notes.append(verdict(code, tr, r.history))
     if not frames:
         return None
     df = pd.concat(frames, ignore_index=True)
-    ctx.cache["track_record"] = results
     comp = df[df["Model"] == "Composite"]
     n = int((comp["Months"] > 0).sum())
     wins = int((comp["OOS R²"] > 0).sum())
@@ -419,7 +387,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         t = _forecast_table(ctx, ac)
         if t is not None:
             out.append(SheetContent(sheet, tables=[t]))
-    if ctx.cache.get("forecast_history"):
+    if any(r.history is not None for r in ctx.results.values()):
         out.append(SheetContent("Signals", tables=[_signals(ctx)]))
     tr = _track_record(ctx)
     if tr is not None:

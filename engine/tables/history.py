@@ -18,9 +18,9 @@ from engine.tables.base import DATE, RefreshContext, SheetContent, Table, regist
 
 
 def new_rows(ctx: RefreshContext) -> pd.DataFrame:
-    """This refresh's History rows, from ``ctx.cache["forecast_current"]`` (filled by the
-    forecasts builder), in instrument order."""
-    cur = ctx.cache.get("forecast_current", {})
+    """This refresh's History rows, from ``ctx.forecast_rows`` (filled by the forecasts
+    builder), in instrument order."""
+    cur = ctx.forecast_rows
     asof = pd.Timestamp(ctx.data.asof).normalize()
     rows = [{"As Of": asof, "Code": code, "Forecast": r["forecast"], "Position": r["position"],
              "Trade": r["trade"], "Phase": r["phase"], "Model Version": MODEL_VERSION,

@@ -14,19 +14,12 @@ Bonds: ``Valuation (σ)`` is in yield terms (+ = yield above fair yield = the bo
 ``Maturity`` and coupon = fair yield, over its price at the fair yield (par), − 1;
 ``To Fair Value (%)`` = the price move back to fair value, ``1/(1 + price valuation) − 1``.
 
-Results for other builders: ``ctx.cache["valuation"][code]`` = the
-:func:`~engine.models.valuation.valuation_history` DataFrame (walk-forward ``sigma`` …),
-``ctx.cache["valuation_forecasts"][code]`` = the walk-forward horizon forecasts,
-``ctx.cache["valuation_reversion"][code]`` = the walk-forward reversion estimates
-(:func:`~engine.models.reversion.panel_reversion`),
-``ctx.cache["valuation_rows"][code]`` = the instrument's row of its table (only when it has
-one).
-
-The panel: :func:`class_valuation` computes the valuation of every instrument of an asset
-class first, then one :func:`~engine.models.reversion.panel_reversion` over those quoted alike
-(:func:`~engine.models.reversion.reversion_by_class`)
-(each member shrunk toward the pooled reversion of the others and the class's literature
-prior, walk-forward by date), then each member's horizon paths with its frame of that panel.
+The models' results come from :attr:`RefreshContext.results`
+(:class:`~engine.models.instrument.InstrumentResult`: the walk-forward valuation, the reversion
+of its asset class pooled across the workbook's instruments quoted alike — each member shrunk
+toward the pooled reversion of the others and the class's literature prior, walk-forward by
+date — and the horizon paths). For other builders: ``ctx.valuation_rows[code]`` = the
+instrument's row of its table (only when it has one).
 An instrument that fails the reversion test gets the historical mean change in its horizon
 columns, and the note under the table says why.
 """
@@ -41,10 +34,10 @@ import pandas as pd
 from engine.inputs.data import Instrument
 from engine.inputs.sampling import month_end_index
 from engine.models.bonds import price_valuation
-from engine.models.horizons import (HORIZON_LABELS, HORIZONS, evaluate_horizons,
-                                    forecasts_from_paths, horizon_paths)
-from engine.models.reversion import PRIORS, fallback_reason, reversion_by_class
-from engine.models.valuation import residual_stationarity, valuation_history
+from engine.domain import MIN_HISTORY
+from engine.models.horizons import HORIZON_LABELS, HORIZONS, evaluate_horizons
+from engine.models.reversion import PRIORS, fallback_reason
+from engine.models.valuation import residual_stationarity
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, RefreshContext,
                                 SheetContent, Table, register)
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
@@ -54,7 +47,6 @@ SHEETS = {"Equity": "Stock Valuation", "Bond": "Bond Valuation", "FX": "FX Valua
 TABLE_NAMES = {"Equity": "StockValuation", "Bond": "BondValuation", "FX": "FXValuation",
                "Commodity": "CommodityValuation"}
 HZ = [HORIZON_LABELS[h] for h in HORIZONS]
-MIN_HISTORY = 60
 CHART_MONTHS = 360   # valuation charts show the last 30 years
 BAND = 1.75          # the seed's "extremes in excess of ±1.75 standard deviations"
 FX_NUM = "0.0000"
@@ -80,62 +72,14 @@ def _formats(asset_class: str) -> dict[str, str]:
             "Fair Value": FX_NUM if asset_class == "FX" else NUM}
 
 
-def class_valuation(ctx: RefreshContext, asset_class: str) -> None:
-    """Valuation histories of every instrument of ``asset_class``, the walk-forward panel
-    reversion of the class (:func:`~engine.models.reversion.panel_reversion` over the members
-    quoted alike that have a valuation: each member's horizon forecasts use the pooled
-    estimate of the others, walk-forward by date), then each member's horizon paths. Cached
-    in ``ctx.cache``: ``valuation``, ``valuation_reversion``, ``valuation_paths``,
-    ``valuation_forecasts``; an instrument whose valuation failed has its exception in
-    ``valuation_errors`` (raised again by :func:`instrument_valuation`)."""
-    done = ctx.cache.setdefault("valuation_classes", set())
-    if asset_class in done:
-        return
-    done.add(asset_class)
-    d = ctx.data
-    val = ctx.cache.setdefault("valuation", {})
-    errors = ctx.cache.setdefault("valuation_errors", {})
-    panels: dict[str, dict[str, pd.DataFrame]] = {}
-    for inst in d.by_class(asset_class):
-        try:
-            fund = d.fundamentals_for(inst.code)
-            val[inst.code] = valuation_history(
-                d.prices[inst.code], fund if len(fund.columns) else None, quote=inst.quote,
-                asset_class=inst.asset_class, min_history=MIN_HISTORY)
-        except Exception as e:  # noqa: BLE001 - raised again for this instrument's row
-            errors[inst.code] = e
-            continue
-        panels.setdefault(inst.quote, {})[inst.code] = val[inst.code]
-    rev = ctx.cache.setdefault("valuation_reversion", {})
-    paths_cache = ctx.cache.setdefault("valuation_paths", {})
-    fcs = ctx.cache.setdefault("valuation_forecasts", {})
-    for quote, panel in panels.items():
-        try:
-            rev.update(reversion_by_class(panel, dict.fromkeys(panel, asset_class),
-                                          dict.fromkeys(panel, quote)))
-        except Exception as e:  # noqa: BLE001 - each member fails alone, with the reason
-            for code in panel:
-                errors.setdefault(code, e)
-            continue
-        for code in panel:
-            try:
-                paths = {k: horizon_paths(d.prices[code], val[code], k, quote=quote,
-                                          reversion=rev[code]) for k in HORIZONS}
-            except Exception as e:  # noqa: BLE001
-                errors.setdefault(code, e)
-                continue
-            paths_cache[code] = paths
-            fcs[code] = forecasts_from_paths(paths, quote)
-
-
 def instrument_valuation(ctx: RefreshContext, code: str) -> tuple[pd.DataFrame, dict]:
-    """Walk-forward valuation history and horizon paths of one instrument (computed with its
-    whole asset class by :func:`class_valuation`, cached); its own exception if it failed."""
-    class_valuation(ctx, ctx.data.instruments[code].asset_class)
-    err = ctx.cache.get("valuation_errors", {}).get(code)
-    if err is not None:
-        raise err
-    return ctx.cache["valuation"][code], ctx.cache["valuation_paths"][code]
+    """Walk-forward valuation history and horizon paths of one instrument (from
+    :attr:`RefreshContext.results`: its asset class pooled); its own exception if it
+    failed."""
+    r = ctx.results[code]
+    if r.valuation_error is not None:
+        raise r.valuation_error
+    return r.valuation, r.paths
 
 
 def _row(ctx: RefreshContext, inst: Instrument) -> dict:
@@ -144,7 +88,7 @@ def _row(ctx: RefreshContext, inst: Instrument) -> dict:
     if h.empty or not math.isfinite(h["sigma"].iloc[-1]):
         raise ValueError(f"need {MIN_HISTORY} months of prices for a valuation, got {n}")
     last = h.iloc[-1]
-    fc = ctx.cache["valuation_forecasts"][inst.code].iloc[-1]
+    fc = ctx.results[inst.code].horizons.iloc[-1]
     row = {"Valuation (σ)": last["sigma"], **{c: fc[c] for c in HZ},
            "Frequency (%)": last["frequency"]}
     if inst.asset_class == "Bond" and not inst.is_yield:
@@ -166,7 +110,7 @@ def _row(ctx: RefreshContext, inst: Instrument) -> dict:
 def _model_note(ctx: RefreshContext, code: str) -> str | None:
     """Which fair-value model is in force, on how many months, and whether its deviation
     mean-reverts (Engle–Granger / ADF p-value on the residuals: a diagnostic only)."""
-    h = ctx.cache.get("valuation", {}).get(code)
+    h = ctx.results[code].valuation
     if h is None or h.empty or h["model"].iloc[-1] is None:
         return None
     last = h.iloc[-1]
@@ -181,7 +125,6 @@ def _model_note(ctx: RefreshContext, code: str) -> str | None:
     except Exception:  # noqa: BLE001 - a diagnostic must never fail the row
         return note + "."
     p = st["pvalue"]
-    ctx.cache.setdefault("valuation_stationarity", {})[code] = st
     verdict = ("the deviation mean-reverts" if p < 0.05 else
                "weak evidence that the deviation mean-reverts" if p < 0.10 else
                "no evidence that the deviation mean-reverts: read σ with caution")
@@ -192,7 +135,7 @@ def _reversion_note(ctx: RefreshContext, code: str) -> str | None:
     """How the horizon columns were made: the reversion in force on the last date (half-life,
     own months and weight, what it was pooled with) — or, when the instrument failed the
     reversion test, that its horizon columns are the historical mean change, and why."""
-    rev = ctx.cache.get("valuation_reversion", {}).get(code)
+    rev = ctx.results[code].reversion
     if rev is None or rev.empty:
         return None
     r = rev.iloc[-1]
@@ -235,7 +178,7 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
         if asset_class == "Bond" and not np.isfinite(row["Price Valuation (%)"]):
             row["Note"] = "no Maturity on Instruments: no price valuation"
         rows.append({**base, **row})
-        ctx.cache.setdefault("valuation_rows", {})[inst.code] = row
+        ctx.valuation_rows[inst.code] = row
         for note in (_model_note(ctx, inst.code), _reversion_note(ctx, inst.code)):
             if note:
                 notes.append(note)
@@ -264,15 +207,14 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
 def chart_codes(ctx: RefreshContext) -> list[str]:
     """Instruments with a valuation row this refresh (in Instruments order): those the
     valuation charts show."""
-    rows = ctx.cache.get("valuation_rows", {})
-    return [c for c in ctx.data.instruments if c in rows]
+    return [c for c in ctx.data.instruments if c in ctx.valuation_rows]
 
 
 def chart_feed(ctx: RefreshContext, code: str, key: str) -> Table:
     """Chart feed ``ValChart_<key>``: Date (month-end), Price and Fair Value (bonds: Yield and
     Fair Yield) and Valuation (σ), the last CHART_MONTHS months with a σ."""
     inst = ctx.data.instruments[code]
-    h = ctx.cache["valuation"][code]
+    h = ctx.results[code].valuation
     s = h[h["sigma"].notna()].iloc[-CHART_MONTHS:]
     px, fv = ("Yield", "Fair Yield") if inst.is_yield else ("Price", "Fair Value")
     df = pd.DataFrame({"Date": month_end_index(s.index),
@@ -290,7 +232,7 @@ def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
     Code, Name, Valuation (σ), Valuation (%) (bonds: Price Valuation (%)), and the 1 Yr and
     3 Yr valuation-based forecasts (annualized returns; bonds: yield changes in points)."""
     inst = ctx.data.instruments[code]
-    row = ctx.cache["valuation_rows"][code]
+    row = ctx.valuation_rows[code]
     pct = "Price Valuation (%)" if inst.asset_class == "Bond" else "Valuation (%)"
     df = pd.DataFrame([{"Code": code, "Name": inst.name, "Valuation (σ)": row["Valuation (σ)"],
                         pct: row.get(pct, np.nan), "1 Yr": row["1 Yr"], "3 Yr": row["3 Yr"]}])
@@ -357,7 +299,7 @@ def scatter_panel(ctx: RefreshContext, codes: list[str]) -> list:
     (indices without a 1-year forecast are in the table, not on the chart)."""
     rows = []
     for c in codes:
-        r = ctx.cache["valuation_rows"][c]
+        r = ctx.valuation_rows[c]
         rows.append({"Code": c, "Stock Index": ctx.data.instruments[c].name,
                      "Valuation (σ)": r["Valuation (σ)"], "Valuation (%)": r["Valuation (%)"],
                      "1 Yr": r["1 Yr"]})
@@ -387,8 +329,7 @@ def _track_record(ctx: RefreshContext, done: list[str]) -> SheetContent | None:
     frames, notes = [], []
     for code in done:
         inst = ctx.data.instruments[code]
-        h = ctx.cache["valuation"][code]
-        paths = ctx.cache["valuation_paths"][code]
+        h, paths = ctx.results[code].valuation, ctx.results[code].paths
         ev = evaluate_horizons(ctx.data.prices[code], h, quote=inst.quote, paths=paths)
         ev.insert(0, "Asset Class", inst.asset_class)
         ev.insert(0, "Code", code)
