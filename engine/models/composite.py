@@ -49,7 +49,8 @@ import pandas as pd
 
 from engine.domain import MIN_MEAN, MIN_TRAIN, check_asset_class, check_quote
 from engine.inputs.data import asof
-from engine.models.predictors import momentum_12_1, predictor, realized_changes, sum_of_parts
+from engine.models.predictors import (is_yield_name, momentum_12_1, predictor, realized_changes,
+                                      sum_of_parts)
 from engine.models.regimes import phases, regime_probabilities
 from engine.models.signals import default_band, positions, trades
 from engine.models.valuation import fundamental_role
@@ -78,8 +79,7 @@ def component_signs(name: str, quote: str, asset_class: str) -> int:
     if quote == "Yield":
         return {"price_level": +1, "rate": -1}.get(role, 0)
     if asset_class == "Equity":
-        if role == "level" or (role == "rate" and any(
-                w in str(name).upper() for w in ("DIV", "D/P", "E/P", "EARN", "YIELD"))):
+        if role == "level" or (role == "rate" and is_yield_name(name)):
             return +1
         return -1 if role in ("price_level", "rate") else 0
     return 0

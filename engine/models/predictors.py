@@ -76,14 +76,15 @@ def predictor(values: pd.Series, name: str, prices: pd.Series, quote: str,
             x = 100.0 * (lf - pd.Series(lf).shift(12).to_numpy())
         elif quote == "Yield":
             x = p - f
-        elif asset_class == "Equity" and _is_yield_name(name):
+        elif asset_class == "Equity" and is_yield_name(name):
             x = np.log(np.where(f > 0, f, np.nan))
         else:
             x = f
     return pd.Series(x, index=prices.index, name=name)
 
 
-def _is_yield_name(name: str) -> bool:
+def is_yield_name(name: str) -> bool:
+    """True for a column named like a valuation yield (``Dividend Yield``, ``D/P``, ``E/P``)."""
     return any(w in str(name).upper() for w in YIELD_WORDS)
 
 
@@ -107,7 +108,7 @@ def cash_flow(prices: pd.Series, fundamentals: pd.DataFrame | None) -> CashFlow 
     for col in fundamentals.columns:
         role = fundamental_role(col, "Equity")
         u = str(col).upper()
-        if role == "rate" and _is_yield_name(col):
+        if role == "rate" and is_yield_name(col):
             cands.append((0 if "DIV" in u or "D/P" in u else 1, col, "rate"))
         elif role == "level":
             cands.append((0 if "DIV" in u else 1, col, "level"))
