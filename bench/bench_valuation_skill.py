@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.inputs.sampling import month_ids  # noqa: E402
-from engine.models.horizons import horizon_paths  # noqa: E402
+from engine.models.horizons import _level, _pairs_of, horizon_paths  # noqa: E402
 from engine.models.reversion import (panel_reversion, reversion_by_class,  # noqa: E402
                                      reversion_history)
 from engine.models.skill import horizon_skill  # noqa: E402
@@ -48,13 +48,7 @@ def sigma_regression_forecast(prices: pd.Series, sigma: pd.Series, h: int, quote
     evaluated at σ(t). Cumulative log change (pct points for yields)."""
     ids = month_ids(prices.index)
     n = len(prices)
-    lv = np.log(prices.to_numpy(float)) if quote == "Price" else prices.to_numpy(float)
-    j = np.searchsorted(ids, ids + h)
-    hit = j < n
-    hit[hit] = ids[j[hit]] == ids[hit] + h
-    end = np.where(hit, j, -1)
-    r = np.full(n, np.nan)
-    r[hit] = lv[end[hit]] - lv[hit]
+    end, r = _pairs_of(ids, _level(prices, quote), h)
     x = sigma.to_numpy(dtype=float)
     ok = (end >= 0) & np.isfinite(r) & np.isfinite(x)
     e, xo, ro = end[ok], x[ok], r[ok]
