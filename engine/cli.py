@@ -98,6 +98,8 @@ def cmd_check(args) -> int:
     print(f"{args.workbook}: inputs valid — {n} instruments, as of {data.asof:%Y-%m-%d}")
     for p in data.problems:
         print(f"  {p}")
+    for note in data.notes:
+        print(f"  note: {note}")
     return EXIT_OK
 
 

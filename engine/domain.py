@@ -8,6 +8,10 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
 * Minimum histories, in months of observations: :data:`MIN_HISTORY` before a valuation σ,
   :data:`MIN_TRAIN` training pairs before a one-month predictor regression forecasts,
   :data:`MIN_MEAN` changes before a prevailing mean (and a change's standard deviation).
+* :data:`Role` — what a ``Fundamentals`` column is: ``"level"`` (an amount such as earnings or
+  dividends, used in logs), ``"rate"`` (percentage points: a short rate, a bond's inflation
+  rate), ``"yield"`` (an equity's valuation yield in percent: dividend or earnings yield) or
+  ``"price_level"`` (an index level such as the CPI: deflator, PPP, inflation).
 * Months are calendar months; business days are those of :mod:`engine.models.signals`
   (Monday–Friday minus the US federal holidays).
 """
@@ -16,13 +20,15 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["Quote", "AssetClass", "QUOTES", "ASSET_CLASSES", "MIN_HISTORY", "MIN_TRAIN",
-           "MIN_MEAN", "check_quote", "check_asset_class"]
+__all__ = ["Quote", "AssetClass", "Role", "QUOTES", "ASSET_CLASSES", "ROLES", "MIN_HISTORY",
+           "MIN_TRAIN", "MIN_MEAN", "check_quote", "check_asset_class", "check_role"]
 
 Quote = Literal["Price", "Yield"]
 AssetClass = Literal["Equity", "Bond", "FX", "Commodity"]
 QUOTES: tuple[Quote, ...] = get_args(Quote)
 ASSET_CLASSES: tuple[AssetClass, ...] = get_args(AssetClass)
+Role = Literal["level", "rate", "yield", "price_level"]
+ROLES: tuple[Role, ...] = get_args(Role)
 
 MIN_HISTORY = 60  # months of prices before a fair value and σ
 MIN_TRAIN = 36    # (predictor, next change) pairs before a one-month regression forecasts
@@ -42,3 +48,13 @@ def check_asset_class(asset_class: object, argument: str = "asset_class") -> Ass
         raise ValueError(f"{argument} must be one of {', '.join(ASSET_CLASSES)}, got "
                          f"{asset_class!r}")
     return asset_class  # type: ignore[return-value]
+
+
+def check_role(role: object, argument: str = "role") -> Role:
+    """``role`` if it is a :data:`Role` (``"price level"`` with a space is accepted, any
+    case), else ValueError naming ``argument``."""
+    r = str(role).strip().lower().replace(" ", "_") if isinstance(role, str) else role
+    if r not in ROLES:
+        raise ValueError(f"{argument} must be one of level, rate, yield, price level, got "
+                         f"{role!r}")
+    return r  # type: ignore[return-value]

@@ -37,11 +37,13 @@ def header(ws) -> list:
 
 
 def frame(ws) -> pd.DataFrame:
-    """A dated sheet as a DataFrame (column A = index), read cell by cell."""
+    """A dated sheet as a DataFrame (column A = index), read cell by cell (a Role row under
+    the header, as the Fundamentals sheet has, is not data)."""
     rows = list(ws.iter_rows(values_only=True))
     cols = [h for h in rows[0][1:] if h is not None]
-    data = [r[1:1 + len(cols)] for r in rows[1:]]
-    df = pd.DataFrame(data, columns=cols, index=pd.DatetimeIndex([r[0] for r in rows[1:]]))
+    body = rows[2:] if rows[1][0] == "Role" else rows[1:]
+    data = [r[1:1 + len(cols)] for r in body]
+    df = pd.DataFrame(data, columns=cols, index=pd.DatetimeIndex([r[0] for r in body]))
     return df.astype(float)
 
 
@@ -75,9 +77,11 @@ def test_contract_sheets_and_headers(wb):
     for sheet in DATED:
         ws = wb[sheet]
         assert ws["A1"].value == "Date"
-        assert ws.freeze_panes in ("A2", "B2"), sheet
+        role_row = ws["A2"].value == "Role"  # Fundamentals: what each column is, then data
+        assert ws.freeze_panes in (("B3",) if role_row else ("A2", "B2")), sheet
         # real Excel dates in column A, strictly increasing
-        dates = [r[0] for r in ws.iter_rows(min_row=2, max_col=1, values_only=True)]
+        dates = [r[0] for r in ws.iter_rows(min_row=3 if role_row else 2, max_col=1,
+                                            values_only=True)]
         assert all(isinstance(d, dt.datetime) for d in dates), sheet
         assert all(a < b for a, b in zip(dates, dates[1:])), sheet
         assert dates[0] >= dt.datetime(1900, 3, 1)  # Excel's 1900 system: nothing earlier
@@ -295,3 +299,21 @@ def test_tbill_yield_is_next_months_rf():
     # end of January (a Sunday in 1999: last weekday Fri 29th) knows February's bill rate
     assert list(y.index) == [pd.Timestamp("1999-01-29"), pd.Timestamp("1999-02-26")]
     assert list(y) == [4.8, 6.0]
+
+
+def test_fundamentals_state_their_roles(wb):
+    """The demo states every Fundamentals column's role (issue #13 item 5): `gamma check`
+    guesses none of them, and each stated role is the one the name heuristic would give, so
+    the stated row changes no figure of the demo."""
+    from engine.inputs.reader import read_workbook
+    from engine.inputs.roles import fundamental_role
+
+    ws = wb["Fundamentals"]
+    assert ws["A2"].value == "Role"
+    d = read_workbook(DEMO)
+    assert d.notes == []
+    assert set(d.fundamental_roles) == set(header(ws)[1:])
+    for code, inst in d.instruments.items():
+        cls = "Bond" if inst.quote == "Yield" else inst.asset_class
+        for c, role in d.roles_for(code).items():
+            assert role == fundamental_role(c, cls), (code, c)

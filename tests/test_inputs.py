@@ -246,3 +246,17 @@ def test_grid_cells_of_the_demo_equal_openpyxl_reading():
         ref = _openpyxl_values(demo, name)
         width = len(g.header)
         assert g.rows == [(r + [None] * width)[:width] for r in ref[1:]], name
+
+
+@pytest.mark.parametrize("value", [10, "10", 15.5, "Weekly"])
+def test_an_update_rule_the_schedule_does_not_know_is_refused_by_check(tmp_path, value):
+    """`Update = 10` used to pass `gamma check` and fail at refresh: the reader now refuses
+    every rule but MonthEnd, 15 and 20 (DESIGN.md), naming the cell — check and refresh run
+    the same validation."""
+    def mutate(wb):
+        wb["Instruments"]["G2"] = value
+    path = wf.build(tmp_path / "u.xlsx", mutate=mutate)
+    with pytest.raises(InputError) as e:
+        read_workbook(path)
+    assert [p.where for p in e.value.problems] == ["Instruments!G2"]
+    assert "MonthEnd, 15 or 20" in e.value.problems[0].message

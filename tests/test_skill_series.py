@@ -123,7 +123,7 @@ def test_fundamental_roles(series):
         if s.asset_class in ("Equity", "Commodity"):
             assert roles.count("price_level") <= 1, s.name
     crsp = next(s for s in series if s.name == "US_CRSP")
-    assert fundamental_role("Dividend Yield", "Equity") == "rate"
+    assert fundamental_role("Dividend Yield", "Equity") == "yield"
     dy = crsp.fundamentals["Dividend Yield"].dropna()
     assert 1.0 < dy.min() and dy.max() < 15.0          # percent
 

@@ -239,7 +239,10 @@ def test_fundamental_roles():
     assert fundamental_role("US_CPI") == "price_level"
     assert fundamental_role("T-Bill 3M") == "rate"
     assert fundamental_role("RF") == "rate"
-    assert fundamental_role("Dividend Yield") == "rate"
+    assert fundamental_role("Dividend Yield") == "yield"        # an equity's valuation yield
+    assert fundamental_role("Dividend Yield", "Bond") == "rate"  # any other class: a rate
+    assert fundamental_role("Treasury Yield") == "rate"
+    assert fundamental_role("E/P") == "yield"
     assert fundamental_role("SP_EARNINGS") == "level"
     assert fundamental_role("F2", "FX") == "price_level"
     assert fundamental_role("F1", "Bond") == "rate"

@@ -98,6 +98,17 @@ def fundamentals(ff: pd.DataFrame) -> pd.DataFrame:
     return _window(pd.concat(cols, axis=1, sort=True))
 
 
+def fundamental_roles(fund: pd.DataFrame) -> dict[str, str]:
+    """Each Fundamentals column's role, stated in the sheet's Role row (what a user writes):
+    price levels (the CPIs), rates in percent (inflation, short and long rates), the S&P 500
+    earnings as a level."""
+    def role(c: str) -> str:
+        if c.startswith(("RATE_", "LONG_", "INFL_")):
+            return "rate"
+        return "level" if c == "EARN_SPX" else "price level"
+    return {str(c): role(str(c)) for c in fund.columns}
+
+
 def returns(ff: pd.DataFrame, moodys: pd.DataFrame, income: pd.DataFrame) -> pd.DataFrame:
     """The ``Returns`` sheet: monthly total returns (decimals) indexed by calendar month-end."""
     mkt = (ff["Mkt-RF"] + ff["RF"]) / 100.0
@@ -218,7 +229,7 @@ def build(out: Path | str = DEFAULT_OUT) -> Path:
     sheets["Sources"] = sources_table(px, fund, ret, income)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(sheets, out)
+    write_workbook(sheets, out, role_rows={"Fundamentals": fundamental_roles(fund)})
     add_addin_sheets(out)  # the Functions and xlwings.conf sheets (workbooks/demo_addin.py)
     return out
 

@@ -90,9 +90,12 @@ def _widths(ws, sheet: str, headers: list[str], dated: bool) -> None:
         ws.column_dimensions[get_column_letter(j)].width = w
 
 
-def write_workbook(sheets: dict[str, object], out: Path) -> None:
+def write_workbook(sheets: dict[str, object], out: Path,
+                   role_rows: dict[str, dict[str, str]] | None = None) -> None:
     """Write ``sheets`` (sheet name -> DataFrame, or list of (key, value) for Settings) to
-    ``out``. DataFrames with a DatetimeIndex get a ``Date`` column A."""
+    ``out``. DataFrames with a DatetimeIndex get a ``Date`` column A. ``role_rows``: sheet
+    name -> column -> role, written as a ``Role`` row under that sheet's header (the
+    Fundamentals sheet states what each column is)."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, content in sheets.items():
@@ -102,6 +105,12 @@ def write_workbook(sheets: dict[str, object], out: Path) -> None:
             _write_frame(ws, content, FORMATS.get(name, {}), dated)
             headers = (["Date"] if dated else []) + [str(c) for c in content.columns]
             ws.freeze_panes = "B2" if dated and name != "Income" else "A2"
+            if name in (role_rows or {}):
+                ws.insert_rows(2)
+                ws.cell(row=2, column=1, value="Role").font = HEADER_FONT
+                for j, h in enumerate(headers[1:], start=2):
+                    ws.cell(row=2, column=j, value=role_rows[name].get(h))
+                ws.freeze_panes = "B3"
         else:  # Settings: key/value rows
             headers = ["Key", "Value"]
             ws.append(headers)

@@ -22,7 +22,7 @@ Conventions (those of :mod:`workbooks.demo_series`, ``docs/data.md``):
   compounding monthly returns from 100 at the BME before the first return month).
   ``quote == "Yield"``: percent per year (4.25 = 4.25 %).
 * ``fundamentals`` columns are named as a user names them in a workbook's ``Fundamentals``
-  sheet, so :func:`engine.models.valuation.fundamental_role` reads their role from the name:
+  sheet, so :func:`engine.inputs.roles.fundamental_role` reads their role from the name:
   ``CPI`` / ``Core CPI`` / ``PPI`` / ``CPI_XX`` price levels, ``Dividend Yield`` and
   ``Short Rate`` rates in percent. FX pairs carry the base currency's price level first, then
   the quote currency's (PPP). US price level: all-items CPI (``AER/USMacroSWM``, reference

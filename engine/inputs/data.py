@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from engine.domain import ASSET_CLASSES, AssetClass, Quote  # noqa: F401 - re-exported
+from engine.domain import ASSET_CLASSES, AssetClass, Quote, Role  # noqa: F401 - re-exported
 
 
 @dataclass
@@ -68,6 +68,9 @@ class WorkbookData:
     raw_prices: pd.DataFrame = field(default_factory=pd.DataFrame)
     problems: list = field(default_factory=list)  # non-fatal Problems (stale series, …)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows of the History sheet
+    # the Fundamentals sheet's Role row: column -> Role, only the columns it names
+    fundamental_roles: dict[str, Role] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how inputs were read (roles guessed, …)
 
     def by_class(self, asset_class: str) -> list[Instrument]:
         """Instruments of one asset class, in sheet order."""
@@ -80,6 +83,12 @@ class WorkbookData:
         cols = {c: asof(self.fundamentals[c], px.index) for c in inst.fair_value_inputs
                 if c in self.fundamentals}
         return pd.DataFrame(cols, index=px.index)
+
+    def roles_for(self, code: str) -> dict[str, Role]:
+        """The roles the Fundamentals sheet's ``Role`` row gives the instrument's ``Fair Value
+        Inputs`` (columns it leaves blank are absent: the models guess them from the name)."""
+        return {c: self.fundamental_roles[c] for c in self.instruments[code].fair_value_inputs
+                if c in self.fundamental_roles}
 
 
 def asof(series: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.domain import Role, check_role
 from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.problems import InputError, Problems
+from engine.inputs.roles import fundamental_role
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
 from engine.xlsx.cells import Workbook
@@ -53,8 +55,12 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     when = _asof(settings, asof, asof_cell, p)
     instruments = _instruments(grids["Instruments"], p)
     raw = _dated_table(grids["Prices"], p, kind="price")
-    fundamentals = _dated_table(grids["Fundamentals"], p, kind="fundamental") \
-        if "Fundamentals" in grids else pd.DataFrame()
+    roles: dict[str, Role] = {}
+    if "Fundamentals" in grids:
+        roles, fund_grid = _role_row(grids["Fundamentals"], p)
+        fundamentals = _dated_table(fund_grid, p, kind="fundamental")
+    else:
+        fundamentals = pd.DataFrame()
     returns = _dated_table(grids["Returns"], p, kind="return") \
         if "Returns" in grids else pd.DataFrame()
     income = _income(grids["Income"], p) if "Income" in grids else pd.DataFrame()
@@ -80,7 +86,9 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     return WorkbookData(
         asof=when, instruments=instruments, prices=prices, fundamentals=cut(fundamentals),
         returns=cut(returns), series=series, income=cut(income), macro=macro,
-        settings=settings, raw_prices=cut(raw), problems=list(p), history=history)
+        settings=settings, raw_prices=cut(raw), problems=list(p), history=history,
+        fundamental_roles=roles,
+        notes=_role_guesses(instruments, roles, grids.get("Fundamentals")))
 
 
 # --- Settings -------------------------------------------------------------------------------
@@ -185,8 +193,9 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
             p.error(g.where(i, j) if j is not None else "Instruments",
                     "a bond quoted as a yield needs a Maturity (years)", code)
         update = text(i, "Update") or "MonthEnd"
-        if isinstance(g.rows[i][cols["Update"]] if cols["Update"] is not None else None, float):
-            update = str(int(g.rows[i][cols["Update"]]))
+        raw_update = g.rows[i][cols["Update"]] if cols["Update"] is not None else None
+        if isinstance(raw_update, float):  # a day typed as a number: 15.0 is "15", 15.5 stays
+            update = str(int(raw_update)) if raw_update.is_integer() else repr(raw_update)
         try:
             d = anchor_day(update)
             update = "MonthEnd" if d is None else str(d)
@@ -209,6 +218,46 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
 
 
 # --- Dated tables (Prices, Fundamentals, Returns, Income) -----------------------------------
+
+def _role_guesses(instruments: dict[str, Instrument], roles: dict[str, Role],
+                  g: Grid | None) -> list[str]:
+    """One line per Fair Value Input column whose role the Role row does not give: the role
+    guessed from its name and the instruments reading it so (``gamma check`` prints them)."""
+    if g is None:
+        return []
+    guessed: dict[tuple[int, str, str], list[str]] = {}
+    for code, inst in instruments.items():
+        for c in inst.fair_value_inputs:
+            j = g.col(c)
+            if c in roles or j is None:
+                continue
+            role = fundamental_role(c, "Bond" if inst.quote == "Yield" else inst.asset_class)
+            guessed.setdefault((j, c, role), []).append(code)
+    return [f'{g.where(-1, j)}: role of "{c}" guessed from its name: {role.replace("_", " ")} '
+            f'(for {", ".join(codes)}; a Role row under the header states it)'
+            for (j, c, role), codes in sorted(guessed.items())]
+
+
+def _role_row(g: Grid, p: Problems) -> tuple[dict[str, Role], Grid]:
+    """The optional ``Role`` row of the Fundamentals sheet — the first row under the header,
+    ``Role`` in column A, then each column's role (level, rate, yield, price level; blank:
+    guessed from the name) — and the sheet without it."""
+    if not g.rows or str(g.rows[0][0] or "").strip().casefold() != "role":
+        return {}, g
+    roles: dict[str, Role] = {}
+    for j, h in enumerate(g.header[1:], start=1):
+        v = g.rows[0][j] if j < len(g.rows[0]) else None
+        if not h or v is None or str(v).strip() == "":
+            continue
+        try:
+            roles[h] = check_role(v)
+        except ValueError:
+            p.error(g.where(0, j), f'role "{v}" of "{h}" is not one of level, rate, yield, '
+                    "price level")
+    rest = Grid(g.sheet, g.header, g.rows[1:], {(i - 1, j) for i, j in g.uncached if i > 0})
+    rest.where = lambda i, j: g.where(i + 1, j)  # messages name the real cell
+    return roles, rest
+
 
 def _dated_table(g: Grid, p: Problems, *, kind: str) -> pd.DataFrame:
     """Column A dates (sorted, unique), other columns numbers; blank rows skipped."""

@@ -24,8 +24,9 @@ def anchor_day(rule: str) -> int | None:
         d = int(float(r))
     except ValueError:
         raise ValueError(f"update rule must be MonthEnd, 15 or 20, got {rule!r}") from None
-    if not 1 <= d <= 28:
-        raise ValueError(f"update day must be between 1 and 28, got {rule!r}")
+    if d not in (15, 20) or float(r) != d:
+        # the update schedule (Updated, Trade) knows these three rules only (DESIGN.md)
+        raise ValueError(f"update rule must be MonthEnd, 15 or 20, got {rule!r}")
     return d
 
 

@@ -42,6 +42,7 @@ Nothing is fitted on the future: every figure in row t uses data dated t or earl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,11 +50,10 @@ import pandas as pd
 
 from engine.domain import MIN_MEAN, MIN_TRAIN, check_asset_class, check_quote
 from engine.inputs.data import asof
-from engine.models.predictors import (is_yield_name, momentum_12_1, predictor, realized_changes,
-                                      sum_of_parts)
+from engine.models.predictors import momentum_12_1, predictor, realized_changes, sum_of_parts
 from engine.models.regimes import phases, regime_probabilities
 from engine.models.signals import default_band, positions, trades
-from engine.models.valuation import fundamental_role
+from engine.inputs.roles import column_roles, fundamental_role
 from engine.models.walk_forward import expanding_slope
 
 __all__ = ["forecast_history", "composite_forecast", "CompositeForecast", "one_month_forecast",
@@ -70,16 +70,18 @@ SIGNS = {"Valuation": -1,       # rich (σ > 0) does not predict a rise; a cheap
          "AR(1)": 0, }
 
 
-def component_signs(name: str, quote: str, asset_class: str) -> int:
+def component_signs(name: str, quote: str, asset_class: str, role: str | None = None) -> int:
     """The sign restriction on a fundamental's slope (see module docstring, step 2): a
     valuation ratio (log D/P, log E/P) ≥ 0 for equities; an equity's inflation and short rate
     ≤ 0; a bond's inflation ≥ 0 (yields rise with inflation) and its term spread ≤ 0 (a steep
-    curve is followed by falling long yields: Campbell & Shiller 1991); otherwise free."""
-    role = fundamental_role(name, "Bond" if quote == "Yield" else asset_class)
+    curve is followed by falling long yields: Campbell & Shiller 1991); otherwise free.
+    ``role``: the column's :data:`engine.domain.Role` (``None``: guessed from ``name``)."""
+    if role is None:
+        role = fundamental_role(name, "Bond" if quote == "Yield" else asset_class)
     if quote == "Yield":
         return {"price_level": +1, "rate": -1}.get(role, 0)
     if asset_class == "Equity":
-        if role == "level" or (role == "rate" and is_yield_name(name)):
+        if role in ("level", "yield"):
             return +1
         return -1 if role in ("price_level", "rate") else 0
     return 0
@@ -100,14 +102,15 @@ def _clean_prices(prices: pd.Series, quote: str) -> pd.Series:
 
 
 def load_sigma(prices: pd.Series, fundamentals: pd.DataFrame | None, quote: str,
-               asset_class: str) -> pd.Series | None:
+               asset_class: str, roles: Mapping[str, str] | None = None) -> pd.Series | None:
     """Walk-forward valuation σ from :func:`engine.models.valuation.valuation_history`, or
     ``None`` when the valuation model refuses the data (too short a history); the composite's
     valuation component then waits as the anchor."""
     from engine.models.valuation import valuation_history
 
     try:
-        vh = valuation_history(prices, fundamentals, quote=quote, asset_class=asset_class)
+        vh = valuation_history(prices, fundamentals, quote=quote, asset_class=asset_class,
+                               roles=roles)
     except ValueError:
         return None
     return vh["sigma"] if "sigma" in vh else None
@@ -142,7 +145,8 @@ def composite_forecast(prices: pd.Series, fundamentals: pd.DataFrame | None = No
                        sigma: pd.Series | pd.DataFrame | None = None, band: float | None = None,
                        regime: pd.DataFrame | None = None, min_train: int = MIN_TRAIN,
                        refit_every: int = 12, use_valuation: bool = True,
-                       fit_store=None) -> CompositeForecast:
+                       fit_store=None, roles: Mapping[str, str] | None = None
+                       ) -> CompositeForecast:
     """Walk-forward composite one-month forecasts for one instrument (module docstring).
 
     ``prices``: monthly levels (yields in percentage points for ``quote="Yield"``), indexed by
@@ -153,6 +157,8 @@ def composite_forecast(prices: pd.Series, fundamentals: pd.DataFrame | None = No
     ``band``: neutral band (forecast units), default per asset class. ``regime``: a
     precomputed :func:`engine.models.regimes.regime_probabilities` frame (reused if given);
     ``fit_store``: optional content-keyed store of Markov estimations passed to it.
+    ``roles``: each fundamental's :data:`engine.domain.Role` (the workbook's ``Role`` row);
+    a column not in it has its role guessed from its name.
     """
     check_quote(quote)
     check_asset_class(asset_class)
@@ -163,7 +169,7 @@ def composite_forecast(prices: pd.Series, fundamentals: pd.DataFrame | None = No
         raise ValueError(f"prices: need at least 2 monthly observations, got {len(p)}")
     idx = p.index
     if sigma is None and use_valuation:
-        sigma = load_sigma(p, fundamentals, quote, asset_class)
+        sigma = load_sigma(p, fundamentals, quote, asset_class, roles)
     sig = _align_sigma(sigma, idx)
     if regime is None:
         regime = regime_probabilities(p, quote=quote, refit_every=refit_every,
@@ -175,7 +181,7 @@ def composite_forecast(prices: pd.Series, fundamentals: pd.DataFrame | None = No
     mean, sd = expanding.mean().to_numpy(dtype=float), expanding.std().to_numpy(dtype=float)
     equity = asset_class == "Equity" and quote == "Price"
     if equity:
-        sop = sum_of_parts(p, fundamentals).to_numpy(dtype=float)
+        sop = sum_of_parts(p, fundamentals, roles).to_numpy(dtype=float)
         anchor = np.where(np.isfinite(mean), np.where(np.isfinite(sop), sop, mean), np.nan)
     else:
         anchor = np.where(np.isfinite(mean), 0.0, np.nan)
@@ -184,12 +190,16 @@ def composite_forecast(prices: pd.Series, fundamentals: pd.DataFrame | None = No
               "Momentum": (np.sign(mom.to_numpy(dtype=float)), SIGNS["Momentum"]),
               "AR(1)": (change.to_numpy(dtype=float), SIGNS["AR(1)"]),
               "Phase": (prob.to_numpy(dtype=float), -1 if equity else 0)}
-    for col in (fundamentals.columns if fundamentals is not None else []):
+    cols = fundamentals.columns if fundamentals is not None else []
+    known = column_roles(cols, "Bond" if quote == "Yield" else asset_class, roles)
+    for col in cols:
         name = str(col)
         if name in inputs:  # a fundamental named like a component keeps its own slot
             name = f"{name} (fundamental)"
-        inputs[name] = (predictor(fundamentals[col], str(col), p, quote, asset_class)
-                        .to_numpy(dtype=float), component_signs(str(col), quote, asset_class))
+        role = known[str(col)]
+        inputs[name] = (predictor(fundamentals[col], str(col), p, quote, asset_class, role)
+                        .to_numpy(dtype=float),
+                        component_signs(str(col), quote, asset_class, role))
     comps = {}
     for name, (x, sign) in inputs.items():
         fit = expanding_slope(x, y_next, min_train=min_train)

@@ -27,7 +27,7 @@ prices as decimal returns, of yields as changes in percentage points.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +51,9 @@ class InstrumentInput:
     """One instrument's data: ``prices`` monthly levels (yields in pct points), indexed by
     observation date; ``fundamentals`` its fundamental series (``None`` or no columns: none);
     ``band`` the neutral band in forecast units (``None``: the asset class default);
-    ``maturity`` in years (bonds; the track record's bond returns)."""
+    ``maturity`` in years (bonds; the track record's bond returns); ``roles`` each
+    fundamental's :data:`engine.domain.Role` as the workbook states it (a column not in it:
+    guessed from its name, :func:`engine.inputs.roles.column_roles`)."""
 
     code: str
     prices: pd.Series
@@ -60,6 +62,7 @@ class InstrumentInput:
     fundamentals: pd.DataFrame | None = None
     band: float | None = None
     maturity: float | None = None
+    roles: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         check_quote(self.quote, f"{self.code}: quote")
@@ -158,7 +161,7 @@ def _one_month(inputs: Sequence[InstrumentInput], store: MutableMapping | None,
         try:
             out[i.code].valuation = valuation_history(
                 i.prices, i.factors, quote=i.quote, asset_class=i.asset_class,
-                min_history=min_history)
+                min_history=min_history, roles=i.roles)
         except ValueError as e:
             out[i.code].valuation_error = e
     regimes = regime_probabilities_many([_regime_input(i) for i in inputs],
@@ -168,14 +171,16 @@ def _one_month(inputs: Sequence[InstrumentInput], store: MutableMapping | None,
         try:
             r.composite = composite_forecast(
                 i.prices, i.factors, quote=i.quote, asset_class=i.asset_class,
-                sigma=r.sigma, band=i.neutral_band, regime=regime, use_valuation=False)
+                sigma=r.sigma, band=i.neutral_band, regime=regime, use_valuation=False,
+                roles=i.roles)
         except ValueError as e:
             r.forecast_error = e
             continue
         if track:
             h = r.composite.history
             r.rivals = rival_forecasts(h["price"], quote=i.quote, asset_class=i.asset_class,
-                                       fundamentals=i.factors, sigma=r.sigma)
+                                       fundamentals=i.factors, sigma=r.sigma,
+                                       roles=i.roles)
             r.track_record = track_record(h, r.rivals, quote=i.quote, band=i.neutral_band,
                                           maturity=i.maturity)
     return out, store

@@ -9,6 +9,7 @@ whose previous calendar month has no observation has no one-month change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -17,13 +18,11 @@ import pandas as pd
 from engine.domain import Quote, check_quote
 from engine.inputs.data import asof
 from engine.inputs.sampling import after_previous_month, month_ids
-from engine.models.valuation import fundamental_role
+from engine.inputs.roles import column_roles, fundamental_role
 
 __all__ = ["realized_changes", "momentum_12_1", "predictor", "CashFlow", "cash_flow",
-           "sum_of_parts", "YIELD_WORDS", "SOP_WINDOW", "SOP_MIN_MONTHS"]
+           "sum_of_parts", "SOP_WINDOW", "SOP_MIN_MONTHS"]
 
-# an equity fundamental named like one of these and given as a rate is a yield (D/P, E/P) in %
-YIELD_WORDS = ("DIV", "D/P", "E/P", "EARN", "YIELD")
 SOP_WINDOW = 240      # months of cash-flow growth averaged (Ferreira & Santa-Clara: 20 years)
 SOP_MIN_MONTHS = 120  # ... of which at least this many before the sum of parts is used
 
@@ -57,15 +56,17 @@ def momentum_12_1(prices: pd.Series, quote: str = "Price") -> pd.Series:
 
 
 def predictor(values: pd.Series, name: str, prices: pd.Series, quote: str,
-              asset_class: str) -> pd.Series:
+              asset_class: str, role: str | None = None) -> pd.Series:
     """The fundamental ``name`` as a one-month predictor, known at each price date.
 
-    By role (:func:`engine.models.valuation.fundamental_role`): a level (earnings, dividends)
-    is used as the log valuation ratio log(F/P); a rate (in percentage points) of an equity
-    named like a yield (``Dividend Yield``, ``Earnings Yield``, ``D/P``) in logs, any other
-    rate as it is — for a yield, as the spread of the yield over it (the term spread); a price
-    level (CPI) as 12-month inflation in percent. NaN where a log is undefined."""
-    role = fundamental_role(name, "Bond" if quote == "Yield" else asset_class)
+    By ``role`` (:data:`engine.domain.Role`; ``None``: guessed from the name by
+    :func:`engine.inputs.roles.fundamental_role`): a level (earnings, dividends) is used as
+    the log valuation ratio log(F/P); an equity's valuation yield (``Dividend Yield``, in
+    percent) in logs; a rate (percentage points) as it is — for a yield-quoted instrument, as
+    the spread of the yield over it (the term spread); a price level (CPI) as 12-month
+    inflation in percent. NaN where a log is undefined."""
+    if role is None:
+        role = fundamental_role(name, "Bond" if quote == "Yield" else asset_class)
     f = asof(pd.to_numeric(values, errors="coerce"), prices.index).to_numpy(dtype=float)
     p = prices.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -74,18 +75,13 @@ def predictor(values: pd.Series, name: str, prices: pd.Series, quote: str,
         elif role == "price_level":
             lf = np.log(np.where(f > 0, f, np.nan))
             x = 100.0 * (lf - pd.Series(lf).shift(12).to_numpy())
+        elif role == "yield":
+            x = np.log(np.where(f > 0, f, np.nan))
         elif quote == "Yield":
             x = p - f
-        elif asset_class == "Equity" and is_yield_name(name):
-            x = np.log(np.where(f > 0, f, np.nan))
         else:
             x = f
     return pd.Series(x, index=prices.index, name=name)
-
-
-def is_yield_name(name: str) -> bool:
-    """True for a column named like a valuation yield (``Dividend Yield``, ``D/P``, ``E/P``)."""
-    return any(w in str(name).upper() for w in YIELD_WORDS)
 
 
 class CashFlow(NamedTuple):
@@ -98,17 +94,20 @@ class CashFlow(NamedTuple):
     source: str
 
 
-def cash_flow(prices: pd.Series, fundamentals: pd.DataFrame | None) -> CashFlow | None:
+def cash_flow(prices: pd.Series, fundamentals: pd.DataFrame | None,
+              roles: Mapping[str, str] | None = None) -> CashFlow | None:
     """The cash flow behind an equity's sum of parts, or ``None`` without one: dividends
-    before earnings; a column given as a rate named like a yield (``Dividend Yield``, in
-    percent) or as a level (``Dividends``, ``EARN_SPX``: the yield is then F/P)."""
+    before earnings; a column whose role (``roles``, else guessed from the name) is a
+    valuation yield (``Dividend Yield``, in percent) or a level (``Dividends``, ``EARN_SPX``:
+    the yield is then F/P)."""
     if fundamentals is None or len(fundamentals.columns) == 0:
         return None
     cands = []
+    known = column_roles(fundamentals.columns, "Equity", roles)
     for col in fundamentals.columns:
-        role = fundamental_role(col, "Equity")
+        role = known[str(col)]
         u = str(col).upper()
-        if role == "rate" and is_yield_name(col):
+        if role == "yield":
             cands.append((0 if "DIV" in u or "D/P" in u else 1, col, "rate"))
         elif role == "level":
             cands.append((0 if "DIV" in u else 1, col, "level"))
@@ -124,7 +123,8 @@ def cash_flow(prices: pd.Series, fundamentals: pd.DataFrame | None) -> CashFlow 
     return CashFlow(f / p, f, str(col))
 
 
-def sum_of_parts(prices: pd.Series, fundamentals: pd.DataFrame | None) -> pd.Series:
+def sum_of_parts(prices: pd.Series, fundamentals: pd.DataFrame | None,
+                 roles: Mapping[str, str] | None = None) -> pd.Series:
     """Ferreira & Santa-Clara (2011) sum-of-parts forecast of the next month's return of an
     equity index (decimal simple return), known at t:
 
@@ -136,7 +136,7 @@ def sum_of_parts(prices: pd.Series, fundamentals: pd.DataFrame | None) -> pd.Ser
     too short. (For an index quoted without dividends the yield part overstates the price
     return's level; it is kept because the walk-forward record is better with it — see
     docs/methodology.md.)"""
-    cf = cash_flow(prices, fundamentals)
+    cf = cash_flow(prices, fundamentals, roles)
     if cf is None:
         return pd.Series(np.nan, index=prices.index)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -36,6 +36,7 @@ of independent ones (origins at least h months apart: the honest sample size).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ import pandas as pd
 
 from engine.domain import MIN_MEAN, MIN_TRAIN
 from engine.inputs.data import asof
+from engine.inputs.roles import column_roles
 from engine.models.predictors import momentum_12_1, predictor, realized_changes
 from engine.models.walk_forward import walk_forward_ols
 
@@ -73,9 +75,11 @@ def _prevailing_mean(change: pd.Series) -> np.ndarray:
 
 def rival_forecasts(prices: pd.Series, *, quote: str = "Price", asset_class: str = "Equity",
                     fundamentals: pd.DataFrame | None = None, sigma: pd.Series | None = None,
-                    min_train: int = MIN_TRAIN) -> pd.DataFrame:
+                    min_train: int = MIN_TRAIN, roles: Mapping[str, str] | None = None
+                    ) -> pd.DataFrame:
     """Every rival's forecast of the change t→t+1 (module docstring), one column each, on the
-    index of ``prices`` (monthly levels; yields in pct points); row t uses data dated ≤ t."""
+    index of ``prices`` (monthly levels; yields in pct points); row t uses data dated ≤ t.
+    ``roles``: each fundamental's :data:`engine.domain.Role` (else guessed from its name)."""
     change = realized_changes(prices, quote)
     y_next = change.shift(-1).to_numpy(dtype=float)
     one = np.ones(len(prices))
@@ -90,8 +94,11 @@ def rival_forecasts(prices: pd.Series, *, quote: str = "Price", asset_class: str
     if sigma is not None:
         s = asof(pd.to_numeric(sigma, errors="coerce"), prices.index).to_numpy(dtype=float)
         out["Valuation only"] = ols(s) if np.isfinite(s).any() else np.full(len(one), np.nan)
-    for col in (fundamentals.columns if fundamentals is not None else []):
-        x = predictor(fundamentals[col], str(col), prices, quote, asset_class).to_numpy()
+    cols = fundamentals.columns if fundamentals is not None else []
+    known = column_roles(cols, "Bond" if quote == "Yield" else asset_class, roles)
+    for col in cols:
+        x = predictor(fundamentals[col], str(col), prices, quote, asset_class,
+                      known[str(col)]).to_numpy()
         if np.isfinite(x).sum() > min_train:
             out[str(col)] = ols(x)
     return pd.DataFrame(out, index=prices.index)

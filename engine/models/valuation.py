@@ -56,18 +56,20 @@ The role of a fundamentals column comes from its name (:func:`fundamental_role`)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from engine.inputs.data import ASSET_CLASSES, asof
+from engine.inputs.roles import column_roles, fundamental_role
 from engine.inputs.sampling import month_ids
 from engine.models.mackinnon import mackinnon_pvalue
 
 __all__ = ["valuation_history", "valuation_snapshot", "fit_fair_value", "residual_stationarity",
            "adf_statistic",
-           "fundamental_role", "month_end", "month_ids", "VALUATION_COLUMNS"]
+           "fundamental_role", "column_roles", "month_end", "month_ids", "VALUATION_COLUMNS"]
 
 VALUATION_COLUMNS = ("fair_value", "deviation", "sigma", "valuation_pct", "to_fair_value_pct",
                      "frequency")
@@ -77,40 +79,6 @@ _BLOCK = 64      # fits per block of the residual matrix (64 × n floats stay in
 SMOOTH_MONTHS = 120  # CAPE: the 10-year window of the smoothed real earnings
 _EARNINGS_WORDS = ("EARN", "EPS", "PROFIT")
 _DIVIDEND_YIELD_WORDS = ("DIV", "D/P")
-
-_PRICE_LEVEL_WORDS = ("CPI", "PPI", "HICP", "RPI", "DEFLATOR", "PRICELEVEL", "PRICE_LEVEL",
-                      "PRICE LEVEL", "PRICEINDEX", "PRICE INDEX")
-_RATE_WORDS = ("RATE", "BILL", "YIELD", "YLD", "SHORT", "FUNDS", "LIBOR", "SOFR", "INFL",
-               "EURIBOR", "DEPO", "REPO")
-_RATE_TOKENS = {"RF", "TB", "TB3M", "TB3MS", "FF", "DGS3MO"}
-# a rate of change of a price level ("CPI YOY Index", "CPI Inflation"): a rate, not a level
-_CHANGE_WORDS = ("YOY", "Y/Y", "INFL", "PCT", "%")
-
-
-def fundamental_role(name: str, asset_class: str = "Equity") -> str:
-    """Role of a ``Fundamentals`` column in the fair-value model, from its name.
-
-    Returns ``"price_level"`` (CPI, PPI, HICP, RPI, deflator, price level: an index level, used
-    to deflate prices, for PPP and, for yields, turned into 12-month inflation in %),
-    ``"rate"`` (rate, bill, yield, short, funds, libor, infl…, or the tokens RF, TB, FF: in
-    percentage points; also a price index's rate of change — YoY, y/y, infl, pct, % win over
-    the price-level words, so ``"CPI YOY Index"`` is a rate) or ``"level"`` (anything else:
-    earnings, dividends, … used in logs).
-    A name matching nothing (e.g. ``F1`` for a headerless Excel range) takes the asset class's
-    default: Equity → level, Bond → rate, FX and Commodity → price_level.
-    """
-    u = str(name).upper()
-    tokens = set(re.split(r"[^A-Z0-9]+", u))
-    if any(w in u for w in _CHANGE_WORDS):
-        return "rate"
-    if any(w in u for w in _PRICE_LEVEL_WORDS):
-        return "price_level"
-    if any(w in u for w in _RATE_WORDS) or tokens & _RATE_TOKENS:
-        return "rate"
-    if re.fullmatch(r"F\d+", u.strip()):
-        return {"Equity": "level", "Bond": "rate"}.get(asset_class, "price_level")
-    return "level"
-
 
 def month_end(series: pd.Series) -> pd.Series:
     """Daily (or any-frequency) levels → the last observation of each calendar month, indexed
@@ -229,17 +197,19 @@ def _trailing_mean(x: np.ndarray, index: pd.DatetimeIndex, months: int) -> np.nd
 
 
 def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str,
-             stationary: bool = True) -> list[_Design]:
+             stationary: bool = True, given_roles: Mapping[str, str] | None = None
+             ) -> list[_Design]:
     """The primary (fundamentals) design, if the inputs allow one, then the fallback."""
     n = len(p)
     one = np.ones(n)
     zero = np.zeros(n)
     t = _years(p.index)
-    roles = {c: fundamental_role(c, "Bond" if quote == "Yield" else asset_class)
-             for c in f.columns}
+    roles = column_roles(f.columns, "Bond" if quote == "Yield" else asset_class, given_roles)
+    roles = {c: roles[str(c)] for c in f.columns}
     levels = [c for c in f.columns if roles[c] == "level"]
     plevels = [c for c in f.columns if roles[c] == "price_level"]
     rates = [c for c in f.columns if roles[c] == "rate"]
+    yields = [c for c in f.columns if roles[c] == "yield"]
     out: list[_Design] = []
     if quote == "Yield":
         # a yield model has no use for a level: an input named neither as a price level nor
@@ -279,7 +249,9 @@ def _designs(p: pd.Series, f: pd.DataFrame, quote: str, asset_class: str,
         out.append(_Design(f"CAPE: price / {what}", lp - defl - sm, defl + sm,
                            one[:, None], ["const"]))
     if stationary and asset_class == "Equity":
-        dy = [c for c in rates if any(w in str(c).upper() for w in _DIVIDEND_YIELD_WORDS)]
+        # a dividend yield before any other valuation yield (an earnings yield)
+        dy = sorted(yields, key=lambda c: not any(w in str(c).upper()
+                                                  for w in _DIVIDEND_YIELD_WORDS))
         if dy:
             ldy = _log_pos(f[dy[0]].to_numpy())
             # log P − log FV = −(log DY − mean log DY): the dividend yield's own reversion
@@ -367,7 +339,8 @@ def _expanding_fit(d: _Design, min_history: int, need: np.ndarray | None = None
 
 def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                       quote: str = "Price", asset_class: str = "Equity",
-                      min_history: int = 60, stationary: bool = True) -> pd.DataFrame:
+                      min_history: int = 60, stationary: bool = True,
+                      roles: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Walk-forward fair value and sigma valuation of one instrument (seed Tables 3, 5, 7, 9:
     ``Valuation (σ)``, ``Valuation (%)``, ``To Fair Value (%)``, ``Frequency (%)``,
     ``Fair Value`` / ``Fair Yield``; Charts 2 and 6).
@@ -379,7 +352,9 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
     fundamentals : the instrument's ``Fair Value Inputs``, any DatetimeIndex; each column is
         read as known on each price date (:func:`engine.inputs.data.asof`: the last non-blank
         value on or before it), also when it is on the price index already.
-        Column roles by name, :func:`fundamental_role`. ``None``/empty = fallback model only.
+        ``None``/empty = fallback model only.
+    roles : each column's :data:`engine.domain.Role` (level, rate, yield, price_level), as the
+        workbook's ``Role`` row gives it; a column not in it: :func:`fundamental_role`'s guess.
     quote : ``"Price"`` or ``"Yield"``.
     asset_class : ``"Equity"``, ``"Bond"``, ``"FX"`` or ``"Commodity"`` (picks the model).
     min_history : valid months needed (at or before ``t``) before a figure is produced.
@@ -405,7 +380,7 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
     out["model"] = pd.Series([None] * n, index=p.index, dtype=object)
     if n == 0:
         return out
-    designs = _designs(p, f, quote, asset_class, stationary)
+    designs = _designs(p, f, quote, asset_class, stationary, roles)
     chosen = np.full(n, -1)
     fits = []
     for j, d in enumerate(designs):
@@ -446,7 +421,8 @@ def valuation_history(prices: pd.Series, fundamentals: pd.DataFrame | None = Non
 
 def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                    quote: str = "Price", asset_class: str = "Equity", min_history: int = 60,
-                   asof_date: pd.Timestamp | None = None, stationary: bool = True):
+                   asof_date: pd.Timestamp | None = None, stationary: bool = True,
+                   roles: Mapping[str, str] | None = None):
     """The fair-value regression in force on ``asof_date`` (default: the last date), fitted by
     ``statsmodels.OLS`` on the valid rows dated ``≤ asof_date``: the statsmodels twin of one
     row of :func:`valuation_history` (same parameters, same residual std ``sqrt(scale)``).
@@ -456,14 +432,14 @@ def fit_fair_value(prices: pd.Series, fundamentals: pd.DataFrame | None = None, 
     from statsmodels.regression.linear_model import OLS
 
     p, d, ok = _model_in_force(prices, fundamentals, quote, asset_class, min_history,
-                               asof_date, stationary)
+                               asof_date, stationary, roles)
     exog = pd.DataFrame(d.X[ok], index=p.index[ok], columns=d.columns)
     res = OLS(pd.Series(d.y[ok], index=p.index[ok], name="target"), exog).fit()
     return res, d.name
 
 
 def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_date,
-                    stationary=True):
+                    stationary=True, roles=None):
     """(prices, design, rows) of the fair-value model in force on ``asof_date``: the first
     design (fundamentals, then the fallback) with ``min_history`` valid rows by then."""
     p, f = _check_inputs(prices, fundamentals, quote, asset_class, min_history)
@@ -472,7 +448,7 @@ def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_
     if not upto.any():
         raise ValueError(f"asof_date {end:%Y-%m-%d} is before the first price")
     t = np.flatnonzero(upto)[-1]
-    for d in _designs(p, f, quote, asset_class, stationary):
+    for d in _designs(p, f, quote, asset_class, stationary, roles):
         ok = d.valid & upto
         if ok[t] and ok.sum() >= max(min_history, d.X.shape[1] + 2):
             return p, d, ok
@@ -483,7 +459,8 @@ def _model_in_force(prices, fundamentals, quote, asset_class, min_history, asof_
 def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                           quote: str = "Price", asset_class: str = "Equity",
                           min_history: int = 60, asof_date: pd.Timestamp | None = None,
-                          stationary: bool = True) -> dict[str, object]:
+                          stationary: bool = True,
+                          roles: Mapping[str, str] | None = None) -> dict[str, object]:
     """Does the deviation from fair value mean-revert? The Engle–Granger check of the model in
     force on ``asof_date``: an ADF test (no deterministic terms, lags by AIC up to 12:
     :func:`adf_statistic`, statsmodels' ``adfuller`` to float rounding) on the residuals of
@@ -495,7 +472,7 @@ def residual_stationarity(prices: pd.Series, fundamentals: pd.DataFrame | None =
     anchor; large = the fair value may not hold) and ``n_obs``. A diagnostic: no figure of
     the tables depends on it."""
     _, d, ok = _model_in_force(prices, fundamentals, quote, asset_class, min_history,
-                               asof_date, stationary)
+                               asof_date, stationary, roles)
     X, y = d.X[ok], d.y[ok]
     resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]  # the OLS residuals
     name, cols = d.name, d.columns
@@ -548,12 +525,13 @@ def adf_statistic(x: np.ndarray, maxlag: int) -> tuple[float, int]:
 
 def valuation_snapshot(prices: pd.Series, fundamentals: pd.DataFrame | None = None, *,
                        quote: str = "Price", asset_class: str = "Equity",
-                       min_history: int = 60) -> dict[str, object]:
+                       min_history: int = 60,
+                       roles: Mapping[str, str] | None = None) -> dict[str, object]:
     """The latest row's valuation figures as a dict: ``date``, ``price`` (level, or yield in
     %), the :data:`VALUATION_COLUMNS`, ``n_obs`` and ``model``. ValueError when the last row
     has no figure (too short a history)."""
     h = valuation_history(prices, fundamentals, quote=quote, asset_class=asset_class,
-                          min_history=min_history)
+                          min_history=min_history, roles=roles)
     if h.empty or not np.isfinite(h["sigma"].iloc[-1]):
         got = int(prices.notna().sum()) if isinstance(prices, pd.Series) else 0
         raise ValueError(f"prices: need {min_history} months of prices ending on the last "

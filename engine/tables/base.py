@@ -205,7 +205,7 @@ class RefreshContext:
                 inputs.append(InstrumentInput(
                     code, d.prices[code], inst.quote, inst.asset_class,
                     fund if len(fund.columns) else None, band=inst.neutral_band,
-                    maturity=inst.maturity))
+                    maturity=inst.maturity, roles=d.roles_for(code)))
             self.progress("estimating the models")
             self._results = analyse(inputs, store=self.fit_store, workers=self.workers)
         return self._results

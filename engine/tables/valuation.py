@@ -121,7 +121,7 @@ def _model_note(ctx: RefreshContext, code: str) -> str | None:
         fund = d.fundamentals_for(code)
         st = residual_stationarity(d.prices[code], fund if len(fund.columns) else None,
                                    quote=inst.quote, asset_class=inst.asset_class,
-                                   min_history=MIN_HISTORY)
+                                   min_history=MIN_HISTORY, roles=d.roles_for(code))
     except Exception:  # noqa: BLE001 - a diagnostic must never fail the row
         return note + "."
     p = st["pvalue"]
