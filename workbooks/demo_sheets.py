@@ -90,9 +90,11 @@ def _widths(ws, sheet: str, headers: list[str], dated: bool) -> None:
         ws.column_dimensions[get_column_letter(j)].width = w
 
 
-def write_workbook(sheets: dict[str, object], out: Path) -> None:
+def write_workbook(sheets: dict[str, object], out: Path, *, income_note: str = INCOME_NOTE,
+                   title: str = "Gamma Desk demo monthly workbook") -> None:
     """Write ``sheets`` (sheet name -> DataFrame, or list of (key, value) for Settings) to
-    ``out``. DataFrames with a DatetimeIndex get a ``Date`` column A."""
+    ``out``. DataFrames with a DatetimeIndex get a ``Date`` column A; ``income_note`` is
+    written beside the Income table, ``title`` into the document properties."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, content in sheets.items():
@@ -127,11 +129,11 @@ def write_workbook(sheets: dict[str, object], out: Path) -> None:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.alignment = Alignment(horizontal="left")
         if name == "Income":
-            ws["F1"] = INCOME_NOTE
+            ws["F1"] = income_note
             ws["F1"].font = Font(bold=True, color="C00000")
             ws.column_dimensions["F"].width = 110
     wb.properties.creator = "Gamma Desk demo builder (workbooks/build_demo.py)"
-    wb.properties.title = "Gamma Desk demo monthly workbook"
+    wb.properties.title = title
     wb.properties.created = FIXED_TIME
     wb.save(out)
     _normalise(out)
