@@ -162,9 +162,13 @@ def test_phase_change_and_trade_rows_give_their_sentences():
                     "Previous σ": 0.2})
     assert [c.topic for c in instrument_comments(quiet)] == ["Forecast"]
     assert "unchanged at +0.40%" in instrument_comments(quiet)[0].sentence
-    s = class_summary("Equity", [row, quiet]).sentence
-    assert s == ("Equity: of 2 instruments, forecasts rose for 1 (X); held for 1 (X). "
-                 "Trades: X B. Extreme valuations (|σ| ≥ 1.75): X. Phase changes: X.")
+    failed = _row(Code="Y", Name="Failed")  # no figures: the forecast builder marked it
+    assert [c.sentence for c in instrument_comments(failed)] == [
+        "Failed (Y): no forecast this month."]
+    s = class_summary("Equity", [row, quiet, failed]).sentence
+    assert s == ("Equity: of 3 instruments, forecasts rose for 1 (X); held for 1 (X); no "
+                 "comparison for 1 (Y). Trades: X B. Extreme valuations (|σ| ≥ 1.75): X. "
+                 "Phase changes: X.")
 
 
 def test_yield_sentences_in_percentage_points_and_bond_words():

@@ -36,6 +36,11 @@ def _pair(s: pd.Series) -> tuple[float, float]:
     return (float(v[-1]) if len(v) else np.nan, float(v[-2]) if len(v) > 1 else np.nan)
 
 
+def _text(v) -> str:
+    """A phase label as text ("" for a missing one, which pandas may hold as NaN)."""
+    return v if isinstance(v, str) else ""
+
+
 def figures_row(ctx: RefreshContext, code: str) -> dict:
     """The row of figures of one instrument (columns
     :data:`~engine.models.commentary.ROW_COLUMNS`); figures it has none of are NaN."""
@@ -63,8 +68,8 @@ def figures_row(ctx: RefreshContext, code: str) -> dict:
     row["Valuation (σ)"] = float(val.get("Valuation (σ)", sig))
     row["Previous σ"] = psig
     if len(h) > 1:
-        row["Previous Phase"] = str(h["phase"].iloc[-2] or "")
-    row["Phase"] = str(cur["phase"] or "")
+        row["Previous Phase"] = _text(h["phase"].iloc[-2])
+    row["Phase"] = _text(cur["phase"])
     row["High-Vol Prob."], row["Previous High-Vol Prob."] = _pair(h["regime_prob"])
     return row
 
