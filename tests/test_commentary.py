@@ -149,8 +149,8 @@ def test_phase_change_and_trade_rows_give_their_sentences():
                   "Position": "Long", "Previous Position": "Neutral", "Trade": "B"})
     got = {c.topic: c.sentence for c in instrument_comments(row)}
     assert got["Forecast"] == ("Example (X): the 1-month forecast rose from +0.40% to +0.72% "
-                               "(+0.320 pp); moved most by valuation +0.250 pp and momentum "
-                               "+0.070 pp.")
+                               "(+0.320 pp); moved most by valuation +0.250 pp (σ from -1.50 "
+                               "to -1.90) and momentum +0.070 pp.")  # no momentum figures
     assert "reached an extreme valuation: σ -1.90, was -1.50" in got["Valuation"]
     assert "below fair value: cheap" in got["Valuation"]
     assert got["Phase"] == ("X: the market phase changed from rational to irrational "
@@ -174,11 +174,13 @@ def test_phase_change_and_trade_rows_give_their_sentences():
 def test_yield_sentences_in_percentage_points_and_bond_words():
     row = _row(**{"Quote": "Yield", "Asset Class": "Bond", "Last Month": -0.02,
                   "This Month": -0.092, "Change": -0.072, "Δ AR(1)": -0.072,
+                  "Last Change": -0.19, "Previous Last Change": 0.04,
                   **{f"Δ {d}": 0.0 for d in DRIVERS if d != "AR(1)"},
                   "Valuation (σ)": 2.0, "Previous σ": 2.1})
     got = {c.topic: c.sentence for c in instrument_comments(row)}
     assert ("the 1-month yield forecast fell from -0.020 pp to -0.092 pp (-0.072 pp); moved "
-            "by the last change (AR(1)) -0.072 pp.") in got["Forecast"]
+            "by the last change (AR(1)) -0.072 pp (monthly change -0.190 pp, was +0.040 pp).") \
+        in got["Forecast"]
     assert "yield above fair yield: the bond cheap" in got["Valuation"]
 
 

@@ -13,7 +13,8 @@ Two steps, both pure:
    month is then the sum of the changes of these contributions.
 2. :func:`instrument_comments` and :func:`class_summary` turn one row of figures per
    instrument (a mapping with the columns of :data:`ROW_COLUMNS`: this month and last month
-   of the forecast, of each contribution, of σ, of the phase and of the position) into
+   of the forecast, of each contribution, of σ, of the phase, of the last change and 12-1
+   momentum, and of the position) into
    :class:`Comment` records. Every number in a sentence is a value of that row, printed with
    the precision of :func:`unit_of` — so a sentence can always be checked against the table
    the row is written to — and the same row always gives the same words.
@@ -57,7 +58,9 @@ TRADE_WORDS = {"B": "buy (Neutral to Long)", "S": "sell short (Neutral to Short)
 ROW_COLUMNS = ("Code", "Name", "Asset Class", "Quote", "Last Month", "This Month", "Change",
                *(f"Δ {d}" for d in DRIVERS), "Previous Forecast", "Previous σ",
                "Valuation (σ)", "Previous Phase", "Phase", "Previous High-Vol Prob.",
-               "High-Vol Prob.", "Previous Position", "Position", "Trade")
+               "High-Vol Prob.", "Previous Last Change", "Last Change",
+               "Previous 12-1 Momentum", "12-1 Momentum", "Previous Position", "Position",
+               "Trade")
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,31 @@ def _sigma_words(sigma: float, quote: str) -> str:
     return "above fair value: rich" if sigma > 0 else "below fair value: cheap"
 
 
+def _input_moved(driver: str, row: Mapping, quote: str) -> str:
+    """What moved a part's input, last month to this month, in words (``""`` when the part
+    has no single input or a figure is missing): σ for valuation, the high-volatility
+    probability for the phase, the last monthly change for AR(1), 12-1 momentum (log, for
+    prices; the yield change in pp, for yields) for momentum."""
+    cols = {"Valuation": ("Previous σ", "Valuation (σ)"),
+            "Phase": ("Previous High-Vol Prob.", "High-Vol Prob."),
+            "AR(1)": ("Previous Last Change", "Last Change"),
+            "Momentum": ("Previous 12-1 Momentum", "12-1 Momentum")}.get(driver)
+    if cols is None:
+        return ""
+    a, b = (_num(row.get(c)) for c in cols)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return ""
+    if driver == "Valuation":
+        return f" (σ from {a:+.2f} to {b:+.2f})"
+    if driver == "Phase":
+        return f" (high-volatility probability from {a:.1%} to {b:.1%})"
+    if driver == "AR(1)":
+        return f" (monthly change {_fmt(b, quote)}, was {_fmt(a, quote)})"
+    if quote == "Yield":
+        return f" (12-1 yield change from {a:+.2f} to {b:+.2f} pp)"
+    return f" (12-1 momentum, log, from {a:+.1%} to {b:+.1%})"
+
+
 def instrument_comments(row: Mapping) -> list[Comment]:
     """The sentences for one instrument from its row of figures (columns
     :data:`ROW_COLUMNS`; module docstring): the forecast's change and the contributions that
@@ -163,7 +191,8 @@ def instrument_comments(row: Mapping) -> list[Comment]:
         moved = [(d, v) for d, v in moved if _shown(v, quote)]
         moved.sort(key=lambda dv: -abs(_round(dv[1], quote, True)))  # stable: ties by DRIVERS
         if moved:
-            parts = [f"{_WORDS[d]} {_fmt(v, quote, True)}" for d, v in moved[:3]]
+            parts = [f"{_WORDS[d]} {_fmt(v, quote, True)}{_input_moved(d, row, quote)}"
+                     for d, v in moved[:3]]
             text += "; moved " + ("most " if len(moved) > 1 else "") + "by " + (
                 ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
             if len(moved) > 3:

@@ -6,7 +6,8 @@ the trade) and, per asset class, ``Commentary<Class>`` — the figures every sen
 from, one row per instrument: ``Last Month`` / ``This Month`` (the composite forecast at the
 previous update and now), ``Change`` and the change of each part's contribution (``Δ Anchor``
 … ``Δ Floor``, which add up to ``Change``), the ``Previous Forecast`` of the forecast table,
-σ, phase, high-volatility probability and position last month and now, and the ``Trade``.
+σ, phase, high-volatility probability, last monthly change, 12-1 momentum (log for prices,
+pp for yields) and position last month and now, and the ``Trade``.
 
 Units as in the forecast tables: decimals shown as percent for prices, percentage points for
 yields. "Last month" is the previous monthly row of the walk-forward history (the previous
@@ -71,6 +72,8 @@ def figures_row(ctx: RefreshContext, code: str) -> dict:
         row["Previous Phase"] = _text(h["phase"].iloc[-2])
     row["Phase"] = _text(cur["phase"])
     row["High-Vol Prob."], row["Previous High-Vol Prob."] = _pair(h["regime_prob"])
+    row["Last Change"], row["Previous Last Change"] = _pair(h["change"])
+    row["12-1 Momentum"], row["Previous 12-1 Momentum"] = _pair(h["momentum"])
     return row
 
 
@@ -93,7 +96,9 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         fmt = {c: level for c in ("Last Month", "This Month", "Previous Forecast")}
         fmt |= {c: change for c in ("Change", *(f"Δ {d}" for d in DRIVERS))}
         fmt |= {"Valuation (σ)": NUM2, "Previous σ": NUM2, "High-Vol Prob.": PCT1,
-                "Previous High-Vol Prob.": PCT1}
+                "Previous High-Vol Prob.": PCT1, "Last Change": level,
+                "Previous Last Change": level, "12-1 Momentum": "0.00" if yields else PCT1,
+                "Previous 12-1 Momentum": "0.00" if yields else PCT1}
         what = ("yield changes in percentage points" if yields else
                 "decimal returns shown as percent; changes in percentage points")
         figures.append(Table(f"Commentary{ac}", df, fmt, title=f"{ac}: what moved the forecasts",
