@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -195,10 +196,7 @@ def test_same_workbook_same_text(demo, tmp_path):
 
 
 def test_report_commentary_pages_print_the_sentences(demo, tmp_path):
-    from shutil import which
-    import subprocess
-
-    if which("pdftotext") is None:
+    if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed (make sysdeps)")
     _, sheets, _ = demo
     out = tmp_path / "c.pdf"

