@@ -258,7 +258,9 @@ def class_summary(asset_class: str, rows: Sequence[Mapping]) -> Comment:
     n = len(rows)
     moves = [f"{label} for {len(c)} ({', '.join(c)})" for label, c in
              (("rose", up), ("fell", down), ("held", same), ("no comparison", none)) if c]
-    text = (f"{asset_class}: of {n} instrument{'s' if n != 1 else ''}, forecasts "
+    what = "yield forecasts" if rows and all(r["Quote"] == "Yield" for r in rows) else \
+        "forecasts"
+    text = (f"{asset_class}: of {n} instrument{'s' if n != 1 else ''}, {what} "
             + "; ".join(moves) + ". ")
     text += (f"Trades: {', '.join(trades)}. " if trades else "No trades. ")
     text += (f"Extreme valuations (|σ| ≥ {EXTREME_SIGMA:g}): {', '.join(extreme)}. "
