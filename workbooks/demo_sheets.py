@@ -90,11 +90,13 @@ def _widths(ws, sheet: str, headers: list[str], dated: bool) -> None:
         ws.column_dimensions[get_column_letter(j)].width = w
 
 
-def write_workbook(sheets: dict[str, object], out: Path,
+def write_workbook(sheets: dict[str, object], out: Path, *, income_note: str = INCOME_NOTE,
+                   title: str = "Gamma Desk demo monthly workbook",
                    role_rows: dict[str, dict[str, str]] | None = None) -> None:
     """Write ``sheets`` (sheet name -> DataFrame, or list of (key, value) for Settings) to
-    ``out``. DataFrames with a DatetimeIndex get a ``Date`` column A. ``role_rows``: sheet
-    name -> column -> role, written as a ``Role`` row under that sheet's header (the
+    ``out``. DataFrames with a DatetimeIndex get a ``Date`` column A; ``income_note`` is
+    written beside the Income table, ``title`` into the document properties. ``role_rows``:
+    sheet name -> column -> role, written as a ``Role`` row under that sheet's header (the
     Fundamentals sheet states what each column is)."""
     wb = Workbook()
     wb.remove(wb.active)
@@ -136,11 +138,11 @@ def write_workbook(sheets: dict[str, object], out: Path,
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.alignment = Alignment(horizontal="left")
         if name == "Income":
-            ws["F1"] = INCOME_NOTE
+            ws["F1"] = income_note
             ws["F1"].font = Font(bold=True, color="C00000")
             ws.column_dimensions["F"].width = 110
     wb.properties.creator = "Gamma Desk demo builder (workbooks/build_demo.py)"
-    wb.properties.title = "Gamma Desk demo monthly workbook"
+    wb.properties.title = title
     wb.properties.created = FIXED_TIME
     wb.save(out)
     _normalise(out)

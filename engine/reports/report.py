@@ -30,6 +30,7 @@ import pandas as pd
 from engine.inputs.data import WorkbookData
 from engine.models.performance import setting
 from engine.reports.charts import draw_chart
+from engine.reports.commentary_page import TITLE as COMMENTARY, write_commentary
 from engine.reports.pages import WIDTH, PageWriter, table_cells
 from engine.reports.render import GREY, LANDSCAPE, NAVY, draw_table, wrap
 from engine.tables.base import RefreshContext, SheetContent, Table
@@ -43,7 +44,7 @@ SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
             ("Currencies", "FX", "FX Forecasts", "FX Valuation"),
             ("Commodities", "Commodity", "Commodity Forecasts", "Commodity Valuation"))
 SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts",
-                 "Signals"}
+                 "Signals", "Commentary"}
 GDP_TITLE = "Real GDP gap (deferred demand)"
 
 
@@ -265,7 +266,7 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     subtitle = f"{firm}  ·  as of {dated}".strip(" ·")
     extra = [x for x in sheets if x not in SKIP_APPENDIX and sheets[x].tables
              and x not in {y for _, _, f, v in SECTIONS for y in (f, v)}]
-    sections = [t for t, *_ in SECTIONS] + ["Track Record", GDP_TITLE, *extra]
+    sections = [COMMENTARY, *(t for t, *_ in SECTIONS), "Track Record", GDP_TITLE, *extra]
     args = (data, sheets, charts_sheet, extra)
     dry = PageWriter(None, title, subtitle, dry=True)
     _cover(dry, title, firm, dated, missing, sections, None)
@@ -304,6 +305,7 @@ def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
     panels = chart_panels(charts_sheet) if charts_sheet is not None else []
     placed: set[int] = set()
     intro_done = False
+    write_commentary(pw, sheets.get("Commentary"))  # the first pages: what moved this month
     for sec, cls, fsheet, vsheet in SECTIONS:
         pw.heading(sec, page_break=True)
         codes = {i.code for i in data.by_class(cls)}

@@ -7,8 +7,8 @@ from engine.tables.base import (ENGINE_SHEETS, RefreshContext, SheetContent, Tab
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
 # Builder modules by area; a module not yet present is skipped (its sheets are not written).
-BUILDER_MODULES = ("data_status", "valuation", "forecasts", "chart_sheet", "performance",
-                   "gdp_gap", "history")
+BUILDER_MODULES = ("data_status", "valuation", "forecasts", "chart_sheet", "commentary",
+                   "performance", "gdp_gap", "history")
 
 for _m in BUILDER_MODULES:
     try:

@@ -236,7 +236,7 @@ def builders() -> list[tuple[str, Builder]]:
 ENGINE_SHEETS = (
     "Data Status", "Stock Forecasts", "Stock Valuation", "Bond Forecasts", "Bond Valuation",
     "FX Forecasts", "FX Valuation", "Commodity Forecasts", "Commodity Valuation", "Signals",
-    "Charts", "Track Record", "Performance", "GDP Gap", "History",
+    "Charts", "Track Record", "Performance", "GDP Gap", "Commentary", "History",
 )
 INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income",
                 "Macro", "Settings")
