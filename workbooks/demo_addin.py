@@ -27,6 +27,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
+from workbooks.demo_sheets import normalise
+
 CONF_SHEET = "xlwings.conf"
 FUNCTIONS_SHEET = "Functions"
 RESULT_COL = 3      # column C: the live formula (its result spills to the right)
@@ -289,6 +291,7 @@ def add_addin_sheets(path: Path | str) -> Path:
     write_functions_sheet(wb.create_sheet(FUNCTIONS_SHEET), calls)
     write_conf_sheet(wb.create_sheet(CONF_SHEET))
     wb.save(path)
+    normalise(path)  # the save stamped the time: the same inputs give the same bytes
     return path
 
 

@@ -145,10 +145,10 @@ def write_workbook(sheets: dict[str, object], out: Path, *, income_note: str = I
     wb.properties.title = title
     wb.properties.created = FIXED_TIME
     wb.save(out)
-    _normalise(out)
+    normalise(out)
 
 
-def _normalise(path: Path) -> None:
+def normalise(path: Path) -> None:
     """Fix the save-time timestamp and the zip entry times so the bytes are reproducible."""
     with zipfile.ZipFile(path) as z:
         items = [(i.filename, z.read(i.filename)) for i in z.infolist()]
