@@ -20,7 +20,7 @@ from engine.inputs.data import asof as known_on
 from engine.inputs.problems import InputError
 from engine.inputs.reader import read_workbook
 from engine.inputs.sampling import monthly
-from engine.sources.fred import Fred
+from engine.sources.fred import Fred, FredError
 from engine.sources.vintages import latest_known
 
 KEY = "abcdefghijklmnopqrstuvwxyz012345"  # any 32 characters: the fake FRED checks presence
@@ -108,6 +108,16 @@ def test_client_asks_for_every_vintage_and_pages(fred):
     assert {(q["realtime_start"], q["realtime_end"], q["output_type"], q["file_type"])
             for q in obs} == {("1776-07-04", "9999-12-31", "1", "json")}
     assert latest_known(rows).equals(Fred(KEY).known("GDPC1"))  # paging changes nothing
+
+
+def test_no_answer_is_a_typed_error_without_the_key():
+    import socket
+    with socket.socket() as s:  # a port nobody listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        root = f"http://127.0.0.1:{s.getsockname()[1]}/fred"
+        with pytest.raises(FredError, match="no answer from http://127.0.0.1") as e:
+            Fred(KEY, root=root, retries=0).known("GDPC1")
+    assert KEY not in str(e.value)
 
 
 # --- gamma fetch -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ message), never an ``urllib`` traceback; the API key never appears in a message.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -77,7 +78,7 @@ class Fred:
         for attempt in range(self.retries + 1):
             try:
                 status, body = self.transport(url)
-            except OSError as e:  # no answer: DNS, refused, timeout, TLS
+            except (OSError, http.client.HTTPException) as e:  # DNS, refused, timeout, TLS, cut
                 if attempt == self.retries:
                     raise FredError(series, f"no answer from {self.root}",
                                     str(getattr(e, "reason", e))) from None
