@@ -152,6 +152,19 @@ def test_fetch_fills_downloads_with_what_was_known_on_each_date(tmp_path, fred, 
     assert KEY not in out.out + out.err
 
 
+def test_parts_the_fetch_writes_are_schema_valid(tmp_path, fred):
+    import shutil
+
+    from ooxml_schema import validate  # skips without lxml
+    from test_written_parts_valid import _written_parts
+    path = book(tmp_path)
+    shutil.copyfile(path, tmp_path / "before.xlsx")
+    assert main(["fetch", str(path), "--quiet"]) == 0
+    written = _written_parts(tmp_path / "before.xlsx", path)
+    assert {k for k, _ in written.values()} == {"worksheet", "table", "styles"}
+    assert {n: validate(d, k)[:3] for n, (k, d) in written.items() if validate(d, k)} == {}
+
+
 def test_reader_takes_the_mapped_downloads_columns_without_look_ahead(tmp_path, fred):
     path = book(tmp_path)
     assert main(["fetch", str(path), "--quiet"]) == 0
