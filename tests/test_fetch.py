@@ -231,8 +231,9 @@ def test_key_from_settings_and_bad_fetch_rows(tmp_path, fred, monkeypatch, capsy
 
 
 def test_reader_refuses_a_mapping_it_cannot_honour(tmp_path, fred):
-    with pytest.raises(InputError, match='run "gamma fetch WORKBOOK" first'):
-        read_workbook(book(tmp_path, ("Fetch: GDP", "FRED:GDPC1"), bond=False))
+    with pytest.raises(InputError, match='run "gamma fetch WORKBOOK" first') as e:
+        read_workbook(book(tmp_path))  # BD2's yields and GDP mapped, nothing fetched yet
+    assert [p.where for p in e.value.problems] == ["Settings!A8", "Settings!A9"]
     with pytest.raises(InputError, match="CPI.*is a column of Fundamentals"):
         read_workbook(book(tmp_path, ("Fetch: CPI", "FRED:GDPC1"), name="cpi.xlsx", bond=False))
     path = book(tmp_path, ("Fetch: GDP", "FRED:GDPC1"), name="re.xlsx", bond=False)

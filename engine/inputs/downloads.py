@@ -24,7 +24,7 @@ DOWNLOADS = "Downloads"
 SOURCES = ("FRED",)  # sources this version can fetch (docs/fetch.md: how Bloomberg would fit)
 PERIOD = " Period"   # suffix of the column holding each value's observation date
 SOURCE_COLUMNS = ["Column", "Source", "Title", "Units", "Frequency", "Seasonal Adjustment",
-                  "Vintages", "First Known", "Last Known", "Last Period", "Fetched (UTC)"]
+                  "Dates Known", "First Known", "Last Known", "Last Period", "Fetched (UTC)"]
 _KEY = re.compile(r"\s*fetch\s*:\s*(.*)$", re.I | re.S)
 _VALUE = re.compile(r"\s*([A-Za-z]+)\s*:\s*(\S.*?)\s*$")  # ids may hold spaces: "SPX Index"
 

@@ -60,8 +60,8 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
         if "Returns" in grids else pd.DataFrame()
     income = _income(grids["Income"], p) if "Income" in grids else pd.DataFrame()
     _check_levels(instruments, raw, grids["Prices"], p)
-    raw, fundamentals = _downloads(grids, instruments, raw, fundamentals, p)
-    _check_codes(instruments, raw, fundamentals, grids, p)
+    raw, fundamentals, fetched = _downloads(grids, instruments, raw, fundamentals, p)
+    _check_codes(instruments, raw, fundamentals, grids, p, fetched)
     series = _series_meta(grids.get("Series"), returns, p)
     macro = _macro(grids.get("Macro"), p)
     history = _history(grids.get("History"))
@@ -296,18 +296,21 @@ def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -
 
 
 def _check_codes(instruments: dict[str, Instrument], raw: pd.DataFrame, fund: pd.DataFrame,
-                 grids: dict[str, Grid], p: Problems) -> None:
+                 grids: dict[str, Grid], p: Problems, fetched: set[str] = frozenset()) -> None:
+    """``fetched``: names mapped to Downloads, whose problems :func:`_downloads` reported."""
     g = grids["Prices"]
     for j, h in enumerate(g.header[1:], start=1):
         if h and h not in instruments:
             p.error(g.where(-1, j), f'code "{h}" is not in Instruments')
     for code, inst in instruments.items():
-        if code not in raw.columns:
+        if code in fetched and code not in raw.columns:
+            pass
+        elif code not in raw.columns:
             p.error(f"Instruments!A{inst.row}", f'code "{code}" has no column in Prices', code)
         elif raw[code].notna().sum() == 0:
             p.error(f"Instruments!A{inst.row}", f'code "{code}" has no prices', code)
         for f in inst.fair_value_inputs:
-            if f not in fund.columns:
+            if f not in fund.columns and f not in fetched:
                 gi = grids["Instruments"]
                 j = gi.col("Fair Value Inputs")
                 p.error(gi.where(inst.row - 2, j), f'fair value input "{f}" is not a column of '
@@ -442,16 +445,18 @@ def _history(g: Grid | None) -> pd.DataFrame:
 # --- Downloads (written by gamma fetch) -----------------------------------------------------
 
 def _downloads(grids: dict[str, Grid], instruments: dict[str, Instrument], raw: pd.DataFrame,
-               fundamentals: pd.DataFrame, p: Problems) -> tuple[pd.DataFrame, pd.DataFrame]:
+               fundamentals: pd.DataFrame, p: Problems
+               ) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
     """Prices and fundamentals with the ``Downloads`` columns the Settings map (``Fetch:
     <column>``) joined in: an instrument code's to the prices, any other to the
     fundamentals. Each Downloads row is dated when its value became known (its vintage), so
     the as-of cut and ``asof`` alignment use only values published by then. A mapped column
     also typed on Prices or Fundamentals, or not (or not yet, or from another series) on
-    Downloads, is an error: the workbook must say which data it means."""
+    Downloads, is an error: the workbook must say which data it means. Also returns the
+    mapped names."""
+    errors = len(p.errors)
     maps = fetch_mappings(grids["Settings"], p)
-    if not maps:
-        return raw, fundamentals
+    names = {m.name for m in maps}
     for m in maps:
         typed = "Prices" if m.name in raw.columns else "Fundamentals" \
             if m.name in fundamentals.columns else None
@@ -463,8 +468,8 @@ def _downloads(grids: dict[str, Grid], instruments: dict[str, Instrument], raw: 
         for m in maps:
             p.error(m.where, f'"Fetch: {m.name}" has no {DOWNLOADS} sheet to read yet: run '
                     '"gamma fetch WORKBOOK" first')
-    if g is None or p.errors:
-        return raw, fundamentals
+    if g is None or len(p.errors) > errors:
+        return raw, fundamentals, names
     width = g.header.index("") if "" in g.header else len(g.header)  # then the Sources table
     src_at = {h: j for j, h in enumerate(g.header) if j > width and h}
     recorded = {}
@@ -482,14 +487,14 @@ def _downloads(grids: dict[str, Grid], instruments: dict[str, Instrument], raw: 
                     f'{recorded[m.name]}: run "gamma fetch WORKBOOK"', m.name)
         else:
             keep.append(m)
-    if not keep or p.errors:
-        return raw, fundamentals
+    if not keep or len(p.errors) > errors:
+        return raw, fundamentals, names
     sub = _columns(g, [0] + [g.col(m.name) for m in keep])
     df = _dated_table(sub, p, kind="download")
     _check_levels(instruments, df, sub, p)
     prices = [m.name for m in keep if m.name in instruments]
     others = [m.name for m in keep if m.name not in instruments]
-    return _joined(raw, df[prices]), _joined(fundamentals, df[others])
+    return _joined(raw, df[prices]), _joined(fundamentals, df[others]), names
 
 
 def _joined(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

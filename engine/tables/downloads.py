@@ -32,8 +32,8 @@ class Fetched:
 
 
 def downloads_content(fetched: list[Fetched], when: dt.datetime) -> SheetContent:
-    """The ``Downloads`` sheet for ``fetched`` (in mapping order), fetched at ``when``
-    (naive, UTC)."""
+    """The ``Downloads`` sheet for ``fetched`` (in mapping order; each with at least one row),
+    fetched at ``when`` (naive, UTC)."""
     cols: dict[str, pd.Series] = {}
     for f in fetched:
         cols[f.mapping.name] = f.known["value"]
@@ -44,12 +44,11 @@ def downloads_content(fetched: list[Fetched], when: dt.datetime) -> SheetContent
     fmts = {"Date": DATE, **{f.mapping.name + PERIOD: DATE for f in fetched}}
     rows = [[f.mapping.name, f.mapping.spec, f.info.get("title"), f.info.get("units"),
              f.info.get("frequency"), f.info.get("seasonal_adjustment"), len(f.known),
-             f.known.index.min() if len(f.known) else None,
-             f.known.index.max() if len(f.known) else None,
-             f.known["period"].max() if len(f.known) else None,
-             pd.Timestamp(when).floor("s")] for f in fetched]
+             f.known.index.min(), f.known.index.max(), f.known["period"].max(),
+             f"{when:%Y-%m-%d %H:%M:%S}"] for f in fetched]  # text: a date format would cut
+    # the time of day, a date-time one outgrows the column widths laid out for dates
     sources = pd.DataFrame(rows, columns=SOURCE_COLUMNS)
     return SheetContent(DOWNLOADS, tables=[Table(DOWNLOADS, data, formats=fmts)],
                         data_tables=[Table("DownloadSources", sources, formats={
-                            "Vintages": INT, "First Known": DATE, "Last Known": DATE,
-                            "Last Period": DATE, "Fetched (UTC)": "yyyy-mm-dd hh:mm:ss"})])
+                            "Dates Known": INT, "First Known": DATE, "Last Known": DATE,
+                            "Last Period": DATE})])
