@@ -67,3 +67,14 @@ def serve():
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+if __name__ == "__main__":  # serve the recordings by hand: GAMMA_FRED_URL=<printed root>
+    with serve() as (root, _):
+        print(f"recorded FRED answers at {root} (Ctrl-C to stop); try:\n"
+              f"  GAMMA_FRED_URL={root} FRED_API_KEY=any python -m engine.cli fetch WORKBOOK",
+              flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
