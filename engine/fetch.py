@@ -50,7 +50,9 @@ def api_key(settings: dict, env=os.environ) -> str:
 def fetch(path: str | Path, progress: Progress = lambda m: None,
           client: Callable[[str], Fred] = Fred, env=os.environ) -> FetchResult:
     """Fill the ``Downloads`` sheet of the workbook at ``path`` (see the module doc).
-    ``client(api_key)`` makes the source client (tests inject one on recorded answers)."""
+    ``client(api_key)`` makes the FRED client (default :class:`~engine.sources.fred.Fred`:
+    ``$GAMMA_FRED_URL`` or FRED's own API root); ``env`` is where ``FRED_API_KEY`` is looked
+    up. Raises :class:`~engine.refresh.Refused` (nothing written) on any failure."""
     return locked(path, lambda p, target: _fetch(p, target, progress, client, env))
 
 

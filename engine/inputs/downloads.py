@@ -9,7 +9,8 @@ uses: an instrument ``Code`` (its prices then come from ``Downloads``) or a fund
 ``Downloads`` holds one table at A1: ``Date`` — the day a value became known (the ALFRED
 vintage date, ``realtime_start``), then per mapping ``<column>`` (the latest observation as
 known on that date; blank when nothing new became known that day) and ``<column> Period``
-(that observation's date); to its right, after a blank column, the ``Sources`` table (``Column``, ``Source``, …) saying where each came from.
+(that observation's date); to its right, after a blank column, the ``DownloadSources``
+table (:data:`SOURCE_COLUMNS`: ``Column``, ``Source``, …) saying where each came from.
 """
 
 from __future__ import annotations
