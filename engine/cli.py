@@ -180,6 +180,8 @@ def cmd_fetch(args) -> int:
               f"{f.known.index[-1]:%Y-%m-%d} (period {f.known['period'].iloc[-1]:%Y-%m-%d})")
     if res.backup:
         print(f"  previous version kept as {res.backup}")
+    for w in res.warnings:
+        print(f"  {w}")
     return EXIT_OK
 
 

@@ -34,6 +34,7 @@ class FetchResult:
     backup: Path | None
     fetched: list[Fetched]
     seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # the splice's (a typed cell replaced…)
 
 
 def api_key(settings: dict, env=os.environ) -> str:
@@ -75,9 +76,10 @@ def _fetch(path: Path, target: Path, progress: Progress, client, env) -> FetchRe
         fred = client(api_key(_settings(grids["Settings"], p)[0], env))
         fetched = [_one(fred, m, progress) for m in maps]
         when = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        _, bak = splice_in(pkg, book, target, [downloads_content(fetched, when)],
-                           progress, sec, what="fetch")
-    return FetchResult(path=path, backup=bak, fetched=fetched, seconds=sec)
+        splice, bak = splice_in(pkg, book, target, [downloads_content(fetched, when)],
+                                progress, sec, what="fetch")
+    return FetchResult(path=path, backup=bak, fetched=fetched, seconds=sec,
+                       warnings=splice.warnings)
 
 
 def _one(fred: Fred, m: Mapping, progress: Progress) -> Fetched:

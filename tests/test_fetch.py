@@ -194,6 +194,22 @@ def test_refresh_keeps_downloads_and_models_the_downloaded_instrument(tmp_path, 
     assert any(r[0] == "BD2" for r in rows)
 
 
+def test_a_second_fetch_replaces_the_engine_area_and_keeps_a_users_note(tmp_path, fred):
+    """Downloads is the engine's: a note typed beside its tables survives the next fetch;
+    a cell typed inside its area is the engine's and is written again."""
+    path = book(tmp_path)
+    assert main(["fetch", str(path), "--quiet"]) == 0
+    wb = load_workbook(path)
+    ws = wb["Downloads"]
+    ws["Z5"] = "my note"
+    ws["B5"] = "typed over"
+    wb.save(path)
+    assert main(["fetch", str(path), "--quiet"]) == 0
+    ws = load_workbook(path)["Downloads"]
+    assert ws["Z5"].value == "my note" and ws["B5"].value != "typed over"
+    assert len(ws.tables) == 2
+
+
 def test_failed_fetch_writes_nothing(tmp_path, fred, monkeypatch, capsys):
     path = book(tmp_path)
     assert main(["fetch", str(path), "--quiet"]) == 0
