@@ -266,3 +266,32 @@ def test_reader_refuses_a_mapping_it_cannot_honour(tmp_path, fred):
     wb.save(path)
     with pytest.raises(InputError, match="maps FRED:GDP, but Downloads holds FRED:GDPC1"):
         read_workbook(path)
+
+
+def test_refresh_asof_ignores_downloads_known_later(tmp_path, fred):
+    """Two workbooks whose Downloads differ only in rows that became known after T refresh
+    --asof T to the same engine sheets (the Downloads sheets themselves aside)."""
+    from test_no_lookahead import engine_cells
+    T = pd.Timestamp("2015-06-30")
+    a = book(tmp_path, name="a.xlsx")
+    assert main(["fetch", str(a), "--quiet"]) == 0
+    wb = load_workbook(a)
+    wb.save(tmp_path / "b.xlsx")  # the same bytes' content, saved alike
+    wb.save(a)
+    b = tmp_path / "b.xlsx"
+    wb = load_workbook(b)
+    changed = 0
+    for row in wb["Downloads"].iter_rows(min_row=2, max_col=5):
+        if row[0].value is not None and row[0].value > T:
+            for c in (row[1], row[3]):  # GDP, BD2 values
+                if isinstance(c.value, (int, float)):
+                    c.value *= 3
+                    changed += 1
+    assert changed > 0
+    wb.save(b)
+    for p in (a, b):
+        assert main(["refresh", str(p), "--asof", f"{T:%Y-%m-%d}", "--quiet"]) in (0, 1)
+    ca, cb = engine_cells(a), engine_cells(b)
+    ca.pop("Downloads"), cb.pop("Downloads")
+    assert ca == cb
+    assert any(r[0] == "BD2" for r in ca["Bond Forecasts"])
