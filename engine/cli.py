@@ -5,6 +5,7 @@
     gamma check WORKBOOK [--asof DATE]      validate the inputs only
     gamma factsheet WORKBOOK --out DIR      one PDF fact sheet per strategy
     gamma report WORKBOOK --out FILE.pdf    the Macro Intelligence Report
+    gamma fetch WORKBOOK                    download the Settings' Fetch rows into Downloads
 
 Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, nothing written;
 64 usage error (unknown option, missing argument); 130 interrupted (Ctrl-C), nothing written.
@@ -167,6 +168,25 @@ def cmd_report(args) -> int:
     return max(code, EXIT_PARTIAL if ctx.failures else EXIT_OK)
 
 
+def cmd_fetch(args) -> int:
+    from engine.fetch import fetch
+    from engine.refresh import Refused
+    try:
+        res = fetch(args.workbook, progress=Progress(args.quiet))
+    except Refused as e:
+        print(f"gamma fetch: refused: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"Fetched into {res.path} (sheet Downloads)")
+    for f in res.fetched:
+        print(f"  {f.mapping.name} = {f.mapping.spec}: {len(f.known)} rows, last known "
+              f"{f.known.index[-1]:%Y-%m-%d} (period {f.known['period'].iloc[-1]:%Y-%m-%d})")
+    if res.backup:
+        print(f"  previous version kept as {res.backup}")
+    for w in res.warnings:
+        print(f"  {w}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = _Parser(prog="gamma", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -190,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="output PDF file")
     p.add_argument("--asof", default=None)
     p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("fetch", help="download the Settings' Fetch rows (FRED, with vintages) "
+                       "into the Downloads sheet")
+    p.add_argument("workbook")
+    p.set_defaults(fn=cmd_fetch)
     for sp in sub.choices.values():
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)

@@ -157,6 +157,38 @@ def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None,
             build: Build | None = None) -> RefreshResult:
     """Refresh every engine sheet of the workbook at ``path`` in place (see module doc).
     A symbolic link is followed: the file it points to is refreshed, the link stays."""
+    return locked(path, lambda p, target: _refresh(p, target, asof, progress, build))
+
+
+def splice_in(pkg: Package, book: Workbook, target: Path, contents: list[SheetContent],
+              progress: Progress, sec: dict[str, float], what: str = "refresh"):
+    """Write ``contents`` (engine sheets) into a new copy of the package beside ``target``,
+    guard it, and replace ``target`` with it (the previous version kept as a backup).
+    Returns ``(splice, backup)``; raises :class:`Refused` when the guard finds a loss."""
+    progress("writing engine sheets")
+    t1 = time.perf_counter()
+    splice = plan(pkg, book, contents)
+    with write_temp(target) as tmp:
+        with open(tmp, "wb") as f:
+            write(pkg, splice, f)
+        sec["write"] = time.perf_counter() - t1
+        _fault("written")
+        progress("checking nothing was lost")
+        t2 = time.perf_counter()
+        problems = guard.check(target, tmp, splice)
+        sec["guard"] = time.perf_counter() - t2
+        if problems:
+            raise Refused(f"the {what} would change or drop content outside the "
+                          "engine's sheets: nothing written", problems)
+        _fault("checked")
+        bak = replace_with_backup(tmp, target)
+        _fault("replaced")
+    return splice, bak
+
+
+def locked(path: str | Path, run: Callable[[Path, Path], object]):
+    """``run(path, target)`` holding the workbook's refresh lock, once no office program has
+    it open (``target``: the file a symbolic link points to); :class:`Refused` otherwise."""
     try:
         target = resolve_workbook(Path(path))
     except SaveError as e:
@@ -165,7 +197,12 @@ def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None,
         raise Refused(f"{path}: no such file")
     try:
         with RefreshLock(target):  # checks first that the file and its folder are writable
-            return _refresh(Path(path), target, asof, progress, build)
+            owner = guard.excel_lock_owner(target)
+            if owner is not None:
+                raise Refused(f"{target.name} is open in Excel or LibreOffice (lock file "
+                              f"{owner.name}): close it, or use the add-in's Refresh button "
+                              "inside Excel. Nothing written.")
+            return run(Path(path), target)
     except Busy as e:
         raise Refused(f"{e}: nothing written") from None
     except SaveError as e:
@@ -176,11 +213,6 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
              ) -> RefreshResult:
     sec: dict[str, float] = {}
     t0 = time.perf_counter()
-    owner = guard.excel_lock_owner(target)
-    if owner is not None:
-        raise Refused(f"{target.name} is open in Excel or LibreOffice (lock file "
-                      f"{owner.name}): close it, or use the add-in's Refresh button inside "
-                      "Excel. Nothing written.")
     progress("checking the workbook")
     pkg, book = _open(target)
     with pkg:
@@ -194,24 +226,7 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
             contents, ctx = build_contents(data, progress, sec, fit_store=store)
             failures = ctx.failures
         _fault("build")
-        progress("writing engine sheets")
-        t1 = time.perf_counter()
-        splice = plan(pkg, book, contents)
-        with write_temp(target) as tmp:
-            with open(tmp, "wb") as f:
-                write(pkg, splice, f)
-            sec["write"] = time.perf_counter() - t1
-            _fault("written")
-            progress("checking nothing was lost")
-            t2 = time.perf_counter()
-            problems = guard.check(target, tmp, splice)
-            sec["guard"] = time.perf_counter() - t2
-            if problems:
-                raise Refused("the refresh would change or drop content outside the "
-                              "engine's sheets: nothing written", problems)
-            _fault("checked")
-            bak = replace_with_backup(tmp, target)
-            _fault("replaced")
+        splice, bak = splice_in(pkg, book, target, contents, progress, sec)
     save_store(target, store)  # only a speed-up: a failure costs the next refresh a refit
     sec["total"] = time.perf_counter() - t0
     return RefreshResult(path=path, backup=bak, asof=data.asof,

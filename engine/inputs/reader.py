@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.domain import Role, check_role
 from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
+from engine.inputs.downloads import DOWNLOADS, Mapping, fetch_mappings
 from engine.inputs.problems import InputError, Problems
 from engine.inputs.roles import fundamental_role
 from engine.inputs.sampling import anchor_day, monthly
@@ -24,7 +25,7 @@ from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
 from engine.xlsx.cells import Workbook
 
 INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income",
-                "Macro", "Settings", "History")
+                "Macro", "Settings", "History", DOWNLOADS)
 REQUIRED_SHEETS = ("Instruments", "Prices", "Settings")
 YIELD_RANGE = (-5.0, 40.0)      # percent; outside is almost surely a unit error
 STALE_MONTHS = 2                # last observation more than this many months before As Of
@@ -64,8 +65,9 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     returns = _dated_table(grids["Returns"], p, kind="return") \
         if "Returns" in grids else pd.DataFrame()
     income = _income(grids["Income"], p) if "Income" in grids else pd.DataFrame()
-    _check_codes(instruments, raw, fundamentals, grids, p)
     _check_levels(instruments, raw, grids["Prices"], p)
+    raw, fundamentals, fetched = _downloads(grids, instruments, raw, fundamentals, p)
+    _check_codes(instruments, raw, fundamentals, grids, p, fetched)
     series = _series_meta(grids.get("Series"), returns, p)
     macro = _macro(grids.get("Macro"), p)
     history = _history(grids.get("History"))
@@ -322,11 +324,16 @@ def _income(g: Grid, p: Problems) -> pd.DataFrame:
         p.error("Income!1:1", f'required column(s) {", ".join(missing)} missing '
                 f'(headers: {", ".join(h for h in g.header if h)})')
         return pd.DataFrame(columns=INCOME_COLUMNS)
-    idx = [0] + [g.col(c) for c in INCOME_COLUMNS]
+    return _dated_table(_columns(g, [0] + [g.col(c) for c in INCOME_COLUMNS]), p,
+                        kind="income")
+
+
+def _columns(g: Grid, idx: list[int]) -> Grid:
+    """The grid of columns ``idx`` only, its messages naming the real cells."""
     keep = Grid(g.sheet, [g.header[j] for j in idx], [[r[j] for j in idx] for r in g.rows],
                 {(i, idx.index(j)) for i, j in g.uncached if j in idx})
-    keep.where = lambda i, j: g.where(i, idx[j])  # messages name the real cell
-    return _dated_table(keep, p, kind="income")
+    keep.where = lambda i, j: g.where(i, idx[j])
+    return keep
 
 
 def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -> None:
@@ -338,18 +345,21 @@ def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -
 
 
 def _check_codes(instruments: dict[str, Instrument], raw: pd.DataFrame, fund: pd.DataFrame,
-                 grids: dict[str, Grid], p: Problems) -> None:
+                 grids: dict[str, Grid], p: Problems, fetched: set[str] = frozenset()) -> None:
+    """``fetched``: names mapped to Downloads, whose problems :func:`_downloads` reported."""
     g = grids["Prices"]
     for j, h in enumerate(g.header[1:], start=1):
         if h and h not in instruments:
             p.error(g.where(-1, j), f'code "{h}" is not in Instruments')
     for code, inst in instruments.items():
-        if code not in raw.columns:
+        if code in fetched and code not in raw.columns:
+            pass
+        elif code not in raw.columns:
             p.error(f"Instruments!A{inst.row}", f'code "{code}" has no column in Prices', code)
         elif raw[code].notna().sum() == 0:
             p.error(f"Instruments!A{inst.row}", f'code "{code}" has no prices', code)
         for f in inst.fair_value_inputs:
-            if f not in fund.columns:
+            if f not in fund.columns and f not in fetched:
                 gi = grids["Instruments"]
                 j = gi.col("Fair Value Inputs")
                 p.error(gi.where(inst.row - 2, j), f'fair value input "{f}" is not a column of '
@@ -479,3 +489,69 @@ def _history(g: Grid | None) -> pd.DataFrame:
     for c in ("As Of", "Last Data Date"):
         df[c] = pd.to_datetime(df[c], errors="coerce")
     return df
+
+
+# --- Downloads (written by gamma fetch) -----------------------------------------------------
+
+def _downloads(grids: dict[str, Grid], instruments: dict[str, Instrument], raw: pd.DataFrame,
+               fundamentals: pd.DataFrame, p: Problems
+               ) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """Prices and fundamentals with the ``Downloads`` columns the Settings map (``Fetch:
+    <column>``) joined in: an instrument code's to the prices, any other to the
+    fundamentals. Each Downloads row is dated when its value became known (its vintage), so
+    the as-of cut and ``asof`` alignment use only values published by then. A mapped column
+    also typed on Prices or Fundamentals, or not (or not yet, or from another series) on
+    Downloads, is an error: the workbook must say which data it means. Also returns the
+    mapped names."""
+    errors = len(p.errors)
+    maps = fetch_mappings(grids["Settings"], p)
+    names = {m.name for m in maps}
+    for m in maps:
+        typed = "Prices" if m.name in raw.columns else "Fundamentals" \
+            if m.name in fundamentals.columns else None
+        if typed:
+            p.error(m.where, f'"{m.name}" is a column of {typed} and mapped to {m.spec}: '
+                    f"remove one, so the workbook says which data it means", m.name)
+    g = grids.get(DOWNLOADS)
+    if g is None:
+        for m in maps:
+            p.error(m.where, f'"Fetch: {m.name}" has no {DOWNLOADS} sheet to read yet: run '
+                    '"gamma fetch WORKBOOK" first')
+    if g is None or len(p.errors) > errors:
+        return raw, fundamentals, names
+    width = g.header.index("") if "" in g.header else len(g.header)  # then the Sources table
+    src_at = {h: j for j, h in enumerate(g.header) if j > width and h}
+    recorded = {}
+    if "Column" in src_at and "Source" in src_at:
+        recorded = {str(r[src_at["Column"]]): str(r[src_at["Source"]]) for r in g.rows
+                    if r[src_at["Column"]] is not None}
+    keep: list[Mapping] = []
+    for m in maps:
+        j = g.col(m.name)
+        if j is None or j >= width:
+            p.error(m.where, f'"Fetch: {m.name}" has no column in {DOWNLOADS}: run "gamma '
+                    'fetch WORKBOOK"', m.name)
+        elif recorded.get(m.name, m.spec).casefold() != m.spec.casefold():
+            p.error(m.where, f'"Fetch: {m.name}" maps {m.spec}, but {DOWNLOADS} holds '
+                    f'{recorded[m.name]}: run "gamma fetch WORKBOOK"', m.name)
+        else:
+            keep.append(m)
+    if not keep or len(p.errors) > errors:
+        return raw, fundamentals, names
+    sub = _columns(g, [0] + [g.col(m.name) for m in keep])
+    df = _dated_table(sub, p, kind="download")
+    _check_levels(instruments, df, sub, p)
+    prices = [m.name for m in keep if m.name in instruments]
+    others = [m.name for m in keep if m.name not in instruments]
+    return _joined(raw, df[prices]), _joined(fundamentals, df[others]), names
+
+
+def _joined(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Columns of both on the union of their dates (NaN where a column has no row)."""
+    if not len(b.columns):
+        return a
+    if not len(a.columns):
+        return b
+    out = a.join(b, how="outer").sort_index()
+    out.index.name = "Date"
+    return out

@@ -236,7 +236,9 @@ def builders() -> list[tuple[str, Builder]]:
 ENGINE_SHEETS = (
     "Data Status", "Stock Forecasts", "Stock Valuation", "Bond Forecasts", "Bond Valuation",
     "FX Forecasts", "FX Valuation", "Commodity Forecasts", "Commodity Valuation", "Signals",
-    "Charts", "Track Record", "Performance", "GDP Gap", "Commentary", "History",
+    "Charts", "Track Record", "Performance", "GDP Gap", "Commentary", "Downloads", "History",
 )
+# Engine sheets ``gamma fetch`` writes and a refresh leaves as they are (it reads them back).
+FETCHED_SHEETS = ("Downloads",)
 INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income",
                 "Macro", "Settings")

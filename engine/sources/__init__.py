@@ -1,0 +1,1 @@
+"""Data sources ``gamma fetch`` downloads from (FRED/ALFRED); see ``docs/fetch.md``."""
