@@ -45,11 +45,11 @@ def test_factsheets_one_page_per_strategy_with_correct_figures(tmp_path):
     mkt = d.returns["MKT"].to_numpy()
     assert "Test Advisers LLC" in text and "December 31, 1998" in text
     assert "Model equity strategy (hypothetical)" in text
-    assert "Model/Hypothetical" in text and "MODEL / HYPOTHETICAL PERFORMANCE" in text
+    assert "Performance type: Hypothetical" in text and "HYPOTHETICAL PERFORMANCE: MODEL" in text
     assert "Past performance is not indicative of future results" in text
     assert "does not claim compliance" in text and "GIPS" in text
     assert "Test disclosure text." in text
-    assert "net of fees" in text
+    assert "net of fees" in text and "the fees deducted are not stated" in text
     # performance row, recomputed: month, YTD (= 1 year at December), 3-year annualized
     assert pct(r[-1]) in text
     assert pct(np.prod(1 + r[-12:]) - 1) in text
