@@ -510,5 +510,5 @@ def report_statements(parts: ReportParts) -> list[str]:
 def _disclosure_section(parts: ReportParts):
     def write(pw: PageWriter) -> None:
         for para in disclosure_block(parts.firm, extra=report_statements(parts)):
-            pw.text(para, size=8.5, width=170)
+            pw.text(para, size=8.5, width=150)
     return write

@@ -61,7 +61,8 @@ def track_summary(sc: SheetContent) -> Table | None:
             f = fc[fc["Code"] == code]
             comp = f[f["Model"] == "Composite"]
             c = comp.iloc[0] if len(comp) else None
-            rivals = f[~f["Model"].isin(["Composite", "Buy & hold"])
+            # the historical mean is what OOS R² is measured against (0 by construction)
+            rivals = f[~f["Model"].isin(["Composite", "Buy & hold", "Historical mean"])
                        & f["OOS R²"].notna()]
             best = rivals.loc[rivals["OOS R²"].idxmax()] if len(rivals) else None
             r.update({
