@@ -332,9 +332,9 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
             f"excess returns over {rf or 'the risk-free rate (not set)'} x sqrt(12).",
             "Max drawdown: worst peak-to-trough fall since inception. Capture: geometric mean "
             "return in benchmark up (down) months / benchmark's."]
-    fig.text(0.05, y_stats - 0.006, "\n".join(wrap(t, 125 if f["income"] is None else 105)
-                                               for t in foot),
-             fontsize=5.8, color=GREY, va="top")
+    foot_text = "\n".join(wrap(t, 125 if f["income"] is None else 105) for t in foot)
+    fig.text(0.05, y_stats - 0.006, foot_text, fontsize=5.8, color=GREY, va="top")
+    y_foot = y_stats - 0.006 - (foot_text.count("\n") + 1) * 5.8 * 1.3 / 72 / LETTER[1]
     if f["income"] is not None:
         inc = f["income"]
         irows = [[k, fmt_pct(inc.loc[k, "Month"]), fmt_pct(inc.loc[k, "Month (ann.)"], 1),
@@ -350,7 +350,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
                  "annualized x 12 / months. A negative loss rate is a gain from recoveries.",
                  62), fontsize=5.8, color=GREY, va="top")
     # disclosures: the block of engine.reports.disclosures, then why figures are blank
-    ydesc = min(y_stats, y) - 0.075
+    ydesc = min(y_foot, y) - 0.02
     fig.text(0.05, ydesc, "Disclosures", fontsize=8.5, weight="bold", color=NAVY, va="top")
     lines = disclosure_block(firm, [(f["rows"][code], kind)])
     if f["notes"]:
@@ -358,8 +358,8 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
                      + ("…" if len(f["notes"]) > 6 else ""))
     # fit the disclosures between the heading and the footer: smaller type first, then cut
     room = ydesc - 0.018 - 0.04
-    size, width = 5.9, 175
-    for size, width in ((5.9, 175), (5.4, 192), (5.0, 207), (4.6, 225)):
+    for size in (6.6, 6.2, 5.9, 5.4, 5.0, 4.6):
+        width = int(0.90 * LETTER[0] * 72 / (size * 0.56))  # DejaVu Sans: ~0.56 em a character
         body_lines = "\n".join(wrap(t, width) for t in lines).split("\n")
         if len(body_lines) * size * 1.35 / 72 / LETTER[1] <= room:
             break
