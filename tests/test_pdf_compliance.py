@@ -267,3 +267,18 @@ def test_report_track_record_page_is_compact_with_detail_in_the_appendix(tmp_pat
     assert appendix and min(appendix) > summary
     assert "Annual Return (hyp.)" in " ".join(pages[appendix[0]].split()) or \
         "(hyp.)" in pages[appendix[0]]
+
+
+def test_a_commentary_sheet_is_the_first_section(tmp_path):
+    """The report's assembly takes a section more without other changes: a ``Commentary``
+    sheet of the refresh comes first, on its own page after the cover."""
+    d = make_data()
+    sc = SheetContent("Commentary", intro=["What moved the forecasts in December 1998."],
+                      tables=[Table("Commentary", pd.DataFrame(
+                          {"Code": ["SPX"], "Comment": ["The forecast rose by 0.2 points."]}),
+                          title="Commentary")])
+    pages = pdf_text(write_report(d, {"commentary": [sc]}, tmp_path / "r.pdf")).split("\f")
+    assert "What moved the forecasts" not in pages[0]
+    assert "What moved the forecasts" in pages[1]
+    assert pages[1].find("The forecast rose") < pages[1].find("Equity Markets") or \
+        "Equity Markets" not in pages[1]

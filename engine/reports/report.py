@@ -57,6 +57,7 @@ GDP_TITLE = "Real GDP gap (deferred demand)"
 APPENDIX_TITLE = "Appendix: Track Record in detail"
 DISCLOSURES_TITLE = "Important disclosures"
 DEFAULT_TITLE = "Macro Intelligence Report"
+COMMENTARY = "Commentary"  # the engine sheet of what moved the forecasts (DESIGN.md)
 
 
 def _by_sheet(tables: dict[str, list[SheetContent]] | None) -> dict[str, SheetContent]:
@@ -216,6 +217,13 @@ def _blocks(pw: PageWriter, sc: SheetContent, fallback_title: str | None = None)
             pw.chart(draw_chart(b, sc), height=_chart_height(b))
 
 
+def _sheet(pw: PageWriter, sc: SheetContent) -> None:
+    """A sheet's intro lines, then its tables and charts."""
+    for line in sc.intro:
+        pw.text(line, size=7.5, color=GREY)
+    _blocks(pw, sc)
+
+
 def _price_panels(data: WorkbookData, asset_class: str, years: int = 10):
     insts = data.by_class(asset_class)
     insts = [i for i in insts if i.code in data.prices and len(data.prices[i.code])]
@@ -296,14 +304,17 @@ class ReportParts:
 
 
 def report_sections(parts: ReportParts) -> list[Section]:
-    """The report after its cover, in order: the four asset classes, the Track Record
-    summary, the GDP gap, other sheets, the Track Record detail (appendix) and the
-    disclosures. A new section is one more :class:`Section` in this list (e.g. a commentary
-    inserted first)."""
+    """The report after its cover, in order: the ``Commentary`` sheet (when the refresh made
+    one), the four asset classes, the Track Record summary, the GDP gap, other sheets, the
+    Track Record detail (appendix) and the disclosures. A new section is one more
+    :class:`Section` in this list; the first always starts a page of its own."""
     panels = chart_panels(parts.charts) if parts.charts is not None else []
     intro = [True]  # the Charts sheet's intro is printed once, before the first charts
-    out = [Section(sec, _asset_section(parts, cls, f, v, panels, intro), new_page=(k == 0))
-           for k, (sec, cls, f, v) in enumerate(SECTIONS)]
+    out = []
+    if COMMENTARY in parts.sheets:  # what moved the forecasts this month: the first pages
+        out.append(Section(COMMENTARY, lambda pw: _sheet(pw, parts.sheets[COMMENTARY])))
+    out += [Section(sec, _asset_section(parts, cls, f, v, panels, intro))
+            for sec, cls, f, v in SECTIONS]
     classed = {i.code for _, cls, _, _ in SECTIONS for i in parts.data.by_class(cls)}
     rest = [p for p in panels if not (p.codes and p.codes <= classed)]
     if rest:  # charts of instruments of no section (or without a Code): still shown
@@ -311,8 +322,8 @@ def report_sections(parts: ReportParts) -> list[Section]:
                            new_page=True))
     out.append(Section("Track Record", _track_section(parts), new_page=True))
     out.append(Section(GDP_TITLE, _gdp_section(parts)))
-    out += [Section(s, (lambda pw, s=s: _blocks(pw, parts.sheets[s])))
-            for s in parts.extra]
+    out += [Section(s, (lambda pw, s=s: _sheet(pw, parts.sheets[s])))
+            for s in parts.extra if s != COMMENTARY]
     if "Track Record" in parts.sheets:
         out.append(Section(APPENDIX_TITLE, _appendix(parts), new_page=True))
     out.append(Section(DISCLOSURES_TITLE, _disclosure_section(parts), new_page=True))
@@ -346,17 +357,18 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
         pw = PageWriter(None if dry else out, title, subtitle, dry=dry)
         sections = report_sections(parts)
         _cover(pw, title, firm, dated, missing, sections, marks)
-        for sec in sections:
-            _start(pw, sec)
+        for k, sec in enumerate(sections):
+            _start(pw, sec, first=k == 0)
             sec.write(pw)
         pw.close()
         marks = pw.marks
     return out
 
 
-def _start(pw: PageWriter, sec: Section) -> None:
-    """The section's heading: on a new page, or below what is there when enough is left."""
-    if not sec.new_page and pw.fig is not None and pw.y - SECTION_ROOM >= BOTTOM:
+def _start(pw: PageWriter, sec: Section, first: bool) -> None:
+    """The section's heading: on a new page (the first section: after the cover), or below
+    what is there when enough is left."""
+    if not (sec.new_page or first) and pw.y - SECTION_ROOM >= BOTTOM:
         pw.y -= 0.02
         pw.heading(sec.title)
     else:
@@ -435,9 +447,7 @@ def _track_section(parts: ReportParts):
             return
         summary = track_summary(sc)
         if summary is None:  # a Track Record of other tables: shown whole, here
-            for line in sc.intro:
-                pw.text(line, size=7.5, color=GREY)
-            _blocks(pw, sc)
+            _sheet(pw, sc)
             return
         pw.text("Every forecast was made with data dated on or before its month and scored "
                 "on the change that followed. The strategy figures (hyp.) are HYPOTHETICAL: "
@@ -462,9 +472,7 @@ def _gdp_section(parts: ReportParts):
     def write(pw: PageWriter) -> None:
         sc = parts.sheets.get("GDP Gap")
         if sc is not None and sc.tables:
-            for line in sc.intro:
-                pw.text(line, size=7.5, color=GREY)
-            _blocks(pw, sc)
+            _sheet(pw, sc)
         else:
             pw.text("GDP gap: not available (Macro sheet or Settings Trend Growth / Base "
                     "Period missing).", color=RED)
