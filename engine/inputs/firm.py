@@ -7,8 +7,8 @@ absent):
 |---|---|---|
 | ``Firm Name`` | page headers, footers, the disclosures | ``The Adviser`` |
 | ``Firm Address`` | the disclosures (who is speaking) | not printed |
-| ``Firm Contact`` | the disclosures (phone, e-mail, web site) | "on request from the firm" |
-| ``Regulatory Status`` | the disclosures, as written | no registration is claimed: the firm is named as the publisher only |
+| ``Firm Contact`` | the disclosures (phone, e-mail, web site) | "available on request" |
+| ``Regulatory Status`` | the disclosures, as written | none: no registration is claimed |
 | ``Disclosure`` | the disclosures, after the standard statements | nothing added |
 
 Nothing here is computed: the text is the user's, trimmed of surrounding blanks.

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from engine.inputs.firm import Firm
 
-__all__ = ["KIND_TAG", "basis_phrase", "disclosure_block", "fee_statement", "kind_label", "sentences",
+__all__ = ["KIND_TAG", "basis_phrase", "disclosure_block", "fee_statement", "firm_lines",
+           "hypothetical_statement", "illustrative_statement", "kind_label", "sentences",
            "series_kind"]
 
 HYPOTHETICAL_WORDS = ("model", "hypothetical", "simulated", "synthetic", "backtest",
