@@ -276,8 +276,9 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
     y -= 0.0105 * foot.count("\n")
     # charts
     top = y - 0.03
-    ax1 = fig.add_axes([0.09, top - 0.22, 0.39, 0.20])
-    ax2 = fig.add_axes([0.56, top - 0.22, 0.39, 0.20])
+    # charts and statistics kept compact: the disclosures below need room to be legible
+    ax1 = fig.add_axes([0.09, top - 0.20, 0.39, 0.18])
+    ax2 = fig.add_axes([0.56, top - 0.20, 0.39, 0.18])
     for i, (name, w) in enumerate(f["wealth"].items()):
         ax1.plot(w.index, w.to_numpy(), color=PALETTE[i % len(PALETTE)], lw=1.4 if i == 0 else 1,
                  label=kind_label(name, f["kinds"].get(name, "Actual")))
@@ -304,7 +305,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    y = top - 0.255
+    y = top - 0.235
     # risk statistics, each column headed by its series and its kind
     st = f["stats"]
     rel = f["relative"]
@@ -319,7 +320,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
             cells = [fmt_pct(v, sign=k in ("Best Month", "Worst Month"))
                      for v in vals]
         srows.append([k, *cells])
-    y_stats = draw_table(fig, (0.05, y, 0.50 if f["income"] is not None else 0.60, 0.0175),
+    y_stats = draw_table(fig, (0.05, y, 0.50 if f["income"] is not None else 0.60, 0.0158),
                          header, srows, [2.0] + [max(1.2, 0.09 * len(h)) for h in header[1:]],
                          fontsize=6.6 if max(len(h) for h in header) > 18 else 7,
                          title="Risk statistics")
@@ -341,7 +342,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
                   fmt_pct(inc.loc[k, "YTD"], 2), fmt_pct(inc.loc[k, "YTD (ann.)"], 1)]
                  for k in inc.index]
         tag = KIND_TAG.get(kind, "")
-        yi = draw_table(fig, (0.60, y, 0.35, 0.0175),
+        yi = draw_table(fig, (0.60, y, 0.35, 0.0158),
                         ["Rate", month[:3] + month[-5:], "Ann.", "YTD", "YTD ann."], irows,
                         [1.3, 1.1, 1, 1.1, 1.1], fontsize=7,
                         title="Income, cashflow and loss" + (f" ({tag})" if tag else ""))
