@@ -4,7 +4,8 @@
     gamma refresh WORKBOOK [--asof DATE]    refresh every engine sheet in place
     gamma check WORKBOOK [--asof DATE]      validate the inputs only
     gamma factsheet WORKBOOK --out DIR      one PDF fact sheet per strategy
-    gamma report WORKBOOK --out FILE.pdf    the Macro Intelligence Report
+    gamma report WORKBOOK --out FILE.pdf    the Macro Intelligence Report (--out DIR, or
+                                            none: Macro-Intelligence-Report-<yyyy-mm>.pdf)
     gamma fetch WORKBOOK                    download the Settings' Fetch rows into Downloads
 
 Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, nothing written;
@@ -121,7 +122,7 @@ def cmd_demo(args) -> int:
     code = res.exit_code
     if not args.no_pdf:  # from what the refresh read and built: nothing computed twice
         code = max(code, _factsheets(res.data, out / "factsheets"),
-                   _report(res.data, res.contents, out / "Macro Intelligence Report.pdf"))
+                   _report(res.data, res.contents, out))
     return code
 
 
@@ -145,9 +146,8 @@ def _report(data, contents: list, out: Path) -> int:
     tables: dict[str, list] = {}
     for c in contents:
         tables.setdefault(c.sheet, []).append(c)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_report(data, tables, out)
-    print(f"  report: {out}")
+    path = write_report(data, tables, out)
+    print(f"  report: {path}")
     return EXIT_OK
 
 
@@ -164,7 +164,7 @@ def cmd_report(args) -> int:
         return EXIT_REFUSED
     contents, ctx = build_contents(data, Progress(getattr(args, "quiet", False)),
                                    fit_store=load_store(Path(args.workbook)))
-    code = _report(data, contents, Path(args.out))
+    code = _report(data, contents, Path(args.out) if args.out else Path(args.workbook).parent)
     return max(code, EXIT_PARTIAL if ctx.failures else EXIT_OK)
 
 
@@ -207,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_factsheet)
     p = sub.add_parser("report", help="the Macro Intelligence Report (PDF)")
     p.add_argument("workbook")
-    p.add_argument("--out", required=True, help="output PDF file")
+    p.add_argument("--out", default=None,
+                   help="output PDF file, or a folder for <Report Title>-<yyyy-mm>.pdf "
+                        "(default: the workbook's folder)")
     p.add_argument("--asof", default=None)
     p.set_defaults(fn=cmd_report)
     p = sub.add_parser("fetch", help="download the Settings' Fetch rows (FRED, with vintages) "

@@ -1,5 +1,6 @@
 """`gamma demo` end to end: the committed demo is copied and refreshed, every engine sheet is
-written, and LibreOffice opens the result and renders it without `###` cells."""
+written, LibreOffice opens the result and renders it without `###` cells, and nothing
+in-house reaches the engine sheets or the client PDFs."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def refreshed(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     committed = demo_workbook()
     before = hashlib.sha256(committed.read_bytes()).hexdigest()
-    code = main(["demo", "--out", str(out), "--no-pdf", "--quiet"])
+    code = main(["demo", "--out", str(out), "--quiet"])  # with its PDFs, from the same refresh
     assert code in (0, 1)
     assert hashlib.sha256(committed.read_bytes()).hexdigest() == before  # never changed
     return out / "demo.xlsx"
@@ -95,3 +96,28 @@ def test_excel_tables_are_valid_for_excel(refreshed):
                     f"{ws.title}: table {name} overlaps another"
             boxes.append((c1, r1, c2, r2))
     assert names & {n.casefold() for n in wb.defined_names} == set()
+
+
+def test_no_in_house_words_in_engine_sheets_or_client_pdfs(refreshed):
+    """Nothing of the workshop reaches a client: no in-house word (seed, fixture, debug, not
+    used, …) in any engine sheet cell or in any page of the demo's PDFs; every PDF font
+    embedded; the report named for its As Of month."""
+    from test_pdf_compliance import fonts, in_house
+
+    wb = load_workbook(refreshed)
+    for s in ENGINE_SHEETS:
+        for row in wb[s].iter_rows(values_only=True):
+            for v in row:
+                if isinstance(v, str):
+                    assert in_house(v) == [], (s, v)
+    pdftotext = need("pdftotext")
+    out = refreshed.parent
+    pdfs = sorted(out.glob("*.pdf")) + sorted(out.glob("factsheets/*.pdf"))
+    assert [p.name for p in out.glob("*.pdf")] == [
+        "Macro-Intelligence-Report-1998-12.pdf"]
+    assert len(pdfs) >= 2
+    for p in pdfs:
+        text = subprocess.run([pdftotext, str(p), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert in_house(text) == [], p.name
+        assert all(emb == "yes" for _, emb in fonts(p)), p.name

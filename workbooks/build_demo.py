@@ -146,9 +146,9 @@ SERIES_TEXT = {
                        "Hypothetical model portfolio: 60% US market, 40% Moody's Aaa corporate "
                        "bond total return (derived from yields), rebalanced monthly, gross of fees."),
     "MBS High Income": ("Strategy", "Net", "US Corp AAA",
-                        "ILLUSTRATIVE, not real data: no MBS returns ship offline. Monthly income "
-                        "minus losses (Income sheet, illustrative) plus 60% of the Aaa bond price "
-                        "return. Shows the income-strategy layout only."),
+                        "ILLUSTRATIVE figures, not the returns of any account or model: monthly "
+                        "income minus losses (Income sheet, illustrative) plus 60% of the Aaa "
+                        "bond price return."),
     "US Market": ("Benchmark", "Gross", None,
                   "US total stock market total return, Fama–French Mkt-RF + RF (Ken French data library)."),
     "US T-Bill": ("Benchmark", "Gross", None,
@@ -184,18 +184,17 @@ def macro() -> pd.DataFrame:
     hist["Source"] = ("statsmodels macrodata realgdp: q/q growth annualized by compounding, "
                       "rounded to 0.1")
     news = pd.DataFrame(NEWSLETTER_GDP, columns=["Period", "Growth"])
-    news["Source"] = "Newsletter (Nov 2023, seed 000) as printed; 2019 = base period"
+    news["Source"] = "Adviser's newsletter, November 2023, as printed; 2019 = base period"
     return pd.concat([hist, news], ignore_index=True)
 
 
+# The firm's own text: the standard statements (past performance, GIPS, benchmarks, not
+# advice) are the engine's (engine/reports/disclosures.py), so they are not repeated here.
 DISCLOSURE = (
-    "Past performance is not indicative of future results. Strategy returns shown are "
-    "hypothetical model results constructed from published factor and index data (and, for the "
-    "income strategy, illustrative figures); they do not represent actual accounts or trading and "
-    "do not reflect all fees and costs unless labelled net. Benchmarks are unmanaged and cannot "
-    "be invested in directly. Gamma Investment Consulting LLC does not claim compliance with the "
-    "Global Investment Performance Standards (GIPS). For information only; not an offer or "
-    "investment advice.")
+    "Strategy returns shown are hypothetical model results constructed from published factor "
+    "and index data (Ken French data library, Moody's corporate bond yields); the income "
+    "strategy's figures are illustrative. No client account was managed with these strategies "
+    "over the periods shown.")
 
 
 def settings() -> list[tuple[str, object]]:
@@ -208,6 +207,12 @@ def settings() -> list[tuple[str, object]]:
         ("Risk Free", "US T-Bill"),
         ("Income Strategy", "MBS High Income"),
         ("Firm Name", "Gamma Investment Consulting LLC"),
+        ("Firm Address", "18 Locust Avenue, Suite #1606, New Canaan, Connecticut 06840, "
+                         "United States"),
+        ("Regulatory Status", "Gamma Investment Consulting LLC is a registered investment "
+                              "adviser. "
+                              "Registration does not imply a certain level of skill or "
+                              "training."),
         ("Report Title", "Macro Intelligence Report"),
         ("Disclosure", DISCLOSURE),
     ]

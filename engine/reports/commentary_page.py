@@ -16,11 +16,14 @@ _SECTION = {"Equity": "Equity Markets", "Bond": "Fixed Income", "FX": "Currencie
             "Commodity": "Commodities"}
 
 
-def write_commentary(pw: PageWriter, content: SheetContent | None) -> None:
-    """The commentary pages (a new page, a heading, then per asset class its summary in bold
-    colour and its instruments' sentences); a line saying it is unavailable when the refresh
-    produced no ``Commentary`` table."""
-    pw.heading(TITLE, page_break=True)
+def write_commentary(pw: PageWriter, content: SheetContent | None, heading: bool = True
+                     ) -> None:
+    """The commentary pages (a new page and its heading unless ``heading`` is False — the
+    report's section has written it —, then per asset class its summary in bold colour and its
+    instruments' sentences); a line saying it is unavailable when the refresh produced no
+    ``Commentary`` table."""
+    if heading:
+        pw.heading(TITLE, page_break=True)
     try:
         df = content.table("Commentary").df if content is not None else None
     except KeyError:

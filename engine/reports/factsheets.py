@@ -1,21 +1,26 @@
 """Client fact sheets: one PDF page per strategy (``gamma factsheet WORKBOOK --out DIR``).
 
 Each page: firm and strategy name, as-of date, description, inception, benchmark(s), basis
-(net/gross) and performance type (actual or model/hypothetical); the performance table of the
+(net/gross) and performance type (actual, hypothetical or illustrative:
+:func:`engine.reports.disclosures.series_kind`), printed beside every figure of the series
+(the table's Type column, the legends, the statistics' headers); the performance table of the
 strategy against its benchmark(s); growth of $10,000 and drawdown charts from the strategy's
 inception; risk statistics (36-month volatility and Sharpe, max drawdown, best/worst month,
 beta, correlation, up/down capture vs the first benchmark); the income/cashflow/loss panel for
-the income strategy; disclosures (Settings ``Disclosure`` plus the standard ones).
+the income strategy; the disclosure block (:func:`engine.reports.disclosures.disclosure_block`:
+what the returns deduct, the hypothetical statement, the standard statements, the firm's
+Settings text, each sentence once).
 
 Every figure comes from :mod:`engine.models.performance` / :mod:`engine.models.income`; the
 page only formats them.
 
-Settings used: ``Firm Name``, ``Disclosure``, ``Risk Free`` (a Returns column),
+Settings used: the firm's keys (:mod:`engine.inputs.firm`: ``Firm Name``, ``Firm Address``,
+``Firm Contact``, ``Regulatory Status``, ``Disclosure``), ``Risk Free`` (a Returns column),
 ``Income Strategy`` (the Returns column of the income strategy; default: a strategy whose
 name or description says "income" when the Income sheet has data). Optional ``Series``
-column ``Performance Type`` (Actual, Model or Hypothetical); without it a strategy whose name
-or description mentions "model", "hypothetical", "simulated", "synthetic" or "backtest" is
-labelled model/hypothetical.
+columns ``Performance Type`` (Actual, Illustrative, or Model/Hypothetical) and ``Fees
+Deducted`` (what a net series deducts, in words). Fonts: DejaVu Sans, embedded
+(:data:`engine.reports.render.FONT_RC`).
 """
 
 from __future__ import annotations
@@ -28,18 +33,30 @@ import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
 
 from engine.inputs.data import WorkbookData
+from engine.inputs.firm import Firm, firm_settings
 from engine.models import performance as perf
 from engine.models.income import income_figures
 from engine.models.performance import setting, valid_series_meta
 from engine.models.performance_tables import series_rows
+from engine.reports.disclosures import (
+    KIND_TAG,
+    basis_phrase,
+    disclosure_block,
+    kind_label,
+    series_kind,
+)
+from engine.reports.pages import column_chars
 from engine.reports.render import (
     DASH,
+    FONT_RC,
     GREY,
     LETTER,
     NAVY,
     PALETTE,
+    RED,
     draw_table,
     fmt_num,
     fmt_pct,
@@ -48,29 +65,11 @@ from engine.reports.render import (
     wrap,
 )
 
-__all__ = ["STANDARD_DISCLOSURES", "factsheet_figures", "write_factsheets"]
+__all__ = ["factsheet_figures", "write_factsheets"]
 
-HYPO_WORDS = ("model", "hypothetical", "simulated", "synthetic", "backtest", "illustrative",
-              "not real")
-STANDARD_DISCLOSURES = (
-    "Past performance is not indicative of future results, which may vary. Investing involves "
-    "risk, including the possible loss of principal.",
-    "The firm does not claim compliance with the Global Investment Performance Standards "
-    "(GIPS\u00ae); this material has not been prepared or verified under GIPS.",
-    "Benchmark indices are unmanaged, are shown gross of fees and cannot be invested in "
-    "directly.",
-)
 STAT_ROWS = ("Volatility (36m, ann.)", "Sharpe (36m)", "Max Drawdown", "Best Month",
              "Worst Month", "Beta", "Correlation", "Up Capture", "Down Capture")
-
-
-def _perf_type(meta_row: pd.Series | dict) -> str:
-    """'Actual' or 'Model/Hypothetical' for one Series row (see module docstring)."""
-    for k, v in dict(meta_row).items():
-        if str(k).strip().lower() == "performance type" and isinstance(v, str) and v.strip():
-            return "Actual" if v.strip().lower() == "actual" else "Model/Hypothetical"
-    text = f"{dict(meta_row).get('Name', '')} {dict(meta_row).get('Description', '')}".lower()
-    return "Model/Hypothetical" if any(w in text for w in HYPO_WORDS) else "Actual"
+KIND_SHORT = {"Hypothetical": "hyp.", "Illustrative": "illus.", "Actual": ""}
 
 
 def _income_code(data: WorkbookData, strategies: list[dict]) -> str | None:
@@ -179,10 +178,13 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
             notes.insert(0, f"income panel: {e}")
     return {"meta": m, "perf": pd.DataFrame(rows).T, "stats": pd.DataFrame(stats, index=STAT_ROWS),
             "relative": rel, "wealth": pd.DataFrame(paths), "drawdown": pd.DataFrame(dds),
-            "income": inc, "notes": notes, "perf_type": _perf_type(_row_dict(meta_df, code)),
+            "income": inc, "notes": notes, "perf_type": series_kind(_row_dict(meta_df, code)),
+            "kinds": {b: series_kind(_row_dict(meta_df, b)) for b in [code, *benches]},
             "benchmarks": benches, "risk_free": rf_name if rf is not None else None,
             "start": pd.Timestamp(start).to_period("M"),
-            "labels": {b: _label(meta_df, b) for b in benches}}
+            "labels": {b: _label(meta_df, b) for b in benches},
+            "rows": {b: {**_row_dict(meta_df, b), "Basis": metas[b]["Basis"] if b in metas
+                         else _row_dict(meta_df, b).get("Basis")} for b in [code, *benches]}}
 
 
 def _row_dict(meta_df: pd.DataFrame, code: str) -> dict:
@@ -202,39 +204,51 @@ def _label(meta_df: pd.DataFrame, code: str) -> str:
 
 
 def _perf_table_rows(f: dict, asof: pd.Timestamp) -> tuple[list[str], list[list[str]]]:
+    """The performance table: one row per series, its kind (Hypothetical, Illustrative,
+    Actual; benchmarks: Index) and basis beside its figures."""
     end = perf.asof_month(asof).year
     cols = [("Month", "Month"), ("YTD", "YTD"), ("Trailing 1 Yr", "1 Yr"),
             ("3 Yr (ann.)", "3 Yr*"), ("5 Yr (ann.)", "5 Yr*"),
             ("Since Inception", "Incep.*"),
             *[(str(y), str(y)) for y in range(end - 1, end - 4, -1)]]
-    header = ["", "Basis", *[h for _, h in cols]]
+    header = ["", "Type", "Basis", *[h for _, h in cols]]
     rows = []
-    for name, r in f["perf"].iterrows():
-        rows.append([name[:30], r["Basis"], *[fmt_pct(r[c]) for c, _ in cols]])
+    for k, (name, r) in enumerate(f["perf"].iterrows()):
+        kind = f["kinds"].get(name, "Actual")
+        kind = kind if k == 0 or kind != "Actual" else "Index"
+        rows.append([name, kind, r["Basis"], *[fmt_pct(r[c]) for c, _ in cols]])
     return header, rows
 
 
-def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: str):
+def _tag(f: dict, name: str) -> str:
+    return KIND_SHORT.get(f["kinds"].get(name, "Actual"), "")
+
+
+def _draw_page(data: WorkbookData, code: str, f: dict, firm: Firm):
     asof = data.asof
     month = f"{perf.asof_month(asof).to_timestamp():%B %Y}"  # the last month-end known at asof
     m = f["meta"]
+    kind = f["perf_type"]
     fig = new_page(LETTER)
     # header band
-    fig.patches.append(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
-        (0, 0.935), 1, 0.065, transform=fig.transFigure, color=NAVY, zorder=-2, figure=fig))
-    fig.text(0.05, 0.968, firm, color="white", fontsize=13, weight="bold", va="center")
+    fig.patches.append(Rectangle((0, 0.935), 1, 0.065, transform=fig.transFigure, color=NAVY,
+                                 zorder=-2, figure=fig))
+    fig.text(0.05, 0.968, firm.name, color="white", fontsize=13, weight="bold", va="center")
     fig.text(0.95, 0.968, f"Fact sheet as of {asof:%B %d, %Y}", color="white", fontsize=9.5,
              ha="right", va="center")
-    fig.text(0.05, 0.917, code[:70], fontsize=15, weight="bold", color=NAVY, va="top")
-    basis = "net of fees" if m["Basis"] == "Net" else "gross of fees"
+    fig.text(0.05, 0.917, code, fontsize=15, weight="bold", color=NAVY, va="top")
+    if kind != "Actual":  # the kind of performance beside the name, where the eye starts
+        fig.text(0.95, 0.915, f"{kind.upper()} PERFORMANCE" if kind == "Hypothetical"
+                 else "ILLUSTRATIVE FIGURES", fontsize=9, weight="bold", color=RED,
+                 ha="right", va="top")
     first = f"{f['start'].to_timestamp():%B %Y}"  # the first return used
     inception = first
     if m["Inception"] is not None and pd.Timestamp(m["Inception"]).to_period("M") < f["start"]:
         inception = f"{m['Inception']:%B %Y} (returns from {first})"
     facts = [f"Strategy code: {code}", f"Inception: {inception}",
              "Benchmark: " + (", ".join(f["labels"][b] for b in f["benchmarks"]) or "none"),
-             f"Returns: {m['Basis']} ({basis}), monthly, in USD",
-             f"Performance type: {f['perf_type']}"]
+             f"Returns: {basis_phrase(f['rows'][code], kind)}, monthly, in USD",
+             f"Performance type: {kind}"]
     desc_lines = wrap(str(m["Description"] or ""), 125).split("\n")
     if len(desc_lines) > 3:  # keep the page to one: three lines, marked as cut
         desc_lines = desc_lines[:3]
@@ -244,28 +258,30 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
     y0 = 0.885 - 0.0135 * len([x for x in desc_lines if x]) - 0.006
     fig.text(0.05, y0, "   |   ".join(x for x in facts[:3] if x), fontsize=8, color=GREY,
              va="top")
-    kind = f["perf_type"]
     fig.text(0.05, y0 - 0.016, "   |   ".join(facts[3:]), fontsize=8,
-             color="#c0504d" if kind != "Actual" else GREY, va="top",
-             weight="bold" if kind != "Actual" else "medium")
+             color=RED if kind != "Actual" else GREY, va="top",
+             weight="bold" if kind != "Actual" else "normal")
     # performance table
     header, rows = _perf_table_rows(f, asof)
-    y = draw_table(fig, (0.05, y0 - 0.04, 0.90, 0.019), header, rows,
-                   [2.6, 0.8] + [1.0] * (len(header) - 2), fontsize=7.2,
+    widths = column_chars(header, rows)[1]  # every column as wide as its widest text
+    y = draw_table(fig, (0.05, y0 - 0.04, 0.90, 0.019), header, rows, widths,
+                   fontsize=min(7.2, 0.90 * LETTER[0] * 72 / (sum(widths) * 0.64)),
                    title=f"Performance (%) to {month}", bold_rows=(0,))
     foot = wrap("* Annualized (since inception: from 12 months; benchmarks over the strategy's "
                 f"period). {DASH} = record too short (or a month missing) for the period. Month "
                 f"= {month}; 1 Yr = the 12 months to {month}; calendar years are "
-                "full years.", 165)
+                "full years. Type: Hypothetical = model results, not an account; Illustrative "
+                "= not performance; Index = an unmanaged benchmark.", 165)
     fig.text(0.05, y - 0.006, foot, fontsize=6.2, color=GREY, va="top")
     y -= 0.0105 * foot.count("\n")
     # charts
     top = y - 0.03
-    ax1 = fig.add_axes([0.09, top - 0.22, 0.39, 0.20])
-    ax2 = fig.add_axes([0.56, top - 0.22, 0.39, 0.20])
+    # charts and statistics kept compact: the disclosures below need room to be legible
+    ax1 = fig.add_axes([0.09, top - 0.20, 0.39, 0.18])
+    ax2 = fig.add_axes([0.56, top - 0.20, 0.39, 0.18])
     for i, (name, w) in enumerate(f["wealth"].items()):
         ax1.plot(w.index, w.to_numpy(), color=PALETTE[i % len(PALETTE)], lw=1.4 if i == 0 else 1,
-                 label=name[:28])
+                 label=kind_label(name, f["kinds"].get(name, "Actual")))
     log = len(f["wealth"]) and float(np.nanmax(f["wealth"].to_numpy())) > 200_000
     if log:  # decades of compounding: a log scale keeps the early years readable
         ax1.set_yscale("log")
@@ -275,7 +291,7 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
     ax1.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"${v:,.0f}"))
     for i, (name, d) in enumerate(f["drawdown"].items()):
         ax2.plot(d.index, d.to_numpy() * 100, color=PALETTE[i % len(PALETTE)],
-                 lw=1.2 if i == 0 else 0.9, label=name[:28])
+                 lw=1.2 if i == 0 else 0.9, label=kind_label(name, f["kinds"].get(name, "")))
         if i == 0:
             ax2.fill_between(d.index, d.to_numpy() * 100, 0, color=PALETTE[0], alpha=0.15)
     ax2.set_title("Drawdown from previous peak (%)", fontsize=9, color=NAVY, loc="left",
@@ -287,13 +303,14 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
         loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
         ax.xaxis.set_major_locator(loc)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-        for s in ("top", "right"):
-            ax.spines[s].set_visible(False)
-    y = top - 0.255
-    # risk statistics
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    y = top - 0.235
+    # risk statistics, each column headed by its series and its kind
     st = f["stats"]
     rel = f["relative"]
-    header = ["Statistic", *[n[:18] for n in st.columns]]
+    header = ["Statistic", *[(f"{n} ({_tag(f, n)})" if _tag(f, n) else n)
+                             for n in st.columns]]
     srows = []
     for k in STAT_ROWS:
         vals = st.loc[k]
@@ -303,8 +320,9 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
             cells = [fmt_pct(v, sign=k in ("Best Month", "Worst Month"))
                      for v in vals]
         srows.append([k, *cells])
-    y_stats = draw_table(fig, (0.05, y, 0.50 if f["income"] is not None else 0.60, 0.0175),
-                         header, srows, [2.2] + [1.2] * len(st.columns), fontsize=7,
+    y_stats = draw_table(fig, (0.05, y, 0.50 if f["income"] is not None else 0.60, 0.0158),
+                         header, srows, [2.0] + [max(1.2, 0.09 * len(h)) for h in header[1:]],
+                         fontsize=6.6 if max(len(h) for h in header) > 18 else 7,
                          title="Risk statistics")
     per = rel.get("period") or ""
     bench0 = f["benchmarks"][0] if f["benchmarks"] else None
@@ -315,73 +333,49 @@ def _draw_page(data: WorkbookData, code: str, f: dict, firm: str, disclosure: st
             f"excess returns over {rf or 'the risk-free rate (not set)'} x sqrt(12).",
             "Max drawdown: worst peak-to-trough fall since inception. Capture: geometric mean "
             "return in benchmark up (down) months / benchmark's."]
-    fig.text(0.05, y_stats - 0.006, "\n".join(wrap(t, 125 if f["income"] is None else 105)
-                                               for t in foot),
-             fontsize=5.8, color=GREY, va="top")
+    foot_text = "\n".join(wrap(t, 125 if f["income"] is None else 105) for t in foot)
+    fig.text(0.05, y_stats - 0.006, foot_text, fontsize=5.8, color=GREY, va="top")
+    y_foot = y_stats - 0.006 - (foot_text.count("\n") + 1) * 5.8 * 1.3 / 72 / LETTER[1]
     if f["income"] is not None:
         inc = f["income"]
         irows = [[k, fmt_pct(inc.loc[k, "Month"]), fmt_pct(inc.loc[k, "Month (ann.)"], 1),
                   fmt_pct(inc.loc[k, "YTD"], 2), fmt_pct(inc.loc[k, "YTD (ann.)"], 1)]
                  for k in inc.index]
-        yi = draw_table(fig, (0.60, y, 0.35, 0.0175),
+        tag = KIND_TAG.get(kind, "")
+        yi = draw_table(fig, (0.60, y, 0.35, 0.0158),
                         ["Rate", month[:3] + month[-5:], "Ann.", "YTD", "YTD ann."], irows,
-                        [1.3, 1.1, 1, 1.1, 1.1], fontsize=7, title="Income, cashflow and loss")
+                        [1.3, 1.1, 1, 1.1, 1.1], fontsize=7,
+                        title="Income, cashflow and loss" + (f" ({tag})" if tag else ""))
         fig.text(0.60, yi - 0.006, wrap("Monthly rates as a share of the portfolio. "
                  "Annualized = month x 12; YTD = sum of monthly rates since January, "
                  "annualized x 12 / months. A negative loss rate is a gain from recoveries.",
                  62), fontsize=5.8, color=GREY, va="top")
-    # description + disclosures
-    ydesc = min(y_stats, y) - 0.075
+    # disclosures: the block of engine.reports.disclosures, then why figures are blank
+    ydesc = min(y_foot, y) - 0.02
     fig.text(0.05, ydesc, "Disclosures", fontsize=8.5, weight="bold", color=NAVY, va="top")
-    lines = [f"{code}: returns are {basis}"
-             + (" (after advisory fees and trading costs)." if m["Basis"] == "Net" else ".")]
-    if kind != "Actual":
-        lines.append("MODEL / HYPOTHETICAL PERFORMANCE: results do not represent actual "
-                     "trading, were achieved with the benefit of hindsight in model design, and "
-                     "do not reflect the impact of material economic and market factors on "
-                     "actual decision-making.")
-    lines += list(STANDARD_DISCLOSURES)
-    if disclosure:
-        lines.append(str(disclosure))
+    lines = disclosure_block(firm, [(f["rows"][code], kind)])
     if f["notes"]:
         lines.append("Figures not shown: " + "; ".join(f["notes"][:6])
                      + ("…" if len(f["notes"]) > 6 else ""))
     # fit the disclosures between the heading and the footer: smaller type first, then cut
     room = ydesc - 0.018 - 0.04
-    size, width = 5.9, 175
-    for size, width in ((5.9, 175), (5.4, 192), (5.0, 207), (4.6, 225)):
+    for size in (6.6, 6.2, 5.9, 5.4, 5.0, 4.6):
+        width = int(0.90 * LETTER[0] * 72 / (size * 0.56))  # DejaVu Sans: ~0.56 em a character
         body_lines = "\n".join(wrap(t, width) for t in lines).split("\n")
         if len(body_lines) * size * 1.35 / 72 / LETTER[1] <= room:
             break
     max_lines = int(room / (size * 1.35 / 72 / LETTER[1]))
     if len(body_lines) > max_lines:
         body_lines = body_lines[:max_lines - 1] + [
-            "\u2026 (disclosure text continues: see the firm's full disclosures, available on "
-            "request)"]
+            f"\u2026 (disclosure text continues: {firm.name}'s full disclosures are available "
+            "on request)"]
     body = "\n".join(body_lines)
     fig.text(0.05, ydesc - 0.018, body, fontsize=size, color="#333333", va="top",
              linespacing=1.35)
-    fig.text(0.05, 0.02, f"{firm} · {code} · as of {asof:%Y-%m-%d}", fontsize=6, color=GREY)
+    fig.text(0.05, 0.02, f"{firm.name} · {code} · as of {asof:%Y-%m-%d}", fontsize=6,
+             color=GREY)
     fig.text(0.95, 0.02, "Page 1 of 1", fontsize=6, color=GREY, ha="right")
     return fig
-
-
-def _pdf_rc(data: WorkbookData, f: dict, firm: str, disclosure: str) -> dict:
-    """PDF settings: the standard Helvetica fonts (not embedded: ~5x faster to write, small
-    files) when every user text on the page is in their Windows-1252 character set; else the
-    embedded DejaVu fonts so no character is lost."""
-    rc = {"pdf.compression": 1, "axes.unicode_minus": False}
-    texts = [firm, disclosure, f["meta"]["Name"], f["meta"]["Description"], *f["benchmarks"],
-             *(str(x) for x in f["notes"]), *(str(c) for c in f["perf"].index)]
-    try:
-        "".join(str(t) for t in texts).encode("cp1252")
-    except UnicodeEncodeError:
-        return rc
-    rc.update({"pdf.use14corefonts": True, "font.family": "sans-serif",
-               "font.sans-serif": ["Helvetica"]})
-    return rc
-
-
 
 
 def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | None = None,
@@ -394,8 +388,7 @@ def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | Non
     out.mkdir(parents=True, exist_ok=True)
     if data.series is None or len(data.series) == 0:
         raise ValueError("data.series: the Series sheet has no rows, so there is no strategy")
-    firm = str(setting(data.settings, "Firm Name", "") or "")
-    disclosure = str(setting(data.settings, "Disclosure", "") or "")
+    firm = firm_settings(data.settings)
     meta_df, bad = valid_series_meta(data.returns, data.series)
     strategies = [m for m in series_rows(data.returns, meta_df) if m["Role"] == "Strategy"]
     written, errors = [], dict(bad)
@@ -406,10 +399,10 @@ def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | Non
             errors[m["Name"]] = str(e)
             continue
         path = out / f"{slug(m['Name'])}_factsheet_{data.asof:%Y-%m}.pdf"
-        with matplotlib.rc_context(_pdf_rc(data, f, firm, disclosure)):
-            fig = _draw_page(data, m["Name"], f, firm, disclosure)
+        with matplotlib.rc_context(FONT_RC):
+            fig = _draw_page(data, m["Name"], f, firm)
             fig.savefig(path, format="pdf", metadata={"Title": f"{m['Name']} fact sheet",
-                                                      "Author": firm or "Gamma Desk"})
+                                                      "Author": firm.name})
         written.append(path)
     if problems is not None:
         problems.update(errors)

@@ -3,6 +3,7 @@ columns), and chart blocks, on landscape Letter pages with a running header and 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 import matplotlib
@@ -10,6 +11,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
 from engine.reports.render import (
+    FONT_RC,
     GREY,
     LANDSCAPE,
     NAVY,
@@ -27,9 +29,10 @@ PAGE_PTS = LANDSCAPE[0] * 72 * WIDTH  # usable width in points
 MIN_FONT = 5.5
 
 
-def table_cells(table: Table, max_chars: int = 38) -> tuple[list[str], list[list[str]]]:
+def table_cells(table: Table) -> tuple[list[str], list[list[str]]]:
     """Header and text cells of a :class:`Table`, numbers formatted by ``Table.formats``
-    (datetime columns as dates), long text cut to ``max_chars``."""
+    (datetime columns as dates), text whole (a name is never cut: the font shrinks, or the
+    header wraps, to fit it)."""
     df = table.df
     header = [str(c) for c in df.columns]
     fmts = [table.formats.get(c) or (DATE if pd.api.types.is_datetime64_any_dtype(df[c])
@@ -38,10 +41,37 @@ def table_cells(table: Table, max_chars: int = 38) -> tuple[list[str], list[list
     for rec in df.itertuples(index=False):
         cells = []
         for v, f in zip(rec, fmts):
-            s = fmt_cell(v, f).replace("\n", " ")
-            cells.append(s if len(s) <= max_chars else s[:max_chars - 1] + "\u2026")
+            cells.append(fmt_cell(v, f).replace("\n", " "))
         rows.append(cells)
     return header, rows
+
+
+def header_lines(header: str, body_chars: int) -> str:
+    """``header`` wrapped onto two lines, or three when that makes its column at least three
+    characters narrower, when it is wider than the column's widest cell (``body_chars``; bold
+    header text is ~20 % wider): a long header ("Max Drawdown (hyp.)") does not widen a
+    column of short figures."""
+    h = str(header)
+    if len(h) * 1.2 <= body_chars or " " not in h:
+        return h
+    longest = max(len(w) for w in h.split())
+
+    def cols(lines: list[str]) -> float:  # the column's width with these header lines
+        return max(body_chars, 1.2 * max(len(x) for x in lines))
+
+    two, three = (textwrap.wrap(h, max(longest, -(-len(h) // n))) for n in (2, 3))
+    best = three if len(three) <= 3 and cols(three) <= cols(two) - 3 else two
+    return "\n".join(best)
+
+
+def column_chars(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[int]]:
+    """Headers (wrapped by :func:`header_lines`) and each column's width in characters: its
+    widest cell or header line (bold header text is ~20 % wider than body text), plus 2."""
+    body = [max([len(r[j]) for r in rows] or [0]) for j in range(len(header))]
+    hdr = [header_lines(h, b) for h, b in zip(header, body)]
+    widths = [max([int(len(line) * 1.2 + 0.99) for line in h.split("\n")] + [b]) + 2
+              for h, b in zip(hdr, body)]
+    return hdr, widths
 
 
 class PageWriter:
@@ -57,7 +87,7 @@ class PageWriter:
         self.y = TOP
         self.pages = 0
         self.marks: dict[str, int] = {}  # section heading -> page number
-        self._rc = matplotlib.rc_context({"pdf.compression": 1})
+        self._rc = matplotlib.rc_context(FONT_RC)
         self._rc.__enter__()
 
     # ------------------------------------------------------------------ pages
@@ -116,9 +146,8 @@ class PageWriter:
         header, rows = table_cells(table)
         if not header:
             return
-        # bold header text is ~20 % wider than body text
-        widths = [max([int(len(header[j]) * 1.2 + 0.99)] + [len(r[j]) for r in rows]) + 2
-                  for j in range(len(header))]
+        header, widths = column_chars(header, rows)
+        head_rows = max(h.count("\n") + 1 for h in header)
         groups, cur, total = [], [], 0
         max_chars = PAGE_PTS / (MIN_FONT * 0.62)  # what fits at the smallest font
         for j in range(1, len(header)):
@@ -142,7 +171,7 @@ class PageWriter:
             start = 0
             while True:
                 self.room(rh * 4)
-                fit = max(1, int((self.y - BOTTOM) / rh) - 2)
+                fit = max(1, int((self.y - BOTTOM) / rh) - 1 - head_rows)
                 chunk = body[start:start + fit]
                 cont = " (continued)" if start else ""
                 self.y = draw_table(self.fig, (LEFT, self.y, width, rh), hdr, chunk,

@@ -20,10 +20,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = [
+    "FONT_RC",
     "GREY",
     "LETTER",
     "NAVY",
     "PALETTE",
+    "RED",
     "draw_table",
     "fmt_cell",
     "fmt_num",
@@ -37,15 +39,23 @@ LETTER = (8.5, 11.0)          # inches, portrait
 LANDSCAPE = (11.0, 8.5)
 NAVY = "#1f3864"
 GREY = "#666666"
+RED = "#c0504d"  # what a reader must not miss: hypothetical, missing
 LIGHT = "#e9edf4"
 PALETTE = ["#1f3864", "#c0504d", "#9bbb59", "#f79646", "#4bacc6", "#8064a2", "#7f7f7f"]
 DASH = "\u2014"  # em dash shown for a figure that cannot be computed
 _NUMERIC = re.compile(r"^([+\-]?[$]?[\d,]*\.?\d+%?|\u2014|\d{4}-\d{2}-\d{2})$")
 
 
+# Every PDF (fact sheets and report) in one family, embedded as TrueType (Type 42) subsets:
+# DejaVu Sans ships with matplotlib, so the file shows the same glyphs on any reader and
+# printer, and a compliance archive holds exactly what was sent.
+FONT_RC = {"pdf.fonttype": 42, "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"],
+           "pdf.compression": 1, "axes.unicode_minus": True}
+
+
 class _QuietWeights(logging.Filter):
     """Drop font_manager's 'Failed to find font weight …' notices: table text asks for
-    'medium', which the standard Helvetica has and DejaVu maps to its regular face."""
+    'medium', which DejaVu maps to its regular face."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "Failed to find font weight" not in record.getMessage()
@@ -143,14 +153,16 @@ def draw_table(fig: Figure, rect: Sequence[float], header: Sequence[str],
     if title:
         fig.text(left, y, title, fontsize=fontsize + 1.5, weight="bold", color=NAVY, va="top")
         y -= rh * 1.25
-    fig.patches.append(_rect(fig, left, y - rh, width, rh, NAVY))
+    # a header may hold two lines (engine.reports.pages.header_lines): its row grows
+    hh = rh * (1 + 0.7 * (max(str(h).count("\n") for h in header) if n else 0))
+    fig.patches.append(_rect(fig, left, y - hh, width, hh, NAVY))
     # text columns are left-aligned, numbers right-aligned (decided by the column's cells)
     texty = [(j == 0 and first_col_left) or any(
         str(r[j]).strip() and not _NUMERIC.match(str(r[j]).strip()) for r in rows)
         for j in range(n)]
     for j, h in enumerate(header):
-        _cell(fig, xs[j], xs[j + 1], y - rh / 2, str(h), fontsize, "white", "bold", texty[j])
-    y -= rh
+        _cell(fig, xs[j], xs[j + 1], y - hh / 2, str(h), fontsize, "white", "bold", texty[j])
+    y -= hh
     for i, row in enumerate(rows):
         if i % 2 == 1:
             fig.patches.append(_rect(fig, left, y - rh, width, rh, LIGHT))

@@ -1,9 +1,14 @@
 """The monthly Macro Intelligence Report (``gamma report WORKBOOK --out FILE.pdf``).
 
-Content, in order: a dated cover with the contents and a list of what is missing; one section
-per asset class (Equity, Fixed Income, Currencies, Commodities) with its forecast and
-valuation tables (seed ``003_…`` Tables 2–9) and charts (price with model signals, price with
-valuation σ, the valuation scatter: Charts 1–6); the Track Record summary; the real-GDP gap.
+Content, in order (:func:`report_sections`): a dated cover with the contents and a list of
+what is missing; one section per asset class (Equity, Fixed Income, Currencies, Commodities)
+with its forecast and valuation tables (seed ``003_…`` Tables 2–9) and charts (price with
+model signals, price with valuation σ, the valuation scatter: Charts 1–6); the Track Record
+summary, one row per instrument (:mod:`engine.reports.track_summary`); the real-GDP gap; an
+appendix with the Track Record in full; the Important disclosures
+(:func:`engine.reports.disclosures.disclosure_block` with the firm's Settings). Sections are
+packed: one starts below the previous one when enough of the page is left. The file is named
+for the As Of month (:func:`report_path`), so a month's report never overwrites another's.
 
 Tables are rendered from the :class:`~engine.tables.base.SheetContent` lists the refresh
 builders produced (``Table.df`` with ``Table.formats``). Charts are the workbook's charts:
@@ -20,6 +25,7 @@ table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,16 +33,19 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 
-from engine.inputs.data import WorkbookData
-from engine.models.performance import setting
+from engine.inputs.data import WorkbookData, setting
+from engine.inputs.firm import Firm, firm_settings
 from engine.reports.charts import draw_chart
-from engine.reports.commentary_page import TITLE as COMMENTARY, write_commentary
-from engine.reports.pages import WIDTH, PageWriter, table_cells
-from engine.reports.render import GREY, LANDSCAPE, NAVY, draw_table, wrap
+from engine.reports.commentary_page import TITLE as COMMENTARY_TITLE, write_commentary
+from engine.reports.disclosures import disclosure_block, hypothetical_statement
+from engine.reports.pages import BOTTOM, WIDTH, PageWriter, column_chars, table_cells
+from engine.reports.render import GREY, LANDSCAPE, NAVY, RED, draw_table, slug, wrap
+from engine.reports.track_summary import hypothetical_headers, track_summary
 from engine.tables.base import RefreshContext, SheetContent, Table
 from engine.tables.charts import ChartSpec
 
-__all__ = ["SECTIONS", "write_report"]
+__all__ = ["SECTIONS", "ReportParts", "Section", "report_path", "report_sections",
+           "write_report"]
 
 # (section title, asset class, forecast sheet, valuation sheet)
 SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
@@ -46,6 +55,10 @@ SECTIONS = (("Equity Markets", "Equity", "Stock Forecasts", "Stock Valuation"),
 SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Record", "Charts",
                  "Signals", "Commentary"}
 GDP_TITLE = "Real GDP gap (deferred demand)"
+APPENDIX_TITLE = "Appendix: Track Record in detail"
+DISCLOSURES_TITLE = "Important disclosures"
+DEFAULT_TITLE = "Macro Intelligence Report"
+COMMENTARY = "Commentary"  # the engine sheet of what moved the forecasts (DESIGN.md)
 
 
 def _by_sheet(tables: dict[str, list[SheetContent]] | None) -> dict[str, SheetContent]:
@@ -97,8 +110,7 @@ def _fit_table(table: Table, width: float, fig_w_in: float, max_font: float = 7.
     """Header, cells, column widths and the font size (points) that fits ``table`` into
     ``width`` (figure fraction)."""
     header, rows = table_cells(table)
-    widths = [max([int(len(header[j]) * 1.2 + 0.99)] + [len(r[j]) for r in rows]) + 2
-              for j in range(len(header))]
+    header, widths = column_chars(header, rows)
     pts = width * fig_w_in * 72
     fs = max(5.0, min(max_font, pts / (sum(widths) * 0.62)))
     return header, rows, widths, fs
@@ -206,6 +218,13 @@ def _blocks(pw: PageWriter, sc: SheetContent, fallback_title: str | None = None)
             pw.chart(draw_chart(b, sc), height=_chart_height(b))
 
 
+def _sheet(pw: PageWriter, sc: SheetContent) -> None:
+    """A sheet's intro lines, then its tables and charts."""
+    for line in sc.intro:
+        pw.text(line, size=7.5, color=GREY)
+    _blocks(pw, sc)
+
+
 def _price_panels(data: WorkbookData, asset_class: str, years: int = 10):
     insts = data.by_class(asset_class)
     insts = [i for i in insts if i.code in data.prices and len(data.prices[i.code])]
@@ -244,76 +263,158 @@ def _own_tables(data: WorkbookData) -> dict[str, list[SheetContent]]:
         return {}
 
 
+def report_path(data: WorkbookData, out=None) -> Path:
+    """Where the report goes: ``out`` itself when it names a ``.pdf`` file; else the file
+    ``<Report Title>-<yyyy-mm>.pdf`` (e.g. ``Macro-Intelligence-Report-1998-12.pdf``, the As
+    Of month) in the folder ``out`` (default: the current folder), so each month's report
+    keeps its own file."""
+    p = Path(out) if out is not None else Path(".")
+    if p.suffix.lower() == ".pdf" and not p.is_dir():
+        return p
+    title = str(setting(data.settings, "Report Title", DEFAULT_TITLE))
+    return p / f"{slug('-'.join(title.split()))}-{data.asof:%Y-%m}.pdf"
+
+
+@dataclass
+class Section:
+    """One entry of the contents: ``write(pw)`` draws it. A section starts on a new page when
+    ``new_page`` is set or less than :data:`SECTION_ROOM` of the current page is left (the
+    pages are packed: a short section does not leave a page two-thirds blank)."""
+
+    title: str
+    write: Callable[[PageWriter], None]
+    new_page: bool = False
+
+
+SECTION_ROOM = 0.42  # page fraction a section needs below its heading to start mid-page
+
+
+@dataclass
+class ReportParts:
+    """What the sections draw from: the inputs, the refresh's sheets and the firm."""
+
+    data: WorkbookData
+    sheets: dict[str, SheetContent]
+    firm: Firm
+    dated: str
+    extra: list[str]
+
+    @property
+    def charts(self) -> SheetContent | None:
+        return self.sheets.get("Charts")
+
+
+def report_sections(parts: ReportParts) -> list[Section]:
+    """The report after its cover, in order: the ``Commentary`` sheet (when the refresh made
+    one), the four asset classes, the Track Record summary, the GDP gap, other sheets, the
+    Track Record detail (appendix) and the disclosures. A new section is one more
+    :class:`Section` in this list; the first always starts a page of its own."""
+    panels = chart_panels(parts.charts) if parts.charts is not None else []
+    intro = [True]  # the Charts sheet's intro is printed once, before the first charts
+    out = []
+    if COMMENTARY in parts.sheets:  # what moved the forecasts this month: the first pages
+        out.append(Section(COMMENTARY_TITLE,
+                           lambda pw: write_commentary(pw, parts.sheets[COMMENTARY],
+                                                       heading=False)))
+    out += [Section(sec, _asset_section(parts, cls, f, v, panels, intro))
+            for sec, cls, f, v in SECTIONS]
+    classed = {i.code for _, cls, _, _ in SECTIONS for i in parts.data.by_class(cls)}
+    rest = [p for p in panels if not (p.codes and p.codes <= classed)]
+    if rest:  # charts of instruments of no section (or without a Code): still shown
+        out.append(Section("Other charts", lambda pw: _draw_panels(pw, rest, parts.charts),
+                           new_page=True))
+    out.append(Section("Track Record", _track_section(parts), new_page=True))
+    out.append(Section(GDP_TITLE, _gdp_section(parts)))
+    out += [Section(s, (lambda pw, s=s: _sheet(pw, parts.sheets[s])))
+            for s in parts.extra if s != COMMENTARY]
+    if "Track Record" in parts.sheets:
+        out.append(Section(APPENDIX_TITLE, _appendix(parts), new_page=True))
+    out.append(Section(DISCLOSURES_TITLE, _disclosure_section(parts), new_page=True))
+    return out
+
+
 def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | None,
-                 out_file) -> Path:
-    """Write the Macro Intelligence Report PDF to ``out_file`` and return its path.
+                 out_file=None) -> Path:
+    """Write the Macro Intelligence Report PDF and return its path (:func:`report_path` of
+    ``out_file``: a ``.pdf`` file, or a folder for the dated default name).
 
     ``tables``: builder name -> the SheetContent lists the refresh builders produced (None or
     partial is fine: the sections that can be built are, the rest is listed as missing)."""
-    out = Path(out_file)
+    out = report_path(data, out_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     sheets = _by_sheet(tables)
     if "GDP Gap" not in sheets:
         sheets.update(_by_sheet(_own_tables(data)))
-    title = str(setting(data.settings, "Report Title", "Macro Intelligence Report"))
-    firm = str(setting(data.settings, "Firm Name", "") or "")
+    title = str(setting(data.settings, "Report Title", DEFAULT_TITLE))
+    firm = firm_settings(data.settings)
     dated = f"{data.asof:%B %d, %Y}"
-    charts_sheet = sheets.get("Charts")
     missing = [s for _, _, f, v in SECTIONS for s in (f, v) if s not in sheets]
     if "Track Record" not in sheets:
         missing.append("Track Record")
-
-    subtitle = f"{firm}  ·  as of {dated}".strip(" ·")
     extra = [x for x in sheets if x not in SKIP_APPENDIX and sheets[x].tables
              and x not in {y for _, _, f, v in SECTIONS for y in (f, v)}]
-    sections = [COMMENTARY, *(t for t, *_ in SECTIONS), "Track Record", GDP_TITLE, *extra]
-    args = (data, sheets, charts_sheet, extra)
-    dry = PageWriter(None, title, subtitle, dry=True)
-    _cover(dry, title, firm, dated, missing, sections, None)
-    _body(dry, *args)
-    dry.close()
-    pw = PageWriter(out, title, subtitle)
-    _cover(pw, title, firm, dated, missing, sections, dry.marks)
-    _body(pw, *args)
-    pw.close()
+    parts = ReportParts(data, sheets, firm, dated, extra)
+    subtitle = f"{firm.name}  ·  as of {dated}"
+    marks: dict[str, int] | None = None
+    for dry in (True, False):  # a dry run learns the page of each section, for the contents
+        pw = PageWriter(None if dry else out, title, subtitle, dry=dry)
+        sections = report_sections(parts)
+        _cover(pw, title, firm, dated, missing, sections, marks)
+        for k, sec in enumerate(sections):
+            _start(pw, sec, first=k == 0)
+            sec.write(pw)
+        pw.close()
+        marks = pw.marks
     return out
 
 
-def _cover(pw: PageWriter, title: str, firm: str, dated: str, missing: list[str],
-           sections: list[str], pages: dict[str, int] | None) -> None:
+def _start(pw: PageWriter, sec: Section, first: bool) -> None:
+    """The section's heading: on a new page (the first section: after the cover), or below
+    what is there when enough is left."""
+    if not (sec.new_page or first) and pw.y - SECTION_ROOM >= BOTTOM:
+        pw.y -= 0.02
+        pw.heading(sec.title)
+    else:
+        pw.heading(sec.title, page_break=True)
+
+
+def _cover(pw: PageWriter, title: str, firm: Firm, dated: str, missing: list[str],
+           sections: list[Section], pages: dict[str, int] | None) -> None:
+    """The cover page: title, firm, date, the contents with page numbers, what is missing."""
+    shown = [s.title for s in sections]
     pw.new_page()
     pw.fig.text(0.05, 0.78, title, fontsize=30, weight="bold", color=NAVY)
-    pw.fig.text(0.05, 0.72, f"{firm}", fontsize=14, color=GREY)
+    pw.fig.text(0.05, 0.72, firm.name, fontsize=14, color=GREY)
     pw.fig.text(0.05, 0.67, f"Forecasts and valuation as of {dated}", fontsize=13)
     pw.fig.text(0.05, 0.60, "Contents", fontsize=11, weight="bold", color=NAVY, va="top")
-    for k, name in enumerate(sections):
+    for k, name in enumerate(shown):
         y = 0.565 - k * 0.028
         pw.fig.text(0.07, y, name, fontsize=10, va="top")
         if pages and name in pages:
             pw.fig.text(0.45, y, str(pages[name]), fontsize=10, va="top", ha="right")
-    note = ("Not available in this report (not produced by this refresh): "
-            + ", ".join(missing) + ".") if missing else "All forecast and valuation tables present."
-    pw.fig.text(0.05, 0.565 - len(sections) * 0.028 - 0.03, wrap(note, 150), fontsize=9,
-                va="top", color="#c0504d" if missing else GREY)
-    pw.fig.text(0.05, 0.08, "Forecasts are model estimates of one-month-ahead changes; "
-                "valuation horizons 1 month to 5 years. Past performance is not indicative of "
-                "future results.", fontsize=8, color=GREY)
+    if missing:
+        note = ("Not available in this report (not produced by this refresh): "
+                + ", ".join(missing) + ".")
+        pw.fig.text(0.05, 0.565 - len(shown) * 0.028 - 0.03, wrap(note, 150), fontsize=9,
+                    va="top", color=RED)
+    where = f", page {pages[DISCLOSURES_TITLE]}" if pages and DISCLOSURES_TITLE in pages else ""
+    pw.fig.text(0.05, 0.08, wrap(
+        "Forecasts and valuations are model estimates made with data available at the date "
+        "shown; they are not investment advice. The Track Record's returns are hypothetical "
+        f"(a walk-forward simulation). Please read the Important disclosures{where}.", 170),
+        fontsize=8, color=GREY)
 
 
-def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
-          charts_sheet: SheetContent | None, extra: list[str]) -> None:
-    panels = chart_panels(charts_sheet) if charts_sheet is not None else []
-    placed: set[int] = set()
-    intro_done = False
-    write_commentary(pw, sheets.get("Commentary"))  # the first pages: what moved this month
-    for sec, cls, fsheet, vsheet in SECTIONS:
-        pw.heading(sec, page_break=True)
-        codes = {i.code for i in data.by_class(cls)}
+def _asset_section(parts: ReportParts, cls: str, fsheet: str, vsheet: str,
+                   panels: list[Panel], intro: list[bool]):
+    """An asset class: its forecast and valuation tables, then its instruments' panels."""
+    def write(pw: PageWriter) -> None:
+        codes = {i.code for i in parts.data.by_class(cls)}
         found = False
         for sheet in (fsheet, vsheet):
-            sc = sheets.get(sheet)
+            sc = parts.sheets.get(sheet)
             if sc is None:
-                pw.text(f"{sheet}: not available in this refresh.", color="#c0504d")
+                pw.text(f"{sheet}: not available in this refresh.", color=RED)
                 continue
             found = True
             for line in sc.intro:
@@ -323,44 +424,102 @@ def _body(pw: PageWriter, data: WorkbookData, sheets: dict[str, SheetContent],
         if mine:
             first = panels[mine[0]]
             # the heading with what follows it: the intro (the first time) or the first panels
-            pw.room(0.15 if not intro_done else (0.36 if first.wide else PANEL_HEIGHT) + 0.06)
+            pw.room(0.15 if intro[0] else (0.36 if first.wide else PANEL_HEIGHT) + 0.06)
             pw.heading("Charts", size=11)
-            if not intro_done:  # what the charts show, once (the Charts sheet's intro)
-                for line in charts_sheet.intro[1:]:
+            if intro[0]:  # what the charts show, once (the Charts sheet's intro)
+                for line in parts.charts.intro[1:]:
                     pw.text(line, size=7, color=GREY)
-                intro_done = True
-            _draw_panels(pw, [panels[k] for k in mine], charts_sheet)
-            placed.update(mine)
+                intro[0] = False
+            _draw_panels(pw, [panels[k] for k in mine], parts.charts)
         else:
-            fn = _price_panels(data, cls)
+            fn = _price_panels(parts.data, cls)
             if fn is not None:
                 pw.text("Model charts not available; price history (last 10 years) from the "
                         "input data.", size=7.5, color=GREY)
                 pw.chart(fn, height=0.55)
             elif not found:
                 pw.text(f"No {cls} instruments in this workbook.", color=GREY)
-    rest = [p for k, p in enumerate(panels) if k not in placed]
-    if rest:  # charts of instruments of no section (or without a Code): still shown
-        pw.heading("Other charts", page_break=True)
-        _draw_panels(pw, rest, charts_sheet)
+    return write
 
-    pw.heading("Track Record", page_break=True)
-    if "Track Record" in sheets:
-        for line in sheets["Track Record"].intro:
-            pw.text(line, size=7.5, color=GREY)
-        _blocks(pw, sheets["Track Record"])
-    else:
-        pw.text("Track Record: not available in this refresh.", color="#c0504d")
 
-    pw.heading(GDP_TITLE, page_break=True)
-    if "GDP Gap" in sheets and sheets["GDP Gap"].tables:
-        for line in sheets["GDP Gap"].intro:
-            pw.text(line, size=7.5, color=GREY)
-        _blocks(pw, sheets["GDP Gap"])
-    else:
-        pw.text("GDP gap: not available (Macro sheet or Settings Trend Growth / Base Period "
-                "missing).", color="#c0504d")
+def _track_section(parts: ReportParts):
+    def write(pw: PageWriter) -> None:
+        sc = parts.sheets.get("Track Record")
+        if sc is None:
+            pw.text("Track Record: not available in this refresh.", color=RED)
+            return
+        summary = track_summary(sc)
+        if summary is None:  # a Track Record of other tables: shown whole, here
+            _sheet(pw, sc)
+            return
+        pw.text("Every forecast was made with data dated on or before its month and scored "
+                "on the change that followed. The strategy figures (hyp.) are HYPOTHETICAL: "
+                "each model signal held for one month, Neutral earning nothing, with no fees, "
+                "trading costs or taxes deducted; they are not the results of any account.",
+                size=7.5, color=RED)
+        pw.table(summary)
+        overall = [n for t in sc.tables for n in t.notes[:1] if n.startswith("Overall")]
+        for n in overall:
+            pw.text(n, size=7.5)
+        pw.text("OOS R²: out-of-sample R² against the prevailing historical mean (> 0 beats "
+                "it); Clark-West: its t-statistic (> 1.28 significant at 10%); Best Rival: the "
+                "simple model (random walk, AR(1), momentum, valuation alone, one regression "
+                "per fundamental) with the highest OOS R²; Hit Rate: share of non-neutral "
+                "months the position gained; Valuation Horizons Beating Mean: of the 1 Mo … "
+                "5 Yr valuation forecasts scored. Detail per model and horizon, and the notes "
+                "per instrument: " + APPENDIX_TITLE + ".", size=6.5, color=GREY)
+    return write
 
-    for s in extra:
-        pw.heading(s, page_break=True)
-        _blocks(pw, sheets[s])
+
+def _gdp_section(parts: ReportParts):
+    def write(pw: PageWriter) -> None:
+        sc = parts.sheets.get("GDP Gap")
+        if sc is not None and sc.tables:
+            _sheet(pw, sc)
+        else:
+            pw.text("GDP gap: not available (Macro sheet or Settings Trend Growth / Base "
+                    "Period missing).", color=RED)
+    return write
+
+
+def _appendix(parts: ReportParts):
+    def write(pw: PageWriter) -> None:
+        sc = parts.sheets["Track Record"]
+        if track_summary(sc) is None:
+            pw.text("The Track Record is shown in full in its section.", size=7.5, color=GREY)
+            return
+        pw.text("Columns headed (hyp.) are hypothetical strategy figures: each model signal "
+                "held for one month, no fees, trading costs or taxes.", size=7.5, color=RED)
+        for b in sc.blocks:
+            if isinstance(b, Table):
+                pw.table(hypothetical_headers(b))
+            else:
+                pw.chart(draw_chart(b, sc), height=_chart_height(b))
+    return write
+
+
+def report_statements(parts: ReportParts) -> list[str]:
+    """What this report says about its own figures, before the standard statements."""
+    firm, when = parts.firm.name, parts.dated
+    return [
+        hypothetical_statement(
+            "the Track Record's annual returns, volatilities, Sharpe ratios, maximum "
+            "drawdowns and trade counts are those of a walk-forward simulation that holds "
+            "each model signal for one month, with no fees, trading costs or taxes deducted"),
+        f"The forecasts, positions, trades, fair values and valuation-based returns in this "
+        f"report are model estimates computed with data dated on or before {when}. They are "
+        f"{firm}'s opinion as of that date, are not promises of future results and may change "
+        "without notice. Positions and trades are model signals, not recommendations suited "
+        "to any particular investor; consult your own adviser before any investment decision.",
+        "Prices, yields and economic data are from sources believed reliable; their accuracy "
+        "and completeness are not guaranteed.",
+        f"{firm}, its officers and employees may hold, or may have held, positions in the "
+        "instruments discussed.",
+    ]
+
+
+def _disclosure_section(parts: ReportParts):
+    def write(pw: PageWriter) -> None:
+        for para in disclosure_block(parts.firm, extra=report_statements(parts)):
+            pw.text(para, size=8.5, width=150)
+    return write

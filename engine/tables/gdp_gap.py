@@ -58,11 +58,13 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         periods = macro[cols["period"]].tolist()
         growth = macro[cols["growth"]].tolist()
         start, stop = contiguous_run(periods, base)
+        gaps = None
         if (start, stop) != (0, len(periods)):
             skipped = [str(p) for p in periods[:start] + periods[stop:]]
-            content.intro.append(
-                f"Macro rows {skipped[0]} … {skipped[-1]} ({len(skipped)} periods) not used: "
-                f"not in the gap-free run of periods around the base period {base}.")
+            # a note under the table, in the reader's words (not the sheet's title)
+            gaps = (f"Periods {skipped[0]} … {skipped[-1]} of the Macro sheet are outside the "
+                    f"continuous run of periods around the base period {base} and are not "
+                    "part of this table.")
         t = gdp_gap(periods[start:stop], growth[start:stop], trend, base, method)
     except ValueError as e:
         ctx.fail("GDP", str(e))
@@ -74,6 +76,8 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
              f"(1+trend)^(1/4)-1); quarterly growth published annualized, de-annualized "
              f"{'(1+g)^(1/4)-1' if method == 'compound' else 'g/4'} ({method}).",
              "Gap = GDP Index - Target Index (negative: output below trend, deferred demand)."]
+    if gaps:
+        notes.append(gaps)
     if "source" in cols:
         used = macro[cols["source"]].iloc[start:stop].dropna()
         src = sorted({str(s) for s in used if str(s).strip()})
