@@ -106,6 +106,8 @@ def test_no_in_house_words_in_engine_sheets_or_client_pdfs(refreshed):
 
     wb = load_workbook(refreshed)
     for s in ENGINE_SHEETS:
+        if s in FETCHED_SHEETS:  # written by gamma fetch, not by a refresh
+            continue
         for row in wb[s].iter_rows(values_only=True):
             for v in row:
                 if isinstance(v, str):
