@@ -8,6 +8,7 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
 * Minimum histories, in months of observations: :data:`MIN_HISTORY` before a valuation σ,
   :data:`MIN_TRAIN` training pairs before a one-month predictor regression forecasts,
   :data:`MIN_MEAN` changes before a prevailing mean (and a change's standard deviation).
+* :data:`YIELD_RANGE` — the yields (percent) an input or a forecast may reach.
 * Months are calendar months; business days are those of :mod:`engine.models.signals`
   (Monday–Friday minus the US federal holidays).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = ["Quote", "AssetClass", "QUOTES", "ASSET_CLASSES", "MIN_HISTORY", "MIN_TRAIN",
-           "MIN_MEAN", "check_quote", "check_asset_class"]
+           "MIN_MEAN", "YIELD_RANGE", "check_quote", "check_asset_class"]
 
 Quote = Literal["Price", "Yield"]
 AssetClass = Literal["Equity", "Bond", "FX", "Commodity"]
@@ -27,6 +28,9 @@ ASSET_CLASSES: tuple[AssetClass, ...] = get_args(AssetClass)
 MIN_HISTORY = 60  # months of prices before a fair value and σ
 MIN_TRAIN = 36    # (predictor, next change) pairs before a one-month regression forecasts
 MIN_MEAN = 12     # realised changes before the prevailing mean and standard deviation
+# Yields the engine accepts, in percent: an input outside is refused (almost surely a unit
+# error) and a yield forecast that would take the yield outside is impossible.
+YIELD_RANGE = (-5.0, 40.0)
 
 
 def check_quote(quote: object, argument: str = "quote") -> Quote:

@@ -68,6 +68,8 @@ class WorkbookData:
     raw_prices: pd.DataFrame = field(default_factory=pd.DataFrame)
     problems: list = field(default_factory=list)  # non-fatal Problems (stale series, …)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows of the History sheet
+    # code -> the suspect-value warnings of its prices and its Fair Value Inputs
+    suspects: dict[str, list] = field(default_factory=dict)
 
     def by_class(self, asset_class: str) -> list[Instrument]:
         """Instruments of one asset class, in sheet order."""

@@ -12,13 +12,16 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     """One row per instrument: Code, Name, Asset Class, Quote, Update, First and Last
     Observation (monthly samples, as of the refresh), Months (number of monthly observations),
     Last Value (price level, or yield in percent), Stale (Yes when the last observation is more
-    than two months before As Of), Problems (warnings from the reader and failures of the
-    models, filled after every builder has run)."""
+    than two months before As Of), Problems (warnings from the reader — a suspect value of
+    its prices or Fair Value Inputs with its cell — and failures of the models, filled after
+    every builder has run)."""
     d = ctx.data
     warn: dict[str, list[str]] = {}
     for p in d.problems:
-        if getattr(p, "code", None):
+        if getattr(p, "code", None) and getattr(p, "kind", None) != "suspect":
             warn.setdefault(p.code, []).append(p.message)
+    for code, found in d.suspects.items():  # its prices' and its fair value inputs' cells
+        warn.setdefault(code, []).extend(f"{p.where}: {p.message}" for p in found)
     rows = []
     for code, inst in d.instruments.items():
         s = d.prices.get(code, pd.Series(dtype=float))
