@@ -8,7 +8,8 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
 * Minimum histories, in months of observations: :data:`MIN_HISTORY` before a valuation σ,
   :data:`MIN_TRAIN` training pairs before a one-month predictor regression forecasts,
   :data:`MIN_MEAN` changes before a prevailing mean (and a change's standard deviation).
-* :data:`YIELD_RANGE` — the yields (percent) an input or a forecast may reach.
+* :data:`YIELD_RANGE` — the yields (percent) an input or a forecast may reach;
+  :data:`MAX_MONTHLY_RETURN` — the bound of a monthly decimal return.
 * Months are calendar months; business days are those of :mod:`engine.models.signals`
   (Monday–Friday minus the US federal holidays).
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = ["Quote", "AssetClass", "QUOTES", "ASSET_CLASSES", "MIN_HISTORY", "MIN_TRAIN",
-           "MIN_MEAN", "YIELD_RANGE", "check_quote", "check_asset_class"]
+           "MIN_MEAN", "YIELD_RANGE", "MAX_MONTHLY_RETURN", "check_quote", "check_asset_class"]
 
 Quote = Literal["Price", "Yield"]
 AssetClass = Literal["Equity", "Bond", "FX", "Commodity"]
@@ -31,6 +32,9 @@ MIN_MEAN = 12     # realised changes before the prevailing mean and standard dev
 # Yields the engine accepts, in percent: an input outside is refused (almost surely a unit
 # error) and a yield forecast that would take the yield outside is impossible.
 YIELD_RANGE = (-5.0, 40.0)
+# A monthly decimal return must be below +100 % (and at least -100 %): 1.5 is a percent typed
+# as a number, not a month's return. The Returns sheet and gamma_perf apply it alike.
+MAX_MONTHLY_RETURN = 1.0
 
 
 def check_quote(quote: object, argument: str = "quote") -> Quote:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.domain import YIELD_RANGE
+from engine.domain import MAX_MONTHLY_RETURN, YIELD_RANGE
 from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.plausibility import Kind, suspect_values
 from engine.inputs.problems import InputError, Problem, Problems
@@ -288,7 +288,7 @@ def _income(g: Grid, p: Problems) -> pd.DataFrame:
 
 def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -> None:
     for j, c in enumerate(df.columns, start=1):
-        bad = np.flatnonzero(np.abs(df[c].to_numpy()) >= 1.0)
+        bad = np.flatnonzero(np.abs(df[c].to_numpy()) >= MAX_MONTHLY_RETURN)
         for k in bad[:3]:
             p.error(g.where(rows_at[k], j), f"return {df[c].iloc[k]:g} is not a monthly "
                     "decimal return (0.0073 = 0.73 %; |r| must be < 1)")
