@@ -11,16 +11,9 @@ import math
 import pytest
 
 import addin.udfs as U
+from test_addin_properties import _month_ends
 
 EXTREMES = [1e308, -1e308, math.nan, math.inf, -math.inf, -1.0, 0.0, 5e-324, -1.5, 1e12]
-
-
-def _month_ends(n: int, start: int = 1990) -> list[dt.datetime]:
-    out = []
-    for k in range(n):
-        y, m = start + (k + 1) // 12, (k + 1) % 12 + 1
-        out.append(dt.datetime(y, m, 1) - dt.timedelta(days=1))
-    return out
 
 
 N = 72  # months: enough for every function (the valuation needs 60)
