@@ -38,6 +38,7 @@ needed for the robust rule; the jump rule needs two values.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -75,10 +76,12 @@ class Suspect:
     size: float
     spike: bool = False
 
-    def describe(self, kind: Kind = "level") -> str:
-        """The warning text (without the cell), e.g. ``input suspect: 116363 is 105.9 times
-        the previous value 1098.67 (a unit slip: cents, percent?)``."""
-        when = f" on {self.at:%Y-%m-%d}" if isinstance(self.at, pd.Timestamp) else ""
+    def describe(self, kind: Kind = "level", on: object = None) -> str:
+        """The warning text (without the cell), e.g. ``input suspect: 116363 on 1998-11-30 is
+        105.9 times the previous value 1098.67 (a unit slip: cents, percent?)``; ``on``: the
+        observation's date when the index is not one (default: ``at`` if it is a date)."""
+        on = self.at if on is None else on
+        when = f" on {on:%Y-%m-%d}" if isinstance(on, (pd.Timestamp, dt.date)) else ""
         head = f"input suspect: {self.value:.6g}{when}"
         shape = ", then back (a spike)" if self.spike else ""
         if self.rule == "jump":
@@ -86,11 +89,13 @@ class Suspect:
             how = (f"{ratio:.4g} times" if abs(ratio) >= 1 else f"1/{1 / ratio:.4g} of")
             return (f"{head} is {how} the previous value {self.previous:.6g}{shape} (a unit "
                     "slip: cents, percent, a decimal point?)")
-        what = {"change": "values", "rate": "monthly changes", "auto": "monthly changes"}.get(
-            kind, "monthly log changes")
-        frm = f" from {self.previous:.6g}" if self.previous is not None else ""
-        return (f"{head}{frm}{shape} is {self.size:.3g} robust standard deviations from its "
-                f"{what} (more than {MAX_ROBUST_SD:g}; robust SD = 1.4826 × MAD)")
+        rule = f"(more than {MAX_ROBUST_SD:g}; robust SD = 1.4826 × MAD)"
+        if kind == "change":
+            return (f"{head} is {self.size:.3g} robust standard deviations from the median of "
+                    f"its column {rule}")
+        what = "monthly log changes" if kind == "level" else "monthly changes"
+        return (f"{head}: the move from {self.previous:.6g}{shape} is {self.size:.3g} robust "
+                f"standard deviations of its {what} {rule}")
 
 
 def suspect_values(series: pd.Series, kind: Kind = "level") -> list[Suspect]:

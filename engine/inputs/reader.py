@@ -366,7 +366,8 @@ def _check_plausible(grids: dict[str, Grid], instruments: dict[str, Instrument],
         at = raw.index.get_indexer(s.index)
         cells = pd.Series(s.to_numpy(), index=[rows[k] for k in at])
         by_code[code] += _warn_suspects(p, g, g.header.index(code), cells,
-                                        "rate" if instruments[code].is_yield else "level", code)
+                                        "rate" if instruments[code].is_yield else "level",
+                                        s.index, code)
     kinds: dict[str, Kind] = {"Fundamentals": "auto", "Returns": "change", "Income": "change"}
     for sheet, df in tables.items():
         if sheet not in grids or not len(df):
@@ -375,7 +376,9 @@ def _check_plausible(grids: dict[str, Grid], instruments: dict[str, Instrument],
         keep = np.asarray(df.index <= when)
         for c in df.columns:
             cells = pd.Series(df[c].to_numpy()[keep], index=np.asarray(rows)[keep])
-            found = _warn_suspects(p, g, g.col(c), cells.dropna(), kinds[sheet])
+            ok = cells.notna().to_numpy()
+            found = _warn_suspects(p, g, g.col(c), cells[ok], kinds[sheet],
+                                   df.index[keep][ok])
             for code, inst in instruments.items():
                 if sheet == "Fundamentals" and c in inst.fair_value_inputs:
                     by_code[code] += found
@@ -389,11 +392,14 @@ def _check_plausible(grids: dict[str, Grid], instruments: dict[str, Instrument],
 
 
 def _warn_suspects(p: Problems, g: Grid, j: int, cells: pd.Series, kind: Kind,
-                   code: str | None = None) -> list[Problem]:
-    """Warnings for the suspect values of one column; ``cells`` is indexed by data row."""
+                   dates: pd.DatetimeIndex | None = None, code: str | None = None
+                   ) -> list[Problem]:
+    """Warnings for the suspect values of one column; ``cells`` is indexed by data row,
+    ``dates`` (the same length) date them in the message."""
     found = suspect_values(cells, kind)
-    out = [Problem(g.where(int(cells.index[f.position]), j), f.describe(kind), "warning",
-                   code, "suspect") for f in found]
+    out = [Problem(g.where(int(cells.index[f.position]), j),
+                   f.describe(kind, dates[f.position] if dates is not None else None),
+                   "warning", code, "suspect") for f in found]
     if len(out) > SUSPECTS_SHOWN:
         out = out[:SUSPECTS_SHOWN] + [Problem(
             g.where(-1, j), f"input suspect: … and {len(found) - SUSPECTS_SHOWN} more "
