@@ -191,3 +191,23 @@ def test_spx_in_cents_is_a_warning_naming_the_cell(tmp_path, capfd):
     data = read_workbook(path)
     assert [p.where for p in data.suspects["SPX"]] == ["Prices!B2355"]
     assert all(not v for k, v in data.suspects.items() if k != "SPX")
+
+
+@pytest.mark.slow
+def test_spx_at_1e12_fails_alone_on_the_demo(tmp_path, capfd):
+    """The issue's second figure: 1e12 in Prices!B2355 gave a forecast of −3,160,457. Now the
+    SPX forecast is impossible (×100 a month): SPX fails alone, exit 1, the rest refreshed."""
+    import openpyxl
+
+    path = tmp_path / "demo.xlsx"
+    _set_number(demo_workbook(), path, "xl/worksheets/sheet2.xml", "B2355", 1e12)
+    assert main(["refresh", "-q", str(path)]) == 1
+    out = capfd.readouterr().out
+    assert "Prices!B2355: warning: input suspect: 1e+12" in out, out
+    (failed,) = [ln for ln in out.splitlines() if "FAILED" in ln]
+    assert failed.startswith("  FAILED SPX: 1 Mo forecast on 1998-11-30 is impossible"), out
+    ws = openpyxl.load_workbook(path, data_only=True)["Stock Forecasts"]
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True) if r and r[0] in
+            ("SPX", "DJIA", "USMKT")}
+    assert rows["SPX"][4] is None and "impossible" in rows["SPX"][-1]
+    assert all(isinstance(rows[c][4], float) for c in ("DJIA", "USMKT"))
