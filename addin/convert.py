@@ -213,9 +213,26 @@ def excel_value(x: Any) -> Any:
     return x
 
 
+def excel_result(result: Any) -> Any:
+    """An adapter's result as Excel values: every cell of a 2-D list through
+    :func:`excel_value` (a figure that cannot be computed is blank); a scalar that is not a
+    finite number (inf, NaN: an input beyond what the model can compute) becomes a ``#NUM!``
+    string, since a blank cell would hide it. Never a non-finite number."""
+    if isinstance(result, list):
+        return [[excel_value(v) for v in r] if isinstance(r, list) else excel_value(r)
+                for r in result]
+    x = excel_value(result)
+    if isinstance(result, float) or isinstance(x, float):
+        if isinstance(x, str) or not math.isfinite(x):
+            return ("#NUM!: the result is not a finite number (an input too large or too "
+                    "small to compute with?)")
+    return x
+
+
 def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Callable[..., Any]:
     """Make an engine adapter safe for Excel: never raise, errors become one ``#…`` string,
-    results are cached on the inputs (an LRU of ``cache_size`` entries)."""
+    results are Excel values (:func:`excel_result`: never inf or NaN as a number), cached on
+    the inputs (an LRU of ``cache_size`` entries)."""
 
     def deco(f: Callable[..., Any]) -> Callable[..., Any]:
         cache: OrderedDict = OrderedDict()
@@ -231,7 +248,7 @@ def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Calla
                 cache.move_to_end(key)
                 return cache[key]
             try:
-                result = f(*args, **kwargs)
+                result = excel_result(f(*args, **kwargs))
             except ExcelArgError as e:
                 result = f"{e.code}: {e}"
             except Exception as e:  # never raise into Excel
@@ -255,4 +272,5 @@ def check_len(arg: str, n: int, need: int, what: str = "months of prices") -> No
 
 
 __all__: Sequence[str] = ["ExcelArgError", "flatten", "is_blank", "to_number", "to_flag", "to_date",
-                          "to_series", "to_table", "excel_value", "udf", "check_len"]
+                          "to_series", "to_table", "excel_value", "excel_result", "udf",
+                          "check_len"]

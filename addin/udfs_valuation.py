@@ -23,6 +23,7 @@ import pandas as pd
 from addin.convert import (ExcelArgError, check_len, excel_value, flatten, is_blank, to_date,
                            to_flag, to_number, to_series, to_table, udf)
 from engine.models.bonds import price_valuation
+from engine.models.forecast_bounds import check_forecasts
 from engine.models.horizons import HORIZON_LABELS, HORIZONS, latest_forecasts
 from engine.models.valuation import month_end, valuation_history
 
@@ -118,6 +119,13 @@ def _history(dates: Any, prices: Any, fundamentals: Any, quote: str, asset_class
         raise ExcelArgError(f"no valuation on the last date {m.index[-1]:%Y-%m-%d}", "#N/A")
     # one instrument: its own reversion shrunk toward the asset class's literature prior
     fc = latest_forecasts(m, h, quote=quote, asset_class=asset_class) if forecasts else None
+    for months, label in (zip(HORIZONS, HORIZON_HEADER) if fc is not None else ()):
+        try:  # an impossible forecast is never returned (engine.models.forecast_bounds)
+            check_forecasts(pd.Series([fc[label]], index=m.index[-1:]), m.iloc[-1:], quote,
+                            months=months, annualized=quote == "Price",
+                            argument=f"{label} valuation forecast")
+        except ValueError as e:
+            raise ExcelArgError(str(e), "#NUM!") from None
     return m, h, fc
 
 

@@ -12,6 +12,8 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
   dividends, used in logs), ``"rate"`` (percentage points: a short rate, a bond's inflation
   rate), ``"yield"`` (an equity's valuation yield in percent: dividend or earnings yield) or
   ``"price_level"`` (an index level such as the CPI: deflator, PPP, inflation).
+* :data:`YIELD_RANGE` — the yields (percent) an input or a forecast may reach;
+  :data:`MAX_MONTHLY_RETURN` — the bound of a monthly decimal return.
 * Months are calendar months; business days are those of :mod:`engine.models.signals`
   (Monday–Friday minus the US federal holidays).
 """
@@ -21,7 +23,8 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = ["Quote", "AssetClass", "Role", "QUOTES", "ASSET_CLASSES", "ROLES", "MIN_HISTORY",
-           "MIN_TRAIN", "MIN_MEAN", "check_quote", "check_asset_class", "check_role"]
+           "MIN_TRAIN", "MIN_MEAN", "YIELD_RANGE", "MAX_MONTHLY_RETURN", "check_quote",
+           "check_asset_class", "check_role"]
 
 Quote = Literal["Price", "Yield"]
 AssetClass = Literal["Equity", "Bond", "FX", "Commodity"]
@@ -33,6 +36,12 @@ ROLES: tuple[Role, ...] = get_args(Role)
 MIN_HISTORY = 60  # months of prices before a fair value and σ
 MIN_TRAIN = 36    # (predictor, next change) pairs before a one-month regression forecasts
 MIN_MEAN = 12     # realised changes before the prevailing mean and standard deviation
+# Yields the engine accepts, in percent: an input outside is refused (almost surely a unit
+# error) and a yield forecast that would take the yield outside is impossible.
+YIELD_RANGE = (-5.0, 40.0)
+# A monthly decimal return must be below +100 % (and at least -100 %): 1.5 is a percent typed
+# as a number, not a month's return. The Returns sheet and gamma_perf apply it alike.
+MAX_MONTHLY_RETURN = 1.0
 
 
 def check_quote(quote: object, argument: str = "quote") -> Quote:

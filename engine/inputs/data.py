@@ -71,6 +71,8 @@ class WorkbookData:
     # the Fundamentals sheet's Role row: column -> Role, only the columns it names
     fundamental_roles: dict[str, Role] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # how inputs were read (roles guessed, …)
+    # code -> the suspect-value warnings of its prices and its Fair Value Inputs
+    suspects: dict[str, list] = field(default_factory=dict)
 
     def by_class(self, asset_class: str) -> list[Instrument]:
         """Instruments of one asset class, in sheet order."""

@@ -18,12 +18,14 @@ class Problem:
 
     ``where`` is ``Sheet!B30``, ``Sheet!B`` (a column), ``Sheet`` or ``workbook``;
     ``severity`` is ``"error"`` (refresh refused) or ``"warning"`` (reported, refresh goes on,
-    e.g. a stale series, which Data Status marks)."""
+    e.g. a stale series, which Data Status marks); ``kind`` says what a warning is about
+    (``"suspect"``: an implausible value, :mod:`engine.inputs.plausibility`)."""
 
     where: str
     message: str
     severity: str = "error"
     code: str | None = None  # the instrument concerned, if any
+    kind: str | None = None
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "
@@ -47,8 +49,9 @@ class Problems(list):
     def error(self, where: str, message: str, code: str | None = None) -> None:
         self.append(Problem(where, message, "error", code))
 
-    def warn(self, where: str, message: str, code: str | None = None) -> None:
-        self.append(Problem(where, message, "warning", code))
+    def warn(self, where: str, message: str, code: str | None = None,
+             kind: str | None = None) -> None:
+        self.append(Problem(where, message, "warning", code, kind))
 
     @property
     def errors(self) -> list[Problem]:

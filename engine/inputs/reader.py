@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.domain import Role, check_role
+from engine.domain import MAX_MONTHLY_RETURN, YIELD_RANGE, Role, check_role
 from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.downloads import DOWNLOADS, Mapping, fetch_mappings
-from engine.inputs.problems import InputError, Problems
+from engine.inputs.plausibility import Kind, suspect_values
+from engine.inputs.problems import InputError, Problem, Problems
 from engine.inputs.roles import fundamental_role
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
@@ -27,7 +28,6 @@ from engine.xlsx.cells import Workbook
 INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income",
                 "Macro", "Settings", "History", DOWNLOADS)
 REQUIRED_SHEETS = ("Instruments", "Prices", "Settings")
-YIELD_RANGE = (-5.0, 40.0)      # percent; outside is almost surely a unit error
 STALE_MONTHS = 2                # last observation more than this many months before As Of
 _ROWS: dict[int, list[int]] = {}  # id(frame) -> sheet row of each data row, during one read
 HISTORY_COLUMNS = ["As Of", "Code", "Forecast", "Position", "Trade", "Phase",
@@ -72,11 +72,11 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     macro = _macro(grids.get("Macro"), p)
     history = _history(grids.get("History"))
 
-    _ROWS.clear()
     prices: dict[str, pd.Series] = {}
     if when is not None and not p.errors:
         _check_asof(when, raw, asof_cell, p)
     if p.errors:
+        _ROWS.clear()
         raise InputError(p)
     for code, inst in instruments.items():
         if code not in raw:
@@ -85,12 +85,17 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
         prices[code] = s.rename(code)
         _check_stale(inst, s, when, p)
     cut = lambda df: df.loc[df.index <= when] if len(df) else df  # noqa: E731
+    suspects = _check_plausible(grids, instruments, prices, raw,
+                                {"Fundamentals": fundamentals, "Returns": returns,
+                                 "Income": income}, when, p)
+    _ROWS.clear()
     return WorkbookData(
         asof=when, instruments=instruments, prices=prices, fundamentals=cut(fundamentals),
         returns=cut(returns), series=series, income=cut(income), macro=macro,
         settings=settings, raw_prices=cut(raw), problems=list(p), history=history,
         fundamental_roles=roles,
-        notes=_role_guesses(instruments, roles, grids.get("Fundamentals")))
+        notes=_role_guesses(instruments, roles, grids.get("Fundamentals")),
+        suspects=suspects)
 
 
 # --- Settings -------------------------------------------------------------------------------
@@ -338,7 +343,7 @@ def _columns(g: Grid, idx: list[int]) -> Grid:
 
 def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -> None:
     for j, c in enumerate(df.columns, start=1):
-        bad = np.flatnonzero(np.abs(df[c].to_numpy()) >= 1.0)
+        bad = np.flatnonzero(np.abs(df[c].to_numpy()) >= MAX_MONTHLY_RETURN)
         for k in bad[:3]:
             p.error(g.where(rows_at[k], j), f"return {df[c].iloc[k]:g} is not a monthly "
                     "decimal return (0.0073 = 0.73 %; |r| must be < 1)")
@@ -398,6 +403,67 @@ def _check_stale(inst: Instrument, s: pd.Series, when: pd.Timestamp, p: Problems
     if months > STALE_MONTHS:
         p.warn(f"Prices!{inst.code}", f"{inst.code} is stale: last observation "
                f"{last:%Y-%m-%d}, {months} months before As Of", inst.code)
+
+
+# --- Plausibility (engine.inputs.plausibility): warnings naming the cell ---------------------
+
+SUSPECTS_SHOWN = 3  # suspect cells listed per column; the rest counted
+
+
+def _check_plausible(grids: dict[str, Grid], instruments: dict[str, Instrument],
+                     prices: dict[str, pd.Series], raw: pd.DataFrame,
+                     tables: dict[str, pd.DataFrame], when: pd.Timestamp, p: Problems
+                     ) -> dict[str, list[Problem]]:
+    """Warn of every suspect value of the data the models read (up to As Of): each
+    instrument's monthly prices, every Fundamentals, Returns and Income column, Macro growth.
+    Returns code -> the warnings of its prices and of its Fair Value Inputs."""
+    by_code: dict[str, list[Problem]] = {c: [] for c in instruments}
+    g = grids["Prices"]
+    rows = _ROWS.get(id(raw), [])
+    for code, s in prices.items():
+        at = raw.index.get_indexer(s.index)
+        cells = pd.Series(s.to_numpy(), index=[rows[k] for k in at])
+        by_code[code] += _warn_suspects(p, g, g.header.index(code), cells,
+                                        "rate" if instruments[code].is_yield else "level",
+                                        s.index, code)
+    kinds: dict[str, Kind] = {"Fundamentals": "auto", "Returns": "change", "Income": "change"}
+    for sheet, df in tables.items():
+        if sheet not in grids or not len(df):
+            continue
+        g, rows = grids[sheet], _ROWS.get(id(df), [])
+        keep = np.asarray(df.index <= when)
+        for c in df.columns:
+            cells = pd.Series(df[c].to_numpy()[keep], index=np.asarray(rows)[keep])
+            ok = cells.notna().to_numpy()
+            found = _warn_suspects(p, g, g.col(c), cells[ok], kinds[sheet],
+                                   df.index[keep][ok])
+            for code, inst in instruments.items():
+                if sheet == "Fundamentals" and c in inst.fair_value_inputs:
+                    by_code[code] += found
+    g = grids.get("Macro")
+    gj = g.col("Growth") if g is not None else None
+    if gj is not None:
+        vals = {i: r[gj] for i, r in enumerate(g.rows)
+                if isinstance(r[gj], (int, float)) and not isinstance(r[gj], bool)}
+        _warn_suspects(p, g, gj, pd.Series(vals, dtype=float), "change")
+    return by_code
+
+
+def _warn_suspects(p: Problems, g: Grid, j: int, cells: pd.Series, kind: Kind,
+                   dates: pd.DatetimeIndex | None = None, code: str | None = None
+                   ) -> list[Problem]:
+    """Warnings for the suspect values of one column; ``cells`` is indexed by data row,
+    ``dates`` (the same length) date them in the message."""
+    found = suspect_values(cells, kind)
+    out = [Problem(g.where(int(cells.index[f.position]), j),
+                   f.describe(kind, dates[f.position] if dates is not None else None),
+                   "warning", code, "suspect") for f in found]
+    if len(out) > SUSPECTS_SHOWN:
+        out = out[:SUSPECTS_SHOWN] + [Problem(
+            g.where(-1, j), f"input suspect: … and {len(found) - SUSPECTS_SHOWN} more "
+            "suspect values in this column", "warning", code, "suspect")]
+    p.extend(out)
+    return out
 
 
 # --- Series, Macro, History -----------------------------------------------------------------

@@ -29,7 +29,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["GDP_GAP_COLUMNS", "contiguous_run", "gdp_gap", "parse_period"]
+__all__ = ["GDP_GAP_COLUMNS", "MAX_GROWTH_PCT", "contiguous_run", "gdp_gap", "parse_period"]
+
+# percent a year (annual, or quarterly annualized): no economy has grown tenfold in a year, so
+# a larger figure is a typing or unit error (the fastest on record are near +150 %)
+MAX_GROWTH_PCT = 1000.0
 
 GDP_GAP_COLUMNS = ("Period", "Growth", "Non Annualized", "GDP Index", "Trend Growth",
                    "Target Index", "Gap")
@@ -97,7 +101,9 @@ def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,
     percent as published (annual; quarterly annualized); a blank (None/NaN) is allowed only
     for the base period, whose own growth is not used; ``trend_growth``: the trend rate in percent per year (e.g. 2.24);
     ``base_period``: the period whose index is 100; ``deannualize``: ``"compound"`` or
-    ``"simple"`` for quarterly growth. Raises ValueError naming the argument on bad input."""
+    ``"simple"`` for quarterly growth. Raises ValueError naming the argument on bad input:
+    growth or trend growth at or below −100 % (−400 % for quarters de-annualized simply) or
+    above :data:`MAX_GROWTH_PCT`, or an index that overflows."""
     if deannualize not in ("compound", "simple"):
         raise ValueError(f"deannualize: must be 'compound' or 'simple', got {deannualize!r}")
     periods, growth = list(periods), list(growth)
@@ -111,8 +117,9 @@ def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,
     except (TypeError, ValueError):
         raise ValueError(f"trend_growth: expected a percent per year like 2.24, got "
                          f"{trend_growth!r}") from None
-    if not math.isfinite(trend) or trend <= -100:
-        raise ValueError(f"trend_growth: expected a percent per year above -100, got {trend}")
+    if not math.isfinite(trend) or not -100 < trend <= MAX_GROWTH_PCT:
+        raise ValueError(f"trend_growth: expected a percent per year above -100 and at most "
+                         f"{MAX_GROWTH_PCT:g}, got {trend}")
     ps = [parse_period(p, "periods") for p in periods]
     for a, b in zip(ps, ps[1:]):
         if not _follows(a, b):
@@ -135,8 +142,9 @@ def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,
         if math.isnan(x) and i != k:
             raise ValueError(f"growth: blank for {_label(p)}; only the base period may be blank")
         floor = -400 if p[1] and deannualize == "simple" else -100  # (1+g)^(1/4) needs g > -100
-        if not math.isnan(x) and x <= floor:
-            raise ValueError(f"growth: {x} % for {_label(p)} is not a possible growth rate")
+        if not math.isnan(x) and (x <= floor or x > MAX_GROWTH_PCT or math.isinf(x)):
+            raise ValueError(f"growth: {x} % for {_label(p)} is not a possible growth rate "
+                             f"(above {floor:g} and at most {MAX_GROWTH_PCT:g} % a year)")
         g.append(x)
 
     def period_rate(p, annual_pct):  # decimal growth over one period
@@ -156,6 +164,10 @@ def gdp_gap(periods: Sequence[Any], growth: Sequence[Any], trend_growth: float,
     for i in range(k - 1, -1, -1):
         idx[i] = idx[i + 1] / (1 + step[i + 1])
         tgt[i] = tgt[i + 1] / (1 + trend_step[i + 1])
+    for i, p in enumerate(ps):
+        if not (math.isfinite(idx[i]) and math.isfinite(tgt[i])):
+            raise ValueError(f"growth: the GDP index overflows at {_label(p)} (beyond the "
+                             "largest number Excel holds); is growth in percent (5.9 = 5.9 %)?")
     rows = []
     for i, p in enumerate(ps):
         rows.append({"Period": _label(p), "Growth": g[i],

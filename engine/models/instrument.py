@@ -19,7 +19,10 @@ processes (joblib's loky backend, which also works on Windows), each on a share 
 instruments; step 2 needs the whole asset class and runs in the calling process. The figures
 do not depend on ``workers``. A model that refuses an instrument's data (too short a history,
 a bad value) leaves its exception in the result (``valuation_error``, ``forecast_error``) for the
-caller to report; the other instruments are unaffected.
+caller to report; the other instruments are unaffected. So does a forecast that is impossible
+anywhere in the walk-forward history (:mod:`engine.models.forecast_bounds`: a price change of
+−100 % or less, a yield change that takes the yield outside the accepted range):
+:class:`~engine.models.forecast_bounds.ImpossibleForecast`, and that figure is never returned.
 
 Units are those of the models: prices as levels, yields in percentage points; forecasts of
 prices as decimal returns, of yields as changes in percentage points.
@@ -35,6 +38,7 @@ import pandas as pd
 
 from engine.domain import MIN_HISTORY, AssetClass, Quote, check_asset_class, check_quote
 from engine.models.composite import CompositeForecast, composite_forecast
+from engine.models.forecast_bounds import check_forecasts
 from engine.models.horizons import HORIZONS, forecasts_from_paths, horizon_paths
 from engine.models.regimes import regime_probabilities_many
 from engine.models.reversion import reversion_by_class
@@ -173,8 +177,10 @@ def _one_month(inputs: Sequence[InstrumentInput], store: MutableMapping | None,
                 i.prices, i.factors, quote=i.quote, asset_class=i.asset_class,
                 sigma=r.sigma, band=i.neutral_band, regime=regime, use_valuation=False,
                 roles=i.roles)
+            h = r.composite.history
+            check_forecasts(h["forecast"], h["price"], i.quote)
         except ValueError as e:
-            r.forecast_error = e
+            r.composite, r.forecast_error = None, e
             continue
         if track:
             h = r.composite.history
@@ -218,6 +224,11 @@ def _valuation_horizons(results: list[InstrumentResult], horizons: tuple[int, ..
                 r.reversion = revs[r.code]
                 r.paths = {h: horizon_paths(r.input.prices, r.valuation, h, quote=q,
                                             reversion=r.reversion) for h in horizons}
-                r.horizons = forecasts_from_paths(r.paths, q)
+                hz = forecasts_from_paths(r.paths, q)
+                level = r.input.prices.reindex(hz.index)
+                for h, c in zip(horizons, hz.columns):
+                    check_forecasts(hz[c], level, q, months=h, annualized=q == "Price",
+                                    argument=f"{c} valuation forecast")
+                r.horizons = hz
             except ValueError as e:
-                r.valuation_error = e
+                r.paths, r.valuation_error = {}, e

@@ -34,6 +34,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from engine.domain import MAX_MONTHLY_RETURN
+
 __all__ = [
     "PERF_COLUMNS",
     "annualize",
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 SQRT12 = math.sqrt(12.0)
+MAX_DECIMAL_RETURN = 1e6  # a gain of a millionfold in one period: only a typing or unit error
 
 
 def to_monthly(returns: pd.Series, arg: str = "returns", inception=None) -> pd.Series:
@@ -68,7 +71,8 @@ def to_monthly(returns: pd.Series, arg: str = "returns", inception=None) -> pd.S
     Starts at the first month with a value (or at ``inception``'s month if later; earlier
     values are dropped) and ends at the last month with a value; months in between without a
     value are NaN (missing). Raises ValueError naming ``arg`` for a non-date index, two values
-    in one month, or a return below -100 %."""
+    in one month, a return below -100 % or one of +100 % or more
+    (:data:`engine.domain.MAX_MONTHLY_RETURN`: a percent typed as a decimal)."""
     if not isinstance(returns, pd.Series):
         raise ValueError(f"{arg}: expected a pandas Series of monthly decimal returns, "
                          f"got {type(returns).__name__}")
@@ -92,6 +96,10 @@ def to_monthly(returns: pd.Series, arg: str = "returns", inception=None) -> pd.S
     if len(low):
         raise ValueError(f"{arg}: monthly returns are decimals and cannot be below -1 "
                          f"(-100 %), got {low.iloc[0]} in {low.index[0]}")
+    high = vals[vals >= MAX_MONTHLY_RETURN]
+    if len(high):
+        raise ValueError(f"{arg}: {high.iloc[0]:g} in {high.index[0]} is not a monthly decimal "
+                         "return (0.0073 = 0.73 %; a month's return must be below +100 %)")
     if inception is not None and not pd.isna(inception):
         vals = vals[vals.index >= pd.Period(pd.Timestamp(inception), "M")]
     valid = vals.dropna()
@@ -105,7 +113,7 @@ def to_monthly(returns: pd.Series, arg: str = "returns", inception=None) -> pd.S
 
 def _is_monthly(r: pd.Series) -> bool:
     """True for a float Series on a gap-free monthly PeriodIndex starting and ending with a
-    value and no return below -1 (what :func:`to_monthly` returns)."""
+    value and every return in [-1, MAX_MONTHLY_RETURN) (what :func:`to_monthly` returns)."""
     idx = r.index
     if not (isinstance(idx, pd.PeriodIndex) and idx.freqstr == "M" and r.dtype == float):
         return False
@@ -113,13 +121,15 @@ def _is_monthly(r: pd.Series) -> bool:
         return True
     v = r.to_numpy()
     return bool((idx[-1] - idx[0]).n == len(idx) - 1 and idx.is_monotonic_increasing
-                and not np.isnan(v[0]) and not np.isnan(v[-1]) and not (v < -1).any())
+                and not np.isnan(v[0]) and not np.isnan(v[-1]) and not (v < -1).any()
+                and not (v >= MAX_MONTHLY_RETURN).any())
 
 
 def link(returns: Iterable[float]) -> float:
     """Geometrically linked return of decimal monthly returns: ``prod(1 + r) - 1`` (decimal).
 
-    Raises ValueError if there are no returns, a missing value or a return below -1."""
+    Raises ValueError if there are no returns, a missing value, a return below -1 or above
+    :data:`MAX_DECIMAL_RETURN` (a typing or unit error), or when the product overflows."""
     r = np.asarray(list(returns) if not isinstance(returns, (pd.Series, np.ndarray)) else returns,
                    dtype=float)
     if r.size == 0:
@@ -128,7 +138,17 @@ def link(returns: Iterable[float]) -> float:
         raise ValueError(f"returns: missing value at position {int(np.argmax(np.isnan(r)))}")
     if (r < -1).any():
         raise ValueError(f"returns: a decimal return cannot be below -1, got {r[r < -1][0]}")
-    return float(np.prod(1.0 + r) - 1.0)
+    if (r > MAX_DECIMAL_RETURN).any():
+        k = int(np.argmax(r > MAX_DECIMAL_RETURN))
+        raise ValueError(f"returns: {r[k]:g} at position {k + 1} is not a decimal return (no "
+                         f"asset has gained more than {MAX_DECIMAL_RETURN:g} times its value "
+                         "in one period: a typing or unit error)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.prod(1.0 + r) - 1.0)
+    if not math.isfinite(total):
+        raise ValueError(f"returns: the linked return of {r.size} returns is beyond the "
+                         "largest number Excel holds; are they decimals (0.0073 = 0.73 %)?")
+    return total
 
 
 def annualize(total_return: float, months: int) -> float:

@@ -12,13 +12,17 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     """One row per instrument: Code, Name, Asset Class, Quote, Update, First and Last
     Observation (monthly samples, as of the refresh), Months (number of monthly observations),
     Last Value (price level, or yield in percent), Stale (Yes when the last observation is more
-    than two months before As Of), Problems (warnings from the reader and failures of the
-    models, filled after every builder has run)."""
+    than two months before As Of), Problems (warnings from the reader — a suspect value of
+    its prices or Fair Value Inputs with its cell — and failures of the models, filled after
+    every builder has run). Below it, when there are any, the warnings that concern no one
+    instrument (``Input warnings``: Cell, Warning), e.g. a suspect Returns value."""
     d = ctx.data
     warn: dict[str, list[str]] = {}
     for p in d.problems:
-        if getattr(p, "code", None):
+        if getattr(p, "code", None) and getattr(p, "kind", None) != "suspect":
             warn.setdefault(p.code, []).append(p.message)
+    for code, found in d.suspects.items():  # its prices' and its fair value inputs' cells
+        warn.setdefault(code, []).extend(f"{p.where}: {p.message}" for p in found)
     rows = []
     for code, inst in d.instruments.items():
         s = d.prices.get(code, pd.Series(dtype=float))
@@ -41,7 +45,14 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     ctx.data_status = table  # failures are filled in by the pipeline at the end
     intro = [f"Data status as of {d.asof:%Y-%m-%d}",
              "Monthly observations sampled on each instrument's update day; yields in percent."]
-    return [SheetContent("Data Status", tables=[table], intro=intro)]
+    tables = [table]
+    other = [p for p in d.problems if getattr(p, "severity", "") == "warning"
+             and not getattr(p, "code", None)]
+    if other:  # warnings of no one instrument (a Returns, Income, Fundamentals or Macro cell)
+        tables.append(Table("DataWarnings", pd.DataFrame(
+            {"Cell": [p.where for p in other], "Warning": [p.message for p in other]}),
+            title="Input warnings (the refresh went on; check these cells)"))
+    return [SheetContent("Data Status", tables=tables, intro=intro)]
 
 
 def add_failures(table: Table, failures: dict[str, str]) -> None:

@@ -3,7 +3,8 @@ section of ``Track Record``, and the forecast panels of ``Charts`` (Charts 1, 4,
 row, price chart, Model Signals chart), which :mod:`engine.tables.chart_sheet` lays out.
 
 Table conventions (DESIGN.md): ``Code`` first, the seed's columns with the seed's headers,
-``Phase`` last (then ``Note`` only when some instrument failed). Forecasts are decimals shown as
+``Phase`` last (then ``Note`` only when some instrument failed or has a suspect input value:
+``input suspect: Prices!B2355``, :mod:`engine.inputs.plausibility`). Forecasts are decimals shown as
 percent for prices (FX: the base currency) and percentage points for yields. ``Position`` is shown
 in the seed's words (``Long`` / ``Neutral`` / ``Short``) in the four forecast tables, and as
 ``1`` / ``0`` / ``−1`` on ``Signals``, in the charts and in ``History``.
@@ -137,6 +138,13 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
     }
 
 
+def suspect_note(ctx: RefreshContext, code: str) -> str:
+    """``input suspect: Prices!B2355, Fundamentals!C40`` when the instrument's prices or Fair
+    Value Inputs hold a suspect value (:mod:`engine.inputs.plausibility`), else ``""``."""
+    cells = [p.where for p in ctx.data.suspects.get(code, [])]
+    return f"input suspect: {', '.join(cells)} (see Data Status)" if cells else ""
+
+
 def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
     insts = ctx.data.by_class(asset_class)
     if not insts:
@@ -149,18 +157,20 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
         if asset_class != "FX":
             base["Country"] = inst.country
         base[name_col] = inst.name
+        suspect = suspect_note(ctx, inst.code)
         try:
             r = current_row(ctx, inst.code)
         except Exception as e:  # noqa: BLE001 - one instrument must not stop the others
             reason = f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else str(e)
             ctx.fail(inst.code, reason)
-            rows.append({**base, "Note": reason})
+            rows.append({**base, "Note": "; ".join(filter(None, [reason, suspect]))})
             continue
         current[inst.code] = r
         rows.append({**base, price_col: r["price"], fc_col: r["forecast"],
                      "Previous Forecast": r["previous"],
                      "Position": POSITION_WORDS[r["position"]], "Trade": r["trade"],
-                     "Updated": r["updated"], "Phase": r["phase"]})
+                     "Updated": r["updated"], "Phase": r["phase"],
+                     **({"Note": suspect} if suspect else {})})
     cols = ["Code"] + (["Country"] if asset_class != "FX" else []) + [
         name_col, price_col, fc_col, "Previous Forecast", "Position", "Trade", "Updated",
         "Phase"]
