@@ -95,3 +95,19 @@ def test_column_roles_stated_guessed_and_per_class():
     assert column_roles(["DY"], "Bond", {"DY": "yield"}) == {"DY": "rate"}
     with pytest.raises(ValueError, match="role of 'X'"):
         column_roles(["X"], "Equity", {"X": "dividends"})
+
+
+def test_cells_are_named_right_under_a_role_row(tmp_path):
+    """A Role row shifts the data one row down: a slip in the data is still named at its
+    own cell (the plausibility warning of a CPI typed ×100 in the 100th data row)."""
+    def slip(wb):
+        wb["Fundamentals"]["B102"] = wb["Fundamentals"]["B102"].value * 100
+    path = _dividend_yield_workbook(tmp_path, "DY", "yield")
+    from openpyxl import load_workbook
+    wb = load_workbook(path)
+    assert wb["Fundamentals"]["A2"].value == "Role"
+    slip(wb)
+    wb.save(path)
+    d = read_workbook(path)
+    where = [p.where for p in d.problems if p.severity == "warning"]
+    assert "Fundamentals!B102" in where, where

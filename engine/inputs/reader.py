@@ -59,6 +59,7 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     roles: dict[str, Role] = {}
     if "Fundamentals" in grids:
         roles, fund_grid = _role_row(grids["Fundamentals"], p)
+        grids = {**grids, "Fundamentals": fund_grid}  # its data rows, cells named right
         fundamentals = _dated_table(fund_grid, p, kind="fundamental")
     else:
         fundamentals = pd.DataFrame()
@@ -66,6 +67,7 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
         if "Returns" in grids else pd.DataFrame()
     income = _income(grids["Income"], p) if "Income" in grids else pd.DataFrame()
     _check_levels(instruments, raw, grids["Prices"], p)
+    typed = {"Prices": raw, "Fundamentals": fundamentals}  # as on their sheets, for messages
     raw, fundamentals, fetched = _downloads(grids, instruments, raw, fundamentals, p)
     _check_codes(instruments, raw, fundamentals, grids, p, fetched)
     series = _series_meta(grids.get("Series"), returns, p)
@@ -85,8 +87,9 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
         prices[code] = s.rename(code)
         _check_stale(inst, s, when, p)
     cut = lambda df: df.loc[df.index <= when] if len(df) else df  # noqa: E731
-    suspects = _check_plausible(grids, instruments, prices, raw,
-                                {"Fundamentals": fundamentals, "Returns": returns,
+    # the typed sheets' values (a column fetched into Downloads is FRED's, not a typing slip)
+    suspects = _check_plausible(grids, instruments, prices, typed["Prices"],
+                                {"Fundamentals": typed["Fundamentals"], "Returns": returns,
                                  "Income": income}, when, p)
     _ROWS.clear()
     return WorkbookData(
@@ -421,6 +424,8 @@ def _check_plausible(grids: dict[str, Grid], instruments: dict[str, Instrument],
     g = grids["Prices"]
     rows = _ROWS.get(id(raw), [])
     for code, s in prices.items():
+        if code not in raw.columns:  # its prices come from Downloads
+            continue
         at = raw.index.get_indexer(s.index)
         cells = pd.Series(s.to_numpy(), index=[rows[k] for k in at])
         by_code[code] += _warn_suspects(p, g, g.header.index(code), cells,
