@@ -10,6 +10,8 @@ Conventions (see ``shared/DESIGN.md``):
 * ``fundamentals`` keeps its own (any) frequency; use :func:`asof` to align a column on the
   price dates (last value known on each date, never a later one).
 * ``returns`` holds monthly total returns as decimals (0.0073 = 0.73 %), indexed by month-end.
+* ``macro`` holds only the periods that had ended by the as-of date (plus the Settings
+  ``Macro Publication Lag`` in months, default 0): :func:`macro_asof`.
 * ``settings`` maps the ``Settings`` keys (as typed, stripped) to their values.
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from engine.domain import ASSET_CLASSES, AssetClass, Quote  # noqa: F401 - re-exported
+from engine.domain import macro_usable
 
 
 @dataclass
@@ -106,3 +109,31 @@ def setting(settings: dict, key: str, default: object = None) -> object:
                 return default
             return v
     return default
+
+
+MACRO_LAG_KEY = "Macro Publication Lag"
+
+
+def macro_lag(settings: dict) -> int:
+    """Settings ``Macro Publication Lag``: whole months after a period's end before its
+    figure is used (default 0); ValueError naming the key for anything but 0 … 12."""
+    v = setting(settings, MACRO_LAG_KEY, 0)
+    try:
+        n = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"Settings '{MACRO_LAG_KEY}': expected whole months 0 … 12, "
+                         f"got {v!r}") from None
+    if not n.is_integer() or not 0 <= n <= 12:
+        raise ValueError(f"Settings '{MACRO_LAG_KEY}': expected whole months 0 … 12, got {v!r}")
+    return int(n)
+
+
+def macro_asof(macro: pd.DataFrame, asof: pd.Timestamp, lag_months: int = 0) -> pd.DataFrame:
+    """The rows of a Macro frame (column ``Period``: ``"1998"``, ``"1998Q4"``) usable as of
+    ``asof``: periods that ended, plus ``lag_months``, on or before it
+    (:func:`engine.domain.macro_usable`). No look-ahead: a report as of 1998-12-31 never
+    sees 1999 or later, whatever the Base Period."""
+    if macro is None or len(macro) == 0 or "Period" not in macro:
+        return macro
+    keep = [macro_usable(p, asof, lag_months) for p in macro["Period"]]
+    return macro.loc[keep].reset_index(drop=True)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
+from engine.inputs.data import (ASSET_CLASSES, MACRO_LAG_KEY, Instrument, WorkbookData,
+                                macro_asof, macro_lag, setting)
 from engine.inputs.problems import InputError, Problems
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
@@ -77,6 +78,11 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
         prices[code] = s.rename(code)
         _check_stale(inst, s, when, p)
     cut = lambda df: df.loc[df.index <= when] if len(df) else df  # noqa: E731
+    try:
+        macro = macro_asof(macro, when, macro_lag(settings))
+    except ValueError as e:
+        p.error(f"Settings!{MACRO_LAG_KEY}", str(e))
+        raise InputError(p) from None
     return WorkbookData(
         asof=when, instruments=instruments, prices=prices, fundamentals=cut(fundamentals),
         returns=cut(returns), series=series, income=cut(income), macro=macro,
