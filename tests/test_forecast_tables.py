@@ -128,6 +128,32 @@ def test_history_idempotent_and_append():
     pd.testing.assert_frame_equal(o2b["History"].tables[0].df, h2)
 
 
+def test_history_one_row_per_instrument_per_update():
+    """Three refreshes between two month-ends hold the same update as the month-end refresh:
+    each replaces its rows (issue #12: the T-bill got the trade "S" three times)."""
+    _, o = _build(_data(asof="2019-11-30"))
+    h = o["History"].tables[0].df
+    for day in ("2019-12-05", "2019-12-10", "2019-12-13"):
+        _, o = _build(_data(asof=day), h)
+        h = o["History"].tables[0].df
+    per = h.groupby(["Code", "Last Data Date"]).size()
+    assert (per == 1).all(), per[per > 1]
+    assert sorted(h["Code"]) == ["BD", "EQ", "FX", "OIL"]      # one update each, still
+    assert (h["As Of"] == pd.Timestamp("2019-12-13")).all()    # the latest refresh's rows
+    first = _build(_data(asof="2019-11-30"))[1]["History"].tables[0].df
+    assert (h["Trade"] != "").sum() == (first["Trade"] != "").sum()  # trades not multiplied
+    # OIL updates on the 15th: a refresh on the 20th holds its December update, a new row;
+    # the month-end instruments still hold November's
+    _, o = _build(_data(asof="2019-12-20"), h)
+    h2 = o["History"].tables[0].df
+    assert h2["Code"].value_counts().to_dict() == {"OIL": 2, "EQ": 1, "BD": 1, "FX": 1}
+    # rows written twice for one update by an older version are reduced to the later one
+    legacy = pd.concat([first.assign(**{"As Of": pd.Timestamp("2019-12-02")}), first],
+                       ignore_index=True)
+    merged = history.merge_history(legacy, first.iloc[:0], pd.Timestamp("2019-12-31"))
+    assert len(merged) == len(first) and (merged["As Of"] == pd.Timestamp("2019-12-02")).all()
+
+
 def test_previous_forecast_carried_from_history():
     _, o1 = _build(_data(asof="2019-11-30"))
     h1 = o1["History"].tables[0].df
