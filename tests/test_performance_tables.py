@@ -67,6 +67,28 @@ def test_performance_sheet():
     assert inc.loc["Income", "YTD"] == pytest.approx(ctx.data.income["Income"].iloc[-12:].sum())
 
 
+def test_every_net_gross_label_equals_its_rows_basis():
+    """Issue #12: the newsletter table headed every column "… Net %" over Gross rows and the
+    note called every gross row a benchmark index. Now no header says Net or Gross, each row
+    carries its own Basis, and the note puts each series under its own basis."""
+    import re
+    d = make_data()
+    d.series.loc[d.series["Name"] == "INCOME", "Basis"] = "Gross"  # a gross strategy
+    [sc] = perf_builder.build(RefreshContext(d))
+    truth = dict(zip(d.series["Name"], d.series["Basis"]))
+    for name in ("Performance", "PerformanceNewsletter"):
+        t = next(x for x in sc.tables if x.name == name)
+        assert not [c for c in t.df.columns if re.search(r"\b(net|gross)\b", c, re.I)]
+        assert dict(zip(t.df["Code"], t.df["Basis"])) == truth
+        [note] = [n for n in t.notes if n.startswith("Basis:")]
+        clauses = dict(re.findall(r"(Net|Gross) = [^(]*\(([^)]*)\)", note))
+        for code, basis in truth.items():
+            assert re.search(rf"\b{code}\b", clauses[basis]), (code, basis, note)
+            other = "Gross" if basis == "Net" else "Net"
+            assert not re.search(rf"\b{code}\b", clauses.get(other, "")), (code, note)
+        assert "strategies INCOME" in clauses["Gross"]  # not "benchmark indices"
+
+
 def test_bad_series_row_is_marked_and_others_kept():
     d = make_data()
     d.series.loc[1, "Basis"] = "Maybe"

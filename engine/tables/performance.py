@@ -14,7 +14,7 @@ from engine.models.performance import (
     setting,
     valid_series_meta,
 )
-from engine.models.performance_tables import series_rows
+from engine.models.performance_tables import basis_note, series_rows
 from engine.tables.base import (
     DATE,
     INT,
@@ -146,13 +146,14 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                   "Volatility: monthly std (ddof=1) x sqrt(12). Sharpe: mean/std of monthly "
                   "excess returns over the risk-free series x sqrt(12), 36 months. Max "
                   "Drawdown: worst peak-to-trough fall since inception (negative).",
-                  "Basis: Net = after fees; Gross = before fees (benchmark indices)."]
+                  basis_note(d.returns, meta)]
         content.add(Table("Performance", perf, _perf_formats(perf),
                             title="Performance (strategies, then benchmarks)", notes=notes))
         content.add(Table("PerformanceNewsletter", news, _perf_formats(news),
                             title="Newsletter table",
-                            notes=["Headers as printed in the newsletter; Basis says which "
-                                   "rows are gross. Prior years are full calendar years."]))
+                            notes=["The newsletter heads every column 'Net'; here each row's "
+                                   "Basis is its Net/Gross label. Prior years are full "
+                                   "calendar years.", basis_note(d.returns, meta)]))
         growth = growth_table(d.returns, meta, asof)
         if growth is not None:
             content.data_tables.append(growth)
