@@ -170,9 +170,14 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         name = setting(d.settings, "Income Strategy", "Income strategy")
         content.add(Table("IncomeStrategy", inc,
                             {"Month": PCT, "Month (ann.)": PCT, "YTD": PCT, "YTD (ann.)": PCT,
-                             "YTD Months": INT},
+                             "Full Year (run rate)": PCT, "YTD Months": INT},
                             title=f"{name}: income, cashflow and loss rates",
-                            notes=["Annualized = month x 12; YTD = sum of the monthly rates "
-                                   "since January, annualized x 12 / months.",
+                            notes=["Month (ann.) = month x 12. YTD = sum of the monthly rates "
+                                   "since January.",
+                                   "Two conventions for the year, labelled: YTD (ann.) = YTD x "
+                                   "12 / months (the standard annualization); Full Year (run "
+                                   "rate) = YTD + the months left in the year at this month's "
+                                   "rate (a run-rate projection; the newsletter's \"YTD 13.6%, "
+                                   "14.6% annualized\" is this one: 13.6% + 1 x 1.00%).",
                                    "Loss: a negative loss rate is a gain from recoveries."]))
     return [content]
