@@ -365,9 +365,14 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         "valuation σ alone, and one expanding regression per fundamental (e.g. log D/P), each "
         "re-estimated every month on past data only.",
         "Strategy: hold the signal for one month, Neutral earns 0, no costs; Hit Rate: share "
-        "of non-neutral months the position gained; Base Rate: share of those same months a "
-        "long position gained; PT: Pesaran-Timmermann test of the positions' direction "
-        "(> 1.28 significant at 10%); Sharpe without a risk-free rate.",
+        "of non-neutral months the position's direction was right; Base Rate: share of those "
+        "same months a long position's was right; PT: Pesaran-Timmermann test of the "
+        "positions' direction (> 1.28 significant at 10%); Sharpe without a risk-free rate.",
+        "Direction for yields (bonds) is scored on the sign of the yield change, not on the "
+        "bond's return: a long is right when the yield falls, a short when it rises, an "
+        "unchanged yield counts for neither. The return includes the carry (yield/12), "
+        "positive almost every month, which would put a T-bill's base rate near 100%; the "
+        "strategy returns (Annual Return, Sharpe, Max Drawdown) still include it.",
     ]
     how.append("Caveat: series that are monthly averages (e.g. Moody's yields, a monthly-average "
                "oil price) have autocorrelated changes, which flatters their forecastability; "
