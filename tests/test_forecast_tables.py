@@ -67,8 +67,10 @@ def test_seed_headers_and_words(built):
     assert heads["Bond Forecasts"] == ["Code", "Country", "Debt Instrument", "Current Yield",
                                        "1 Mo Yield Forecast", *base]
     assert heads["FX Forecasts"] == ["Code", "Currency", "Spot FX Rate", "1 Mo Forecast", *base]
+    # the seed's "($)" is dropped: a Unit column says what each level is (issue #12)
     assert heads["Commodity Forecasts"] == ["Code", "Country", "Commodity",
-                                            "Cash/Futures Price ($)", "1 Month Forecast", *base]
+                                            "Cash/Futures Price", "Unit", "1 Month Forecast",
+                                            *base]
     eq = out["Stock Forecasts"].tables[0].df.set_index("Code")
     assert eq.loc["EQ", "Position"] in ("Long", "Neutral", "Short")
     assert "not enough history" in eq.loc["NEW", "Note"]       # failed row marked

@@ -180,10 +180,12 @@ def test_growth_chart_starts_at_series_inception():
 
 def test_gdp_sheet_note_names_the_base_period_even_if_another_period_is_100():
     d = make_data(asof="2023-11-30", extra_settings={"Base Period": "2020"})
-    d.macro = pd.DataFrame({"Period": ["2019", "2020", "2021"], "Growth": [1.0, 0.0, 2.0]})
+    d.macro = pd.DataFrame({"Period": ["2019", "2020", "2021"], "Growth": [1.0, 2.0, 0.0]})
     [sc] = gdp_builder.build(RefreshContext(d))
     t = sc.tables[0].df.set_index("Period")
-    assert t.loc["2019", "GDP Index"] == 100.0  # 2020 grew 0 %: 2019 is also at 100
+    assert t.loc["2021", "GDP Index"] == 100.0  # 2021 grew 0 %: it is also at 100
+    assert list(t.index) == ["2020", "2021"]    # shown from the base period on
+    assert any("2019 … 2019" in n for n in sc.tables[0].notes)
     assert sc.tables[0].notes[0].startswith("Base 2020 = 100")
 
 

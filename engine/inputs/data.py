@@ -18,12 +18,15 @@ Conventions (see ``shared/DESIGN.md``):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from engine.domain import ASSET_CLASSES, AssetClass, Quote  # noqa: F401 - re-exported
 from engine.domain import macro_usable
+
+_PAIR = re.compile(r"\b([A-Z]{3})\s*/?\s*([A-Z]{3})\b")
 
 
 @dataclass
@@ -32,7 +35,9 @@ class Instrument:
 
     ``maturity`` is in years (bonds only, else ``None``); ``neutral_band`` is in the forecast's
     own unit (decimal return for prices, percentage points for yields), ``None`` = the asset
-    class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``.
+    class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``; ``unit`` is the
+    optional ``Unit`` column (what a price level is: ``USD/bbl``, ``index, 1977-12-30 = 100``),
+    blank = :attr:`unit_label`'s default.
     """
 
     code: str
@@ -45,10 +50,58 @@ class Instrument:
     fair_value_inputs: list[str] = field(default_factory=list)
     neutral_band: float | None = None
     row: int = 0  # row on the Instruments sheet, for messages
+    unit: str = ""
 
     @property
     def is_yield(self) -> bool:
         return self.quote == "Yield"
+
+    @property
+    def currencies(self) -> tuple[str, str] | None:
+        """``(base, quote)`` of an FX pair from its name (``GBP/USD``) or a six-letter code
+        (``GBPUSD``); ``None`` for other instruments or when neither says."""
+        if self.asset_class != "FX":
+            return None
+        for text in (self.name, self.code):
+            m = _PAIR.search(str(text).upper())
+            if m:
+                return m.group(1), m.group(2)
+        return None
+
+    @property
+    def unit_label(self) -> str:
+        """What the instrument's level is measured in: the ``Unit`` column when given, else
+        ``% yield`` (yields), ``QUOTE per BASE`` (FX pairs), ``index points`` (equities),
+        ``USD`` (commodities: the seed's "Cash/Futures Price ($)" convention; state the Unit
+        of an index or a non-USD price)."""
+        if self.unit.strip():
+            return self.unit.strip()
+        if self.is_yield:
+            return "% yield"
+        if self.asset_class == "FX":
+            pair = self.currencies
+            return f"{pair[1]} per {pair[0]}" if pair else "exchange rate"
+        return "index points" if self.asset_class == "Equity" else "USD"
+
+    @property
+    def level_title(self) -> str:
+        """Axis title of the instrument's level with its unit: ``Yield (%)``, ``Rate (USD per
+        GBP)``, ``Price (USD/bbl)``, ``Level (index, 1977-12-30 = 100)``."""
+        if self.is_yield:
+            return "Yield (%)"
+        unit = self.unit_label
+        word = ("Rate" if self.asset_class == "FX" else
+                "Level" if "index" in unit.lower() else "Price")
+        return f"{word} ({unit})"
+
+    @property
+    def label(self) -> str:
+        """Name and code for titles: ``S&P 500 (SPX)``; a name that already ends in a
+        parenthesis is not given a second one (``Gold (index) · GOLD``)."""
+        name = str(self.name).strip()
+        if not name or name == self.code:
+            return self.code
+        return f"{name} · {self.code}" if name.endswith(")") else f"{name} ({self.code})"
 
 
 @dataclass

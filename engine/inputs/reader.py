@@ -143,7 +143,7 @@ def _check_asof(when: pd.Timestamp, raw: pd.DataFrame, where: str, p: Problems) 
 
 def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
     cols = {c: g.col(c) for c in ("Code", "Name", "Country", "Asset Class", "Quote", "Maturity",
-                                  "Update", "Fair Value Inputs", "Neutral Band")}
+                                  "Update", "Fair Value Inputs", "Neutral Band", "Unit")}
     for c in ("Code", "Name", "Asset Class"):
         if cols[c] is None:
             p.error("Instruments!1:1", f'required column "{c}" is missing '
@@ -208,7 +208,7 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
         out[code] = Instrument(code=code, name=text(i, "Name") or code,
                                country=text(i, "Country"), asset_class=ac, quote=quote,
                                maturity=maturity, update=update, fair_value_inputs=fvi,
-                               neutral_band=band, row=i + 2)
+                               neutral_band=band, row=i + 2, unit=text(i, "Unit"))
     if not out and not p.errors:
         p.error("Instruments", "no instruments listed")
     return out

@@ -86,6 +86,11 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                 f"Macro rows {skipped[0]} … {skipped[-1]} ({len(skipped)} periods) not used: "
                 f"not in the gap-free run of periods around the base period {base}.")
         t = gdp_gap(periods[start:stop], growth[start:stop], trend, base, method)
+        # shown from the base period (= 100) on, as the newsletter prints it; the index of a
+        # period does not depend on the periods before the base
+        k = [parse_period(p) for p in t["Period"]].index(parse_period(base, "base_period"))
+        before = t["Period"].iloc[:k].tolist()
+        t = t.iloc[k:].reset_index(drop=True)
     except ValueError as e:
         ctx.fail("GDP", str(e))
         content.intro.append(f"GDP gap not computed: {e}")
@@ -104,6 +109,9 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     content.intro.append(f"Real GDP against its trend, {t['Period'].iloc[0]} … "
                          f"{t['Period'].iloc[-1]} (Macro sheet; refresh as of "
                          f"{d.asof:%Y-%m-%d}).")
+    if before:
+        notes.append(f"Shown from the base period on; the Macro sheet's {len(before)} earlier "
+                     f"periods ({before[0]} … {before[-1]}) are not shown.")
     notes.append(f"Only periods ended by As Of {d.asof:%Y-%m-%d}"
                  + (f" plus a {lag}-month publication lag" if lag else "")
                  + " are used (no later figure).")
