@@ -198,6 +198,7 @@ def test_yield_direction_is_the_sign_of_the_yield_change_not_the_carry():
     dy = h["change"].shift(-1).loc[months].to_numpy()
     assert (ret.loc[months] > 0).mean() > 0.9          # the carry: "long gained" nearly always
     bh = t.loc["Buy & hold"]                            # always long: every month is active
-    assert bh["Base Rate"] == pytest.approx((dy < 0).mean())   # yield fell, by a loop below
-    assert bh["Hit Rate"] == pytest.approx(sum(1 for v in dy if v < 0) / len(dy))
-    assert bh["Base Rate"] < 0.5                        # about a third: falls, flats, rises
+    moved = [v for v in dy if v != 0]                   # an unchanged yield has no direction
+    assert bh["Base Rate"] == pytest.approx(sum(1 for v in moved if v < 0) / len(moved))
+    assert bh["Hit Rate"] == bh["Base Rate"]
+    assert 0.3 < bh["Base Rate"] < 0.7                  # falls vs rises, not the carry's 90 %+

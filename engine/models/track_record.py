@@ -19,12 +19,13 @@ t-statistic against the mean; one-sided, above 1.28 = significant at 10 %), ``Eq
 ``Equal Share`` (the rival the forecast equals most often, and in what share of months).
 
 Strategy columns (:func:`score`): ``Hit Rate`` — share of the months with a non-neutral position
-in which the position's direction was right; ``Base Rate`` — share of the same months in which
-a long position's direction was right; ``PT`` — the Pesaran–Timmermann statistic of those
+and a move in which the position's direction was right; ``Base Rate`` — share of the same
+months in which a long position's direction was right; ``PT`` — the Pesaran–Timmermann statistic of those
 position signs against the outcome signs (N(0, 1) under no skill, one-sided). Direction is
 scored on the **price change** for prices and on the **sign of the yield change** for yields
-(a long bond position is right when the yield falls, a short when it rises; an unchanged yield
-is right for neither), never on the bond's total return: its carry ``Y/1200`` is positive in
+(a long bond position is right when the yield falls, a short when it rises; months without a
+move, e.g. an unchanged T-bill yield, are left out of both rates as of PT), never on the bond's
+total return: its carry ``Y/1200`` is positive in
 almost every month (a T-bill's long return was positive in 95 % of months), which would make
 the base rate near 100 % and the hit rate unreadable beside it; ``Annual Return`` (geometric, decimal; NaN under 12
 months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 / volatility,
@@ -105,7 +106,9 @@ def score(pos: np.ndarray, ret_next: np.ndarray,
     out: dict[str, float] = {}
     strat = pos * ret_next
     way = ret_next if direction is None else np.asarray(direction, dtype=float)
-    active = pos != 0
+    # months with a position and a move: an unchanged yield (or price) has no direction,
+    # as in the PT statistic
+    active = (pos != 0) & (way != 0)
     out["Hit Rate"] = float((pos[active] * way[active] > 0).mean()) if active.any() else np.nan
     # the same months as the hit rate, so the two shares are comparable
     out["Base Rate"] = float((way[active] > 0).mean()) if active.any() else np.nan

@@ -382,8 +382,8 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         "same months a long position's was right; PT: Pesaran-Timmermann test of the "
         "positions' direction (> 1.28 significant at 10%); Sharpe without a risk-free rate.",
         "Direction for yields (bonds) is scored on the sign of the yield change, not on the "
-        "bond's return: a long is right when the yield falls, a short when it rises, an "
-        "unchanged yield counts for neither. The return includes the carry (yield/12), "
+        "bond's return: a long is right when the yield falls, a short when it rises; months "
+        "without a move (an unchanged yield) are left out of both rates, as of PT. The return includes the carry (yield/12), "
         "positive almost every month, which would put a T-bill's base rate near 100%; the "
         "strategy returns (Annual Return, Sharpe, Max Drawdown) still include it.",
     ]

@@ -44,12 +44,12 @@ def stale_quote_note(insts: list[Instrument], prices: dict[str, pd.Series]) -> s
             continue
         upd, age = quote_age(inst, s.index[-1])
         if age > STALE_DAYS:
-            parts.append(f"{inst.code} {s.index[-1]:%Y-%m-%d} ({age} days before its "
-                         f"{upd:%Y-%m-%d} update)")
+            parts.append(f"{inst.code} {s.index[-1]:%Y-%m-%d}, {age} days before its "
+                         f"{upd:%Y-%m-%d} update")
     if not parts:
         return None
-    return ("Stale quotes: the last observation of " + "; ".join(parts) + " is older than the "
-            "Updated date shown; the figures use that older quote (Data Status: Stale).")
+    return ("Stale quotes (Data Status: Stale), older than the Updated date shown; the figures "
+            "use them: " + "; ".join(parts) + ".")
 
 
 def synthetic_euro(inst: Instrument, series: pd.Series | None) -> bool:
