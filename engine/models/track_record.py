@@ -20,15 +20,15 @@ t-statistic against the mean; one-sided, above 1.28 = significant at 10 %), ``Eq
 
 Strategy columns (:func:`score`): ``Hit Rate`` — share of the months with a non-neutral position
 and a move in which the position's direction was right; ``Base Rate`` — share of the same
-months in which a long position's direction was right; ``PT`` — the Pesaran–Timmermann statistic of those
-position signs against the outcome signs (N(0, 1) under no skill, one-sided). Direction is
-scored on the **price change** for prices and on the **sign of the yield change** for yields
-(a long bond position is right when the yield falls, a short when it rises; months without a
-move, e.g. an unchanged T-bill yield, are left out of both rates as of PT), never on the bond's
-total return: its carry ``Y/1200`` is positive in
-almost every month (a T-bill's long return was positive in 95 % of months), which would make
-the base rate near 100 % and the hit rate unreadable beside it; ``Annual Return`` (geometric, decimal; NaN under 12
-months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 / volatility,
+months in which a long position's direction was right; ``PT`` — the Pesaran–Timmermann
+statistic of those position signs against the outcome signs (N(0, 1) under no skill,
+one-sided). Direction is scored on the **price change** for prices and on the **sign of the
+yield change** for yields (a long bond position is right when the yield falls, a short when it
+rises; months without a move, e.g. an unchanged T-bill yield, are left out of both rates, as
+of PT), never on the bond's total return: its carry ``Y/1200`` is positive in almost every
+month (a T-bill's long return was positive in 95 % of months), which would put the base rate
+near 100 % and make the hit rate unreadable beside it; ``Annual Return`` (geometric, decimal; NaN
+under 12 months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 / volatility,
 no risk-free rate subtracted; Neutral earns 0), ``Max Drawdown`` (worst fall of the strategy's
 growth from its running peak, a negative decimal) and ``Trades/Yr`` (position changes per year,
 the entry from flat at the start counted).

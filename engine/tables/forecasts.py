@@ -383,8 +383,8 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         "positions' direction (> 1.28 significant at 10%); Sharpe without a risk-free rate.",
         "Direction for yields (bonds) is scored on the sign of the yield change, not on the "
         "bond's return: a long is right when the yield falls, a short when it rises; months "
-        "without a move (an unchanged yield) are left out of both rates, as of PT. The return includes the carry (yield/12), "
-        "positive almost every month, which would put a T-bill's base rate near 100%; the "
+        "without a move (an unchanged yield) are left out of both rates, as of PT. The "
+        "return includes the carry (yield/12), positive almost every month, which would put a T-bill's base rate near 100%; the "
         "strategy returns (Annual Return, Sharpe, Max Drawdown) still include it.",
     ]
     how.append("Caveat: series that are monthly averages (e.g. Moody's yields, a monthly-average "
