@@ -14,17 +14,24 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
   ``"price_level"`` (an index level such as the CPI: deflator, PPP, inflation).
 * :data:`YIELD_RANGE` — the yields (percent) an input or a forecast may reach;
   :data:`MAX_MONTHLY_RETURN` — the bound of a monthly decimal return.
+* Macro periods (``"1998"``, ``"1998Q4"``, :func:`parse_period`): :func:`period_end` is the
+  last day of the year or quarter; a period is usable at an as-of date only once it has ended
+  (:func:`macro_usable`).
 * Months are calendar months; business days are those of :mod:`engine.models.signals`
   (Monday–Friday minus the US federal holidays).
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+import math
+import re
+from typing import Any, Literal, get_args
+
+import pandas as pd
 
 __all__ = ["Quote", "AssetClass", "Role", "QUOTES", "ASSET_CLASSES", "ROLES", "MIN_HISTORY",
            "MIN_TRAIN", "MIN_MEAN", "YIELD_RANGE", "MAX_MONTHLY_RETURN", "check_quote",
-           "check_asset_class", "check_role"]
+           "check_asset_class", "check_role", "parse_period", "period_end", "macro_usable"]
 
 Quote = Literal["Price", "Yield"]
 AssetClass = Literal["Equity", "Bond", "FX", "Commodity"]
@@ -67,3 +74,44 @@ def check_role(role: object, argument: str = "role") -> Role:
         raise ValueError(f"{argument} must be one of level, rate, yield, price level, got "
                          f"{role!r}")
     return r  # type: ignore[return-value]
+_RX = [re.compile(r"^(\d{4})$"),
+       re.compile(r"^(\d{4})\s*[-/ ]?\s*Q([1-4])$", re.IGNORECASE),
+       re.compile(r"^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.IGNORECASE)]
+
+
+def parse_period(value: Any, arg: str = "periods") -> tuple[int, int]:
+    """``(year, quarter)`` from ``2019`` / ``"2019"`` (quarter 0 = a whole year) or
+    ``"2023Q1"`` / ``"2023 Q1"`` / ``"Q1 2023"``; ValueError naming ``arg`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        if float(value).is_integer() and 1000 <= value <= 9999:
+            return int(value), 0
+        raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
+    s = str(value).strip()
+    if m := _RX[0].match(s):
+        return int(m.group(1)), 0
+    if m := _RX[1].match(s):
+        return int(m.group(1)), int(m.group(2))
+    if m := _RX[2].match(s):
+        return int(m.group(2)), int(m.group(1))
+    raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
+
+
+def period_end(period: object) -> pd.Timestamp:
+    """Last day (midnight) of a Macro period: ``"1998"`` → 1998-12-31, ``"1998Q1"`` →
+    1998-03-31 (any form :func:`parse_period` reads). ValueError naming ``period`` otherwise."""
+    year, q = parse_period(period, "period")
+    q = q or 4
+    return pd.Period(year=year, month=3 * q, freq="M").to_timestamp(how="end").normalize()
+
+
+def macro_usable(period: object, asof: object, lag_months: int = 0) -> bool:
+    """Whether a Macro period may be used in a refresh as of ``asof``: it has ended, plus
+    ``lag_months`` whole months for publication, on or before ``asof`` (so a quarter is
+    never used while it is still running; with the default lag 0 the 1998Q4 figure is usable
+    from 1998-12-31)."""
+    end = period_end(period)
+    if lag_months:
+        end = (end.to_period("M") + int(lag_months)).to_timestamp(how="end").normalize()
+    return end <= pd.Timestamp(asof).normalize()

@@ -67,8 +67,10 @@ def test_seed_headers_and_words(built):
     assert heads["Bond Forecasts"] == ["Code", "Country", "Debt Instrument", "Current Yield",
                                        "1 Mo Yield Forecast", *base]
     assert heads["FX Forecasts"] == ["Code", "Currency", "Spot FX Rate", "1 Mo Forecast", *base]
+    # the seed's "($)" is dropped: a Unit column says what each level is (issue #12)
     assert heads["Commodity Forecasts"] == ["Code", "Country", "Commodity",
-                                            "Cash/Futures Price ($)", "1 Month Forecast", *base]
+                                            "Cash/Futures Price", "Unit", "1 Month Forecast",
+                                            *base]
     eq = out["Stock Forecasts"].tables[0].df.set_index("Code")
     assert eq.loc["EQ", "Position"] in ("Long", "Neutral", "Short")
     assert "not enough history" in eq.loc["NEW", "Note"]       # failed row marked
@@ -126,6 +128,32 @@ def test_history_idempotent_and_append():
     pd.testing.assert_frame_equal(h2.iloc[:4], h1)
     _, o2b = _build(_data(asof="2019-12-31"), h2)               # re-run replaces only Dec
     pd.testing.assert_frame_equal(o2b["History"].tables[0].df, h2)
+
+
+def test_history_one_row_per_instrument_per_update():
+    """Three refreshes between two month-ends hold the same update as the month-end refresh:
+    each replaces its rows (issue #12: the T-bill got the trade "S" three times)."""
+    _, o = _build(_data(asof="2019-11-30"))
+    h = o["History"].tables[0].df
+    for day in ("2019-12-05", "2019-12-10", "2019-12-13"):
+        _, o = _build(_data(asof=day), h)
+        h = o["History"].tables[0].df
+    per = h.groupby(["Code", "Last Data Date"]).size()
+    assert (per == 1).all(), per[per > 1]
+    assert sorted(h["Code"]) == ["BD", "EQ", "FX", "OIL"]      # one update each, still
+    assert (h["As Of"] == pd.Timestamp("2019-12-13")).all()    # the latest refresh's rows
+    first = _build(_data(asof="2019-11-30"))[1]["History"].tables[0].df
+    assert (h["Trade"] != "").sum() == (first["Trade"] != "").sum()  # trades not multiplied
+    # OIL updates on the 15th: a refresh on the 20th holds its December update, a new row;
+    # the month-end instruments still hold November's
+    _, o = _build(_data(asof="2019-12-20"), h)
+    h2 = o["History"].tables[0].df
+    assert h2["Code"].value_counts().to_dict() == {"OIL": 2, "EQ": 1, "BD": 1, "FX": 1}
+    # rows written twice for one update by an older version are reduced to the later one
+    legacy = pd.concat([first.assign(**{"As Of": pd.Timestamp("2019-12-02")}), first],
+                       ignore_index=True)
+    merged = history.merge_history(legacy, first.iloc[:0], pd.Timestamp("2019-12-31"))
+    assert len(merged) == len(first) and (merged["As Of"] == pd.Timestamp("2019-12-02")).all()
 
 
 def test_previous_forecast_carried_from_history():

@@ -180,3 +180,25 @@ def test_base_rate_on_the_hit_rate_months():
     assert got["Base Rate"] == 1.0                         # always long gained in those 3 too
     short = score(-np.ones(6), y)
     assert short["Hit Rate"] == pytest.approx(3 / 6) and short["Base Rate"] == pytest.approx(3 / 6)
+
+
+def test_yield_direction_is_the_sign_of_the_yield_change_not_the_carry():
+    """Issue #12: a T-bill's total return is positive in almost every month (carry), so a
+    base rate from returns was 95 % and hid the hit rate. For yields, direction is scored on
+    the yield change: the base rate is the share of months the yield fell."""
+    idx = pd.date_range("1980-01-31", periods=240, freq="ME")
+    rng = np.random.default_rng(5)
+    y = pd.Series(5.0 + np.cumsum(rng.choice([-0.05, 0.0, 0.05], 240)), index=idx)
+    h = forecast_history(y, quote="Yield")
+    rivals = rival_forecasts(y, quote="Yield")
+    t = track_record(h, rivals, quote="Yield", maturity=1 / 12).set_index("Model")
+    ret = long_returns(h, "Yield", 1 / 12)
+    ok = h["forecast"].notna() & h["mean"].notna() & h["change"].shift(-1).notna()
+    months = ok[ok].index
+    dy = h["change"].shift(-1).loc[months].to_numpy()
+    assert (ret.loc[months] > 0).mean() > 0.9          # the carry: "long gained" nearly always
+    bh = t.loc["Buy & hold"]                            # always long: every month is active
+    moved = [v for v in dy if v != 0]                   # an unchanged yield has no direction
+    assert bh["Base Rate"] == pytest.approx(sum(1 for v in moved if v < 0) / len(moved))
+    assert bh["Hit Rate"] == bh["Base Rate"]
+    assert 0.3 < bh["Base Rate"] < 0.7                  # falls vs rises, not the carry's 90 %+

@@ -40,6 +40,24 @@ def test_ytd_is_summed_and_annualized_simply():
     assert t6.loc["Income", "YTD"] == pytest.approx(sum(df["Income"].tolist()[:6]))
 
 
+def test_newsletter_ytd_annualized_is_a_run_rate_projection():
+    """The newsletter's "YTD 2023 MBS Income: +13.6%, 14.6% annualized": no annualization of
+    13.6 % over 11 months gives 14.6 % (x 12/11: 14.84 %; compounded 14.92 %); YTD plus the one
+    month left at November's 1.00 % does. Both are shown, each under its own label."""
+    df = frame()
+    df["Income"] = 0.0126                                   # ten months …
+    df.loc["2023-11-30", "Income"] = 0.01                   # … and November at 1.00 %
+    df.loc["2023-01-31", "Income"] = 0.136 - 0.0126 * 9 - 0.01  # so that YTD = 13.6 %
+    t = income_figures(df, "2023-11-30")
+    # abs 1e-12: sums of eleven rounded decimals, far below the 0.1 % printed
+    assert t.loc["Income", "YTD"] == pytest.approx(0.136, abs=1e-12)
+    assert t.loc["Income", "Full Year (run rate)"] == pytest.approx(0.146, abs=1e-12)
+    assert t.loc["Income", "YTD (ann.)"] == pytest.approx(0.136 * 12 / 11, abs=1e-12)
+    assert round(t.loc["Income", "YTD (ann.)"] * 100, 1) != 14.6  # the standard one is not it
+    dec = income_figures(frame(12), "2023-12-31")           # December: nothing left to project
+    assert (dec["Full Year (run rate)"] == dec["YTD"]).all()
+
+
 def test_recoveries_are_negative_losses():
     df = frame(3)
     df["Loss"] = [0.002, -0.003, -0.001]

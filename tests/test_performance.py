@@ -227,15 +227,16 @@ def test_performance_table_rows_order_and_blanks():
 def test_newsletter_table_headers_and_values():
     ret, meta = _frame()
     t = p.newsletter_table(ret, meta, "1998-11-30", years=2)
-    assert list(t.columns) == ["Code", "Basis", "% Net Return", "1998 YTD Net %",
-                               "Trailing 1 year Net %", "1997 YTD Net %", "1996 YTD Net %",
+    # no header says Net or Gross: the rows differ, each row's Basis is its label (#12)
+    assert list(t.columns) == ["Code", "Basis", "% Return", "1998 YTD %",
+                               "Trailing 1 year %", "1997 Full Year %", "1996 Full Year %",
                                "Note"]
     spx = ret["SPX"][:"1998-11-30"].to_numpy()
     row = t.set_index("Code").loc["SPX"]
-    assert row["% Net Return"] == pytest.approx(spx[-1])
-    assert row["1998 YTD Net %"] == pytest.approx(np.prod(1 + spx[-11:]) - 1)
-    assert row["Trailing 1 year Net %"] == pytest.approx(np.prod(1 + spx[-12:]) - 1)
-    assert row["1997 YTD Net %"] == pytest.approx(np.prod(1 + spx[-23:-11]) - 1)
+    assert row["% Return"] == pytest.approx(spx[-1])
+    assert row["1998 YTD %"] == pytest.approx(np.prod(1 + spx[-11:]) - 1)
+    assert row["Trailing 1 year %"] == pytest.approx(np.prod(1 + spx[-12:]) - 1)
+    assert row["1997 Full Year %"] == pytest.approx(np.prod(1 + spx[-23:-11]) - 1)
 
 
 def test_bad_meta_rejected():
@@ -292,4 +293,4 @@ def test_mid_month_asof_tables_are_to_the_previous_month_end(r):
     assert t.loc["S", "YTD"] == pytest.approx(np.prod(1 + vals[-12:]) - 1)
     assert t.loc["S", "1997"] == pytest.approx(np.prod(1 + vals[-24:-12]) - 1)
     n = p.newsletter_table(ret, meta, "1999-01-15")
-    assert "1998 YTD Net %" in n.columns and "1997 YTD Net %" in n.columns
+    assert "1998 YTD %" in n.columns and "1997 Full Year %" in n.columns

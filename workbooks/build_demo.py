@@ -38,24 +38,25 @@ BOND_MATURITY = 25.0                     # years, Moody's seasoned long corporat
 VALUE_TILT_FEE = 0.0075                  # per year, deducted monthly (the one Net strategy)
 MBS_PRICE_BETA = 0.6                     # illustrative MBS strategy: share of the Aaa price move
 
-# Code, Name, Country, Asset Class, Quote, Maturity, Update, Fair Value Inputs, Neutral Band
+# Code, Name, Country, Asset Class, Quote, Maturity, Update, Fair Value Inputs, Neutral Band,
+# Unit (what the level is: gold and silver are index levels, not dollars)
 INSTRUMENTS: list[tuple] = [
-    ("SPX", "S&P 500", "United States", "Equity", "Price", None, "MonthEnd", "EARN_SPX,CPI_USA", None),
-    ("DJIA", "Dow Jones Industrial Average", "United States", "Equity", "Price", None, "MonthEnd", "CPI_USA", None),
-    ("USMKT", "US Total Market (total return)", "United States", "Equity", "Price", None, "MonthEnd", "CPI_USA", None),
-    ("AAA", "Moody's Aaa Corporate", "United States", "Bond", "Yield", BOND_MATURITY, "MonthEnd", "INFL_USA,RATE_USA", None),
-    ("BAA", "Moody's Baa Corporate", "United States", "Bond", "Yield", BOND_MATURITY, "MonthEnd", "INFL_USA,RATE_USA", None),
-    ("TBILL", "US 1-Month T-Bill", "United States", "Bond", "Yield", round(1 / 12, 4), "MonthEnd", "INFL_USA", None),
-    ("GBPUSD", "GBP/USD", "United Kingdom", "FX", "Price", None, "MonthEnd", "CPI_GBR,CPI_USA", None),
-    ("EURUSD", "EUR/USD", "Euro Area", "FX", "Price", None, "MonthEnd", "CPI_DEU,CPI_USA", None),
-    ("EURGBP", "EUR/GBP", "Euro Area", "FX", "Price", None, "MonthEnd", "CPI_DEU,CPI_GBR", None),
-    ("WTI", "WTI Crude Oil", "United States", "Commodity", "Price", None, 15, "CPI_USA", 0.003),
-    ("BRENT", "Brent Crude Oil (monthly average)", "United Kingdom", "Commodity", "Price", None, "MonthEnd", "CPI_USA", None),
-    ("GOLD", "Gold (index)", "Global", "Commodity", "Price", None, "MonthEnd", "CPI_USA", None),
-    ("SILVER", "Silver (index)", "Global", "Commodity", "Price", None, 20, "CPI_USA", None),
+    ("SPX", "S&P 500", "United States", "Equity", "Price", None, "MonthEnd", "EARN_SPX,CPI_USA", None, "index points"),
+    ("DJIA", "Dow Jones Industrial Average", "United States", "Equity", "Price", None, "MonthEnd", "CPI_USA", None, "index points"),
+    ("USMKT", "US Total Market (total return)", "United States", "Equity", "Price", None, "MonthEnd", "CPI_USA", None, "index (total return)"),
+    ("AAA", "Moody's Aaa Corporate", "United States", "Bond", "Yield", BOND_MATURITY, "MonthEnd", "INFL_USA,RATE_USA", None, "% yield"),
+    ("BAA", "Moody's Baa Corporate", "United States", "Bond", "Yield", BOND_MATURITY, "MonthEnd", "INFL_USA,RATE_USA", None, "% yield"),
+    ("TBILL", "US 1-Month T-Bill", "United States", "Bond", "Yield", round(1 / 12, 4), "MonthEnd", "INFL_USA", None, "% yield"),
+    ("GBPUSD", "GBP/USD", "United Kingdom", "FX", "Price", None, "MonthEnd", "CPI_GBR,CPI_USA", None, "USD per GBP"),
+    ("EURUSD", "EUR/USD", "Euro Area", "FX", "Price", None, "MonthEnd", "CPI_DEU,CPI_USA", None, "USD per EUR"),
+    ("EURGBP", "EUR/GBP", "Euro Area", "FX", "Price", None, "MonthEnd", "CPI_DEU,CPI_GBR", None, "GBP per EUR"),
+    ("WTI", "WTI Crude Oil", "United States", "Commodity", "Price", None, 15, "CPI_USA", 0.003, "USD/bbl"),
+    ("BRENT", "Brent Crude Oil (monthly average)", "United Kingdom", "Commodity", "Price", None, "MonthEnd", "CPI_USA", None, "USD/bbl (monthly average)"),
+    ("GOLD", "Gold", "Global", "Commodity", "Price", None, "MonthEnd", "CPI_USA", None, "index, 1977-12-30 = 100"),
+    ("SILVER", "Silver", "Global", "Commodity", "Price", None, 20, "CPI_USA", None, "index (base undocumented)"),
 ]
 INSTRUMENT_COLUMNS = ["Code", "Name", "Country", "Asset Class", "Quote", "Maturity", "Update",
-                      "Fair Value Inputs", "Neutral Band"]
+                      "Fair Value Inputs", "Neutral Band", "Unit"]
 
 
 def _day(update) -> int | None:
@@ -202,7 +203,7 @@ def settings() -> list[tuple[str, object]]:
     return [
         ("As Of", AS_OF.to_pydatetime()),
         ("Trend Growth", 2.24),
-        ("Base Period", "2019"),
+        ("Base Period", "1995Q4"),  # ends before As Of: no Macro period after it is used
         ("GDP Deannualize", "compound"),
         ("Risk Free", "US T-Bill"),
         ("Income Strategy", "MBS High Income"),

@@ -196,16 +196,17 @@ def build_calls(wb) -> list[Call]:
     calls.append(Call(f"{name}: 3 years linked, annualized", "gamma_annualize",
                       f"gamma_link({_ref(ret, rc, rlast - 35, rlast)}),36",
                       [[perf.annualize(link36, 36)]], [PCT]))
-    # gamma_gdp_gap: the newsletter's periods (the last rows of Macro)
+    # gamma_gdp_gap: the newsletter's periods (the last rows of Macro, base 2019 as printed;
+    # the function has no As Of: the GDP Gap sheet of the 1998 demo uses Settings Base Period)
     mrows = list(macro.iter_rows(min_row=2, max_col=2, values_only=True))
-    first = next(i for i, (p, _) in enumerate(mrows) if str(p) == str(settings["Base Period"]))
+    first = next(i for i, (p, _) in enumerate(mrows) if str(p) == "2019")
     per = [p for p, _ in mrows[first:]]
     gro = [g for _, g in mrows[first:]]
-    t = gdp_gap(per, gro, float(settings["Trend Growth"]), settings["Base Period"], "compound")
+    t = gdp_gap(per, gro, float(settings["Trend Growth"]), "2019", "compound")
     r0, r1 = first + 2, len(mrows) + 1
     calls.append(Call(
         "Real GDP gap (newsletter periods)", "gamma_gdp_gap",
-        f"{_ref(macro, 1, r0, r1)},{_ref(macro, 2, r0, r1)},Settings!B3,Settings!B4",
+        f'{_ref(macro, 1, r0, r1)},{_ref(macro, 2, r0, r1)},Settings!B3,"2019"',
         [list(rec) for rec in t.itertuples(index=False)],
         [None, NUM2, NUM2, NUM2, NUM2, NUM2, NUM2], list(GDP_GAP_COLUMNS)))
     for c in calls:

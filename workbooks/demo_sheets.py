@@ -38,7 +38,8 @@ FORMATS: dict[str, dict[str | None, str]] = {
     "Series": {"Inception": DATE_FMT},
 }
 WIDTHS: dict[str, dict[str | None, float]] = {
-    "Instruments": {None: 11, "Name": 32, "Country": 15, "Fair Value Inputs": 22, "Neutral Band": 13},
+    "Instruments": {None: 11, "Name": 32, "Country": 15, "Fair Value Inputs": 22, "Neutral Band": 13,
+                    "Unit": 24},
     "Series": {None: 11, "Name": 17, "Benchmark": 13, "Description": 90},
     "Macro": {None: 10, "Source": 80},
     "Settings": {"Key": 18, "Value": 70},

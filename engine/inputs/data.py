@@ -10,17 +10,23 @@ Conventions (see ``shared/DESIGN.md``):
 * ``fundamentals`` keeps its own (any) frequency; use :func:`asof` to align a column on the
   price dates (last value known on each date, never a later one).
 * ``returns`` holds monthly total returns as decimals (0.0073 = 0.73 %), indexed by month-end.
+* ``macro`` holds only the periods that had ended by the as-of date (plus the Settings
+  ``Macro Publication Lag`` in months, default 0): :func:`macro_asof`.
 * ``settings`` maps the ``Settings`` keys (as typed, stripped) to their values.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from engine.domain import ASSET_CLASSES, AssetClass, Quote, Role  # noqa: F401 - re-exported
+from engine.domain import macro_usable
+
+_PAIR = re.compile(r"\b([A-Z]{3})\s*/?\s*([A-Z]{3})\b")
 
 
 @dataclass
@@ -29,7 +35,9 @@ class Instrument:
 
     ``maturity`` is in years (bonds only, else ``None``); ``neutral_band`` is in the forecast's
     own unit (decimal return for prices, percentage points for yields), ``None`` = the asset
-    class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``.
+    class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``; ``unit`` is the
+    optional ``Unit`` column (what a price level is: ``USD/bbl``, ``index, 1977-12-30 = 100``),
+    blank = :attr:`unit_label`'s default.
     """
 
     code: str
@@ -42,10 +50,58 @@ class Instrument:
     fair_value_inputs: list[str] = field(default_factory=list)
     neutral_band: float | None = None
     row: int = 0  # row on the Instruments sheet, for messages
+    unit: str = ""
 
     @property
     def is_yield(self) -> bool:
         return self.quote == "Yield"
+
+    @property
+    def currencies(self) -> tuple[str, str] | None:
+        """``(base, quote)`` of an FX pair from its name (``GBP/USD``) or a six-letter code
+        (``GBPUSD``); ``None`` for other instruments or when neither says."""
+        if self.asset_class != "FX":
+            return None
+        for text in (self.name, self.code):
+            m = _PAIR.search(str(text).upper())
+            if m:
+                return m.group(1), m.group(2)
+        return None
+
+    @property
+    def unit_label(self) -> str:
+        """What the instrument's level is measured in: the ``Unit`` column when given, else
+        ``% yield`` (yields), ``QUOTE per BASE`` (FX pairs), ``index points`` (equities),
+        ``USD`` (commodities: the seed's "Cash/Futures Price ($)" convention; state the Unit
+        of an index or a non-USD price)."""
+        if self.unit.strip():
+            return self.unit.strip()
+        if self.is_yield:
+            return "% yield"
+        if self.asset_class == "FX":
+            pair = self.currencies
+            return f"{pair[1]} per {pair[0]}" if pair else "exchange rate"
+        return "index points" if self.asset_class == "Equity" else "USD"
+
+    @property
+    def level_title(self) -> str:
+        """Axis title of the instrument's level with its unit: ``Yield (%)``, ``Rate (USD per
+        GBP)``, ``Price (USD/bbl)``, ``Level (index, 1977-12-30 = 100)``."""
+        if self.is_yield:
+            return "Yield (%)"
+        unit = self.unit_label
+        word = ("Rate" if self.asset_class == "FX" else
+                "Level" if "index" in unit.lower() else "Price")
+        return f"{word} ({unit})"
+
+    @property
+    def label(self) -> str:
+        """Name and code for titles: ``S&P 500 (SPX)``; a name that already ends in a
+        parenthesis is not given a second one (``Gold (index) · GOLD``)."""
+        name = str(self.name).strip()
+        if not name or name == self.code:
+            return self.code
+        return f"{name} · {self.code}" if name.endswith(")") else f"{name} ({self.code})"
 
 
 @dataclass
@@ -117,3 +173,31 @@ def setting(settings: dict, key: str, default: object = None) -> object:
                 return default
             return v
     return default
+
+
+MACRO_LAG_KEY = "Macro Publication Lag"
+
+
+def macro_lag(settings: dict) -> int:
+    """Settings ``Macro Publication Lag``: whole months after a period's end before its
+    figure is used (default 0); ValueError naming the key for anything but 0 … 12."""
+    v = setting(settings, MACRO_LAG_KEY, 0)
+    try:
+        n = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"Settings '{MACRO_LAG_KEY}': expected whole months 0 … 12, "
+                         f"got {v!r}") from None
+    if not n.is_integer() or not 0 <= n <= 12:
+        raise ValueError(f"Settings '{MACRO_LAG_KEY}': expected whole months 0 … 12, got {v!r}")
+    return int(n)
+
+
+def macro_asof(macro: pd.DataFrame, asof: pd.Timestamp, lag_months: int = 0) -> pd.DataFrame:
+    """The rows of a Macro frame (column ``Period``: ``"1998"``, ``"1998Q4"``) usable as of
+    ``asof``: periods that ended, plus ``lag_months``, on or before it
+    (:func:`engine.domain.macro_usable`). No look-ahead: a report as of 1998-12-31 never
+    sees 1999 or later, whatever the Base Period."""
+    if macro is None or len(macro) == 0 or "Period" not in macro:
+        return macro
+    keep = [macro_usable(p, asof, lag_months) for p in macro["Period"]]
+    return macro.loc[keep].reset_index(drop=True)

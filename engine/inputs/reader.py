@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from engine.domain import MAX_MONTHLY_RETURN, YIELD_RANGE, Role, check_role
-from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
+from engine.inputs.data import (ASSET_CLASSES, MACRO_LAG_KEY, Instrument, WorkbookData,
+                                macro_asof, macro_lag, setting)
 from engine.inputs.downloads import DOWNLOADS, Mapping, fetch_mappings
 from engine.inputs.plausibility import Kind, suspect_values
 from engine.inputs.problems import InputError, Problem, Problems
@@ -91,6 +92,12 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     suspects = _check_plausible(grids, instruments, prices, typed["Prices"],
                                 {"Fundamentals": typed["Fundamentals"], "Returns": returns,
                                  "Income": income}, when, p)
+    try:
+        macro = macro_asof(macro, when, macro_lag(settings))
+    except ValueError as e:
+        p.error(f"Settings!{MACRO_LAG_KEY}", str(e))
+        _ROWS.clear()
+        raise InputError(p) from None
     _ROWS.clear()
     return WorkbookData(
         asof=when, instruments=instruments, prices=prices, fundamentals=cut(fundamentals),
@@ -155,7 +162,7 @@ def _check_asof(when: pd.Timestamp, raw: pd.DataFrame, where: str, p: Problems) 
 
 def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
     cols = {c: g.col(c) for c in ("Code", "Name", "Country", "Asset Class", "Quote", "Maturity",
-                                  "Update", "Fair Value Inputs", "Neutral Band")}
+                                  "Update", "Fair Value Inputs", "Neutral Band", "Unit")}
     for c in ("Code", "Name", "Asset Class"):
         if cols[c] is None:
             p.error("Instruments!1:1", f'required column "{c}" is missing '
@@ -221,7 +228,7 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
         out[code] = Instrument(code=code, name=text(i, "Name") or code,
                                country=text(i, "Country"), asset_class=ac, quote=quote,
                                maturity=maturity, update=update, fair_value_inputs=fvi,
-                               neutral_band=band, row=i + 2)
+                               neutral_band=band, row=i + 2, unit=text(i, "Unit"))
     if not out and not p.errors:
         p.error("Instruments", "no instruments listed")
     return out

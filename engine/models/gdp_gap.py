@@ -23,11 +23,12 @@ Method:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import pandas as pd
+
+from engine.domain import parse_period
 
 __all__ = ["GDP_GAP_COLUMNS", "MAX_GROWTH_PCT", "contiguous_run", "gdp_gap", "parse_period"]
 
@@ -37,29 +38,6 @@ MAX_GROWTH_PCT = 1000.0
 
 GDP_GAP_COLUMNS = ("Period", "Growth", "Non Annualized", "GDP Index", "Trend Growth",
                    "Target Index", "Gap")
-
-_RX = [re.compile(r"^(\d{4})$"),
-       re.compile(r"^(\d{4})\s*[-/ ]?\s*Q([1-4])$", re.IGNORECASE),
-       re.compile(r"^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.IGNORECASE)]
-
-
-def parse_period(value: Any, arg: str = "periods") -> tuple[int, int]:
-    """``(year, quarter)`` from ``2019`` / ``"2019"`` (quarter 0 = a whole year) or
-    ``"2023Q1"`` / ``"2023 Q1"`` / ``"Q1 2023"``; ValueError naming ``arg`` otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
-    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
-        if float(value).is_integer() and 1000 <= value <= 9999:
-            return int(value), 0
-        raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
-    s = str(value).strip()
-    if m := _RX[0].match(s):
-        return int(m.group(1)), 0
-    if m := _RX[1].match(s):
-        return int(m.group(1)), int(m.group(2))
-    if m := _RX[2].match(s):
-        return int(m.group(2)), int(m.group(1))
-    raise ValueError(f"{arg}: expected a year or a quarter like 2023Q1, got {value!r}")
 
 
 def _label(p: tuple[int, int]) -> str:

@@ -11,7 +11,13 @@ Conventions (docs/performance.md):
 * Month (ann.) = month rate × 12 — simple, as the newsletter does (+1.00 % → +12.0 %).
 * YTD = the **sum** of the monthly rates January … as-of month (income and cashflow are flows
   paid out of the portfolio, not reinvested returns, so they add up; loss rates likewise).
-* YTD (ann.) = YTD × 12 / (number of months in the YTD), again simple.
+* YTD (ann.) = YTD × 12 / (number of months in the YTD), again simple: the standard
+  annualization of a year-to-date rate.
+* Full Year (run rate) = YTD + (12 − months) × the as-of month's rate: the year-to-date
+  income plus the rest of the year at the current monthly run rate (a run-rate projection of
+  the calendar year, not an annualization of the YTD). This is the convention behind the
+  newsletter's "YTD 2023 MBS Income: +13.6 %, 14.6 % annualized": 13.6 % + 1 × 1.00 % = 14.6 %,
+  where YTD × 12 / 11 gives 14.84 %. In December it equals YTD.
 * The as-of month is :func:`engine.models.performance.asof_month` (the month before when the
   as-of date is before its month's last business day), as for the performance figures.
 * A missing month inside the YTD window blanks the YTD figures with a note (never a silently
@@ -31,7 +37,8 @@ from engine.models.performance import asof_month
 __all__ = ["INCOME_FIGURES", "income_figures"]
 
 INCOME_FIGURES = ("Income", "Cashflow", "Loss")
-COLUMNS = ("Month", "Month (ann.)", "YTD", "YTD (ann.)", "YTD Months", "Note")
+COLUMNS = ("Month", "Month (ann.)", "YTD", "YTD (ann.)", "Full Year (run rate)", "YTD Months",
+           "Note")
 
 
 def _monthly_column(income: pd.DataFrame, col: str) -> pd.Series:
@@ -48,7 +55,8 @@ def income_figures(income: pd.DataFrame, asof) -> pd.DataFrame:
 
     Returns a DataFrame indexed by ``Income``, ``Cashflow``, ``Loss`` with columns ``Month``
     (the as-of month's rate), ``Month (ann.)`` (× 12), ``YTD`` (sum of the monthly rates
-    January … as-of month), ``YTD (ann.)`` (YTD × 12 / months), ``YTD Months`` and ``Note``.
+    January … as-of month), ``YTD (ann.)`` (YTD × 12 / months), ``Full Year (run rate)``
+    (YTD + (12 − months) × Month), ``YTD Months`` and ``Note``.
     Loss: positive = loss, negative = net recovery. Raises ValueError naming the argument
     when a column is absent or the index is not dates."""
     if not isinstance(income, pd.DataFrame):
@@ -86,5 +94,6 @@ def income_figures(income: pd.DataFrame, asof) -> pd.DataFrame:
             ytd = float(w.sum())
         n = len(months)
         out.append({"Month": m, "Month (ann.)": m * 12.0, "YTD": ytd,
-                    "YTD (ann.)": ytd * 12.0 / n, "YTD Months": n, "Note": "; ".join(notes)})
+                    "YTD (ann.)": ytd * 12.0 / n, "Full Year (run rate)": ytd + (12 - n) * m,
+                    "YTD Months": n, "Note": "; ".join(notes)})
     return pd.DataFrame(out, index=list(INCOME_FIGURES), columns=list(COLUMNS))

@@ -22,7 +22,7 @@ from engine.models.performance import (
     ytd_return,
 )
 
-__all__ = ["PERF_COLUMNS", "newsletter_table", "performance_row", "performance_table",
+__all__ = ["PERF_COLUMNS", "basis_note", "newsletter_table", "performance_row", "performance_table",
            "series_rows", "setting", "valid_series_meta"]
 
 PERF_COLUMNS = ("Month", "YTD", "Trailing 1 Yr", "3 Yr (ann.)", "5 Yr (ann.)",
@@ -152,16 +152,17 @@ def performance_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof,
 
 def newsletter_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof, years: int = 2,
                      ) -> pd.DataFrame:
-    """The newsletter's performance table (seed ``000_…``), with its headers:
-    Code, Basis, ``% Net Return`` (the as-of month), ``{Y} YTD Net %``, ``Trailing 1 year
-    Net %`` (exactly 12 months), then ``{Y-k} YTD Net %`` for the ``years`` prior calendar
-    years (full-year returns, as the newsletter labels them), Note. Decimals. The headers say
-    "Net" as printed in the newsletter; the Basis column says which rows are in fact gross
-    (benchmark indices)."""
+    """The newsletter's performance table (seed ``000_…``): Code, Basis, ``% Return`` (the
+    as-of month), ``{Y} YTD %``, ``Trailing 1 year %`` (exactly 12 months), then
+    ``{Y-k} Full Year %`` for the ``years`` prior calendar years, Note. Decimals.
+
+    The newsletter heads every column "… Net %"; here no header says Net or Gross, because
+    the rows are not all net: each row's ``Basis`` (from the Series sheet) is its only
+    Net/Gross label (see :func:`basis_note`)."""
     end = asof_month(asof)
-    ycols = [f"{end.year - k} YTD Net %" for k in range(1, years + 1)]
-    cols = ["Code", "Basis", "% Net Return", f"{end.year} YTD Net %", "Trailing 1 year Net %",
-            *ycols, "Note"]
+    ycols = [f"{end.year - k} Full Year %" for k in range(1, years + 1)]
+    month_col, ytd_col, t12_col = "% Return", f"{end.year} YTD %", "Trailing 1 year %"
+    cols = ["Code", "Basis", month_col, ytd_col, t12_col, *ycols, "Note"]
     rows = []
     for m in series_rows(returns, series_meta):
         row = {"Code": m["Name"], "Basis": m["Basis"]}
@@ -171,9 +172,9 @@ def newsletter_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof, yea
             continue
         s = _series(returns, m["Name"], m["Inception"])
         notes = []
-        figs = [("% Net Return", trailing_return(s, asof, 1)),
-                (f"{end.year} YTD Net %", ytd_return(s, asof)),
-                ("Trailing 1 year Net %", trailing_return(s, asof, 12))]
+        figs = [(month_col, trailing_return(s, asof, 1)),
+                (ytd_col, ytd_return(s, asof)),
+                (t12_col, trailing_return(s, asof, 12))]
         figs += [(c, calendar_year_return(s, end.year - k, asof))
                  for k, c in enumerate(ycols, start=1)]
         for col, (v, note) in figs:
@@ -184,6 +185,26 @@ def newsletter_table(returns: pd.DataFrame, series_meta: pd.DataFrame, asof, yea
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
 
+
+def basis_note(returns: pd.DataFrame, series_meta: pd.DataFrame) -> str:
+    """The Net/Gross note under a performance table, from the rows' own ``Basis``: which
+    series are net (after the fees their Description states) and which gross (before fees),
+    strategies and benchmarks named apart, so the note never calls a gross strategy a
+    benchmark."""
+    rows = series_rows(returns, series_meta)
+
+    def names(role, basis):
+        return [m["Name"] for m in rows if m["Role"] == role and m["Basis"] == basis]
+
+    parts = []
+    for basis, meaning in (("Net", "after the fees stated in each series' description"),
+                           ("Gross", "before any fee")):
+        groups = [f"{label} {', '.join(n)}" for label, n in
+                  (("strategies", names("Strategy", basis)),
+                   ("benchmark indices", names("Benchmark", basis))) if n]
+        if groups:
+            parts.append(f"{basis} = {meaning} ({'; '.join(groups)})")
+    return ("Basis: " + ". ".join(parts) + ".") if parts else ""
 
 
 def valid_series_meta(returns: pd.DataFrame, series: pd.DataFrame,

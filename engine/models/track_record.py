@@ -19,10 +19,16 @@ t-statistic against the mean; one-sided, above 1.28 = significant at 10 %), ``Eq
 ``Equal Share`` (the rival the forecast equals most often, and in what share of months).
 
 Strategy columns (:func:`score`): ``Hit Rate`` — share of the months with a non-neutral position
-in which the position gained; ``Base Rate`` — share of the same months in which a long position
-gained; ``PT`` — the Pesaran–Timmermann statistic of those position signs against the return
-signs (N(0, 1) under no skill, one-sided); ``Annual Return`` (geometric, decimal; NaN under 12
-months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 / volatility,
+and a move in which the position's direction was right; ``Base Rate`` — share of the same
+months in which a long position's direction was right; ``PT`` — the Pesaran–Timmermann
+statistic of those position signs against the outcome signs (N(0, 1) under no skill,
+one-sided). Direction is scored on the **price change** for prices and on the **sign of the
+yield change** for yields (a long bond position is right when the yield falls, a short when it
+rises; months without a move, e.g. an unchanged T-bill yield, are left out of both rates, as
+of PT), never on the bond's total return: its carry ``Y/1200`` is positive in almost every
+month (a T-bill's long return was positive in 95 % of months), which would put the base rate
+near 100 % and make the hit rate unreadable beside it; ``Annual Return`` (geometric, decimal; NaN
+under 12 months, never annualized), ``Volatility`` (annualised, √12), ``Sharpe`` (mean × 12 / volatility,
 no risk-free rate subtracted; Neutral earns 0), ``Max Drawdown`` (worst fall of the strategy's
 growth from its running peak, a negative decimal) and ``Trades/Yr`` (position changes per year,
 the entry from flat at the start counted).
@@ -88,17 +94,25 @@ def _max_drawdown(r: np.ndarray) -> float:
     return float(np.min(w / np.maximum.accumulate(w) - 1.0))
 
 
-def score(pos: np.ndarray, ret_next: np.ndarray) -> dict[str, float]:
+def score(pos: np.ndarray, ret_next: np.ndarray,
+          direction: np.ndarray | None = None) -> dict[str, float]:
     """Strategy metrics (:data:`STRATEGY`, module docstring) of holding ``pos`` (1/0/−1 per
-    month of the sample) with the long-position returns ``ret_next`` (decimal)."""
+    month of the sample) with the long-position returns ``ret_next`` (decimal).
+
+    ``direction``: the outcome whose sign a long position bets on, for the hit rate, base
+    rate and PT (default ``ret_next``: prices); for yields pass minus the next yield change
+    (percentage points), so that direction is scored without the carry."""
     n = len(ret_next)
     out: dict[str, float] = {}
     strat = pos * ret_next
-    active = pos != 0
-    out["Hit Rate"] = float((strat[active] > 0).mean()) if active.any() else np.nan
+    way = ret_next if direction is None else np.asarray(direction, dtype=float)
+    # months with a position and a move: an unchanged yield (or price) has no direction,
+    # as in the PT statistic
+    active = (pos != 0) & (way != 0)
+    out["Hit Rate"] = float((pos[active] * way[active] > 0).mean()) if active.any() else np.nan
     # the same months as the hit rate, so the two shares are comparable
-    out["Base Rate"] = float((ret_next[active] > 0).mean()) if active.any() else np.nan
-    out["PT"] = pesaran_timmermann(pos, ret_next)[1]
+    out["Base Rate"] = float((way[active] > 0).mean()) if active.any() else np.nan
+    out["PT"] = pesaran_timmermann(pos, way)[1]
     if n:
         growth = float(np.prod(1.0 + strat))
         # a strategy that lost everything (a short through a >100 % rise) stays at -100 %;
@@ -142,6 +156,8 @@ def track_record(history: pd.DataFrame, rivals: pd.DataFrame, *, quote: str = "P
     sample = SkillSample(s, y_next.loc[s].to_numpy(float), mean.loc[s].to_numpy(float))
     skill = skill_table(fc, sample).set_index("Model")
     r = ret.loc[s].to_numpy(float)
+    # direction for yields: the sign of the yield change (a fall is a long's gain), no carry
+    way = -y_next.loc[s].to_numpy(float) if quote == "Yield" else None
     rows = []
     for model in [*fc.columns, "Buy & hold"]:
         if model == "Buy & hold":
@@ -154,7 +170,7 @@ def track_record(history: pd.DataFrame, rivals: pd.DataFrame, *, quote: str = "P
             pos = positions(pd.Series(f), band, quote).to_numpy()
             pos = np.where(np.isnan(pos), 0.0, pos)
             m = skill.loc[model].to_dict()
-        m.update(score(pos, r))
+        m.update(score(pos, r, way))
         m["Model"] = model
         m["Start"] = s[0] if len(s) else pd.NaT
         m["End"] = s[-1] if len(s) else pd.NaT

@@ -42,6 +42,7 @@ from engine.models.track_record import METRICS, verdict
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, PCT1, YIELD, RefreshContext,
                                 SheetContent, Table, register)
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
+from engine.tables.labels import panel_notes, stale_quote_note, synthetic_euro_note
 
 SHEETS = {"Equity": "Stock Forecasts", "Bond": "Bond Forecasts", "FX": "FX Forecasts",
           "Commodity": "Commodity Forecasts"}
@@ -50,7 +51,10 @@ _HEAD = {
     "Equity": ("Stock Index", "Price", "1 Mo Forecast"),
     "Bond": ("Debt Instrument", "Current Yield", "1 Mo Yield Forecast"),
     "FX": ("Currency", "Spot FX Rate", "1 Mo Forecast"),
-    "Commodity": ("Commodity", "Cash/Futures Price ($)", "1 Month Forecast"),
+    # the seed's "Cash/Futures Price ($)" loses its "($)": the levels are not all dollars
+    # (the demo's gold and silver are index levels); the Unit column beside it says what
+    # each is (Instrument.unit_label)
+    "Commodity": ("Commodity", "Cash/Futures Price", "1 Month Forecast"),
 }
 CHART_MONTHS = 120  # the charts show the last ten years ("the past several years")
 
@@ -166,14 +170,15 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
             rows.append({**base, "Note": "; ".join(filter(None, [reason, suspect]))})
             continue
         current[inst.code] = r
-        rows.append({**base, price_col: r["price"], fc_col: r["forecast"],
+        rows.append({**base, price_col: r["price"], "Unit": inst.unit_label,
+                     fc_col: r["forecast"],
                      "Previous Forecast": r["previous"],
                      "Position": POSITION_WORDS[r["position"]], "Trade": r["trade"],
                      "Updated": r["updated"], "Phase": r["phase"],
                      **({"Note": suspect} if suspect else {})})
     cols = ["Code"] + (["Country"] if asset_class != "FX" else []) + [
-        name_col, price_col, fc_col, "Previous Forecast", "Position", "Trade", "Updated",
-        "Phase"]
+        name_col, price_col] + (["Unit"] if asset_class == "Commodity" else []) + [
+        fc_col, "Previous Forecast", "Position", "Trade", "Updated", "Phase"]
     if any("Note" in r for r in rows):
         cols.append("Note")
     df = pd.DataFrame(rows).reindex(columns=cols)
@@ -187,6 +192,11 @@ def _forecast_table(ctx: RefreshContext, asset_class: str) -> Table | None:
             "percent change of the price")
     notes.append(f"1-month forecasts: {unit}. Position from the forecast and the neutral band; "
                  "Trade from the previous position (B, S, CL, CS, CL&S, CS&B).")
+    if asset_class == "Commodity":
+        notes.append("Unit: what each Cash/Futures Price is (Instruments Unit column; USD when "
+                     "blank): an index level is not a dollar price.")
+    notes += [n for n in (stale_quote_note(insts, ctx.data.prices),
+                          synthetic_euro_note(insts, ctx.data.prices)) if n]
     return Table(name=f"{asset_class}Forecasts", df=df, formats=formats, notes=notes)
 
 
@@ -281,10 +291,12 @@ def chart_feeds(ctx: RefreshContext, code: str, key: str) -> tuple[Table, Table]
             Table(f"FcSignals_{key}", steps, formats={"Date": DATE, "Signal": INT}))
 
 
-def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
+def summary_table(ctx: RefreshContext, code: str, key: str,
+                  shown_from: pd.Timestamp | None = None) -> Table:
     """``ChartFc_<key>``: the instrument's row of Table 2, 4, 6 or 8 as the chart's heading
     (Code, Name, the forecast, Previous Forecast, Position, Trade, Updated), real numbers
-    with the table's number formats."""
+    with the table's number formats; notes: a stale quote, the synthetic euro when the
+    panel shows months before 1999 (``shown_from``: its first month)."""
     inst = ctx.data.instruments[code]
     r = ctx.forecast_rows[code]
     fc_col = _HEAD[inst.asset_class][2]
@@ -294,19 +306,19 @@ def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
                         "Updated": pd.Timestamp(r["updated"])}])
     fmt = YIELD if inst.is_yield else PCT
     return Table(f"ChartFc_{key}", df, {fc_col: fmt, "Previous Forecast": fmt, "Updated": DATE},
-                 title=f"{inst.name} ({code}): composite forecast")
+                 title=f"{inst.label}: composite forecast",
+                 notes=panel_notes(inst, ctx.data.prices.get(code), shown_from))
 
 
 def price_chart(ctx: RefreshContext, code: str, prices: Table) -> ChartSpec:
     """Charts 1, 4, 5 (top): the instrument's price (or yield) over the chart window."""
     inst = ctx.data.instruments[code]
     col = "Yield" if inst.is_yield else "Price"
-    unit = "Yield (%)" if inst.is_yield else "Rate" if inst.asset_class == "FX" else "Price"
     return ChartSpec(
-        title=f"{inst.name} ({code})" + (": yield (%)" if inst.is_yield else ""),
+        title=inst.label + (": yield (%)" if inst.is_yield else ""),
         series=(Series(code, Ref(prices.name, "Date"), Ref(prices.name, col), color="1F3864"),),
         x_axis=Axis("", "yyyy", dates=True, gridlines=False),
-        y_axis=Axis(unit, prices.formats[col]), width=18.0, height=7.0)
+        y_axis=Axis(inst.level_title, prices.formats[col]), width=18.0, height=7.0)
 
 
 def signal_chart(ctx: RefreshContext, code: str, steps: Table, row: int) -> ChartSpec:
@@ -333,7 +345,8 @@ def chart_panel(ctx: RefreshContext, code: str, key: str, row: int
     Model Signals chart], [its price and signal feeds]); ``row`` is its row in
     ``FcChartLatest``."""
     prices, steps = chart_feeds(ctx, code, key)
-    return ([summary_table(ctx, code, key), price_chart(ctx, code, prices),
+    start = prices.df["Date"].iloc[0] if len(prices.df) else None
+    return ([summary_table(ctx, code, key, start), price_chart(ctx, code, prices),
              signal_chart(ctx, code, steps, row)], [prices, steps])
 
 
@@ -375,9 +388,14 @@ def _track_record(ctx: RefreshContext) -> SheetContent | None:
         "valuation σ alone, and one expanding regression per fundamental (e.g. log D/P), each "
         "re-estimated every month on past data only.",
         "Strategy: hold the signal for one month, Neutral earns 0, no costs; Hit Rate: share "
-        "of non-neutral months the position gained; Base Rate: share of those same months a "
-        "long position gained; PT: Pesaran-Timmermann test of the positions' direction "
-        "(> 1.28 significant at 10%); Sharpe without a risk-free rate.",
+        "of non-neutral months the position's direction was right; Base Rate: share of those "
+        "same months a long position's was right; PT: Pesaran-Timmermann test of the "
+        "positions' direction (> 1.28 significant at 10%); Sharpe without a risk-free rate.",
+        "Direction for yields (bonds) is scored on the sign of the yield change, not on the "
+        "bond's return: a long is right when the yield falls, a short when it rises; months "
+        "without a move (an unchanged yield) are left out of both rates, as of PT. The "
+        "return includes the carry (yield/12), positive almost every month, which would put a T-bill's base rate near 100%; the "
+        "strategy returns (Annual Return, Sharpe, Max Drawdown) still include it.",
     ]
     how.append("Caveat: series that are monthly averages (e.g. Moody's yields, a monthly-average "
                "oil price) have autocorrelated changes, which flatters their forecastability; "

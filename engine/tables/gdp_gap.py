@@ -1,11 +1,18 @@
 """``GDP Gap`` sheet: the real-GDP "deferred demand" table (seed ``000_…``) from ``Macro``
 (Period, Growth in % as published, Source) and Settings ``Trend Growth`` (% per year),
-``Base Period`` and the optional ``GDP Deannualize`` (compound | simple, default compound)."""
+``Base Period`` and the optional ``GDP Deannualize`` (compound | simple, default compound).
+
+No look-ahead: only the Macro periods that had ended by As Of (plus Settings
+``Macro Publication Lag`` months, default 0) are used (:func:`engine.inputs.data.macro_asof`,
+applied here as well as by the reader, for data built without it); a Base Period that ends
+after As Of is refused with that reason."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from engine.domain import period_end
+from engine.inputs.data import macro_asof, macro_lag
 from engine.models.gdp_gap import contiguous_run, gdp_gap, parse_period
 from engine.tables.base import RefreshContext, SheetContent, Table, register
 from engine.tables.performance import setting
@@ -39,8 +46,17 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     d = ctx.data
     content = SheetContent("GDP Gap")
     macro = d.macro
+    try:
+        lag = macro_lag(d.settings)
+        if macro is not None and "Period" in macro:
+            macro = macro_asof(macro, d.asof, lag)
+    except ValueError as e:
+        ctx.fail("GDP", str(e))
+        content.intro.append(f"GDP gap not computed: {e}")
+        return [content]
     if macro is None or len(macro) == 0:
-        content.intro.append("No Macro data: GDP gap not built.")
+        content.intro.append(f"No Macro data for periods ended by {d.asof:%Y-%m-%d}: GDP gap "
+                             "not built.")
         return [content]
     trend = setting(d.settings, "Trend Growth")
     base = setting(d.settings, "Base Period")
@@ -57,6 +73,12 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             base = int(base)
         periods = macro[cols["period"]].tolist()
         growth = macro[cols["growth"]].tolist()
+        y, q = parse_period(base, "base_period")
+        if (y, q) not in [parse_period(p) for p in periods] \
+                and period_end(base) > d.asof.normalize():
+            raise ValueError(f"Settings 'Base Period' {y}{f'Q{q}' if q else ''} ends after As Of "
+                             f"{d.asof:%Y-%m-%d}; only Macro periods ended by then are used "
+                             "(choose a base period on or before As Of)")
         start, stop = contiguous_run(periods, base)
         gaps = None
         if (start, stop) != (0, len(periods)):
@@ -66,6 +88,11 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                     f"continuous run of periods around the base period {base} and are not "
                     "part of this table.")
         t = gdp_gap(periods[start:stop], growth[start:stop], trend, base, method)
+        # shown from the base period (= 100) on, as the newsletter prints it; the index of a
+        # period does not depend on the periods before the base
+        k = [parse_period(p) for p in t["Period"]].index(parse_period(base, "base_period"))
+        before = t["Period"].iloc[:k].tolist()
+        t = t.iloc[k:].reset_index(drop=True)
     except ValueError as e:
         ctx.fail("GDP", str(e))
         content.intro.append(f"GDP gap not computed: {e}")
@@ -86,6 +113,12 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
     content.intro.append(f"Real GDP against its trend, {t['Period'].iloc[0]} … "
                          f"{t['Period'].iloc[-1]} (Macro sheet; refresh as of "
                          f"{d.asof:%Y-%m-%d}).")
+    if before:
+        notes.append(f"Shown from the base period on; the Macro sheet's {len(before)} earlier "
+                     f"periods ({before[0]} … {before[-1]}) are not shown.")
+    notes.append(f"Only periods ended by As Of {d.asof:%Y-%m-%d}"
+                 + (f" plus a {lag}-month publication lag" if lag else "")
+                 + " are used (no later figure).")
     # every engine table starts with Code (DESIGN.md), here the period, for XLOOKUP
     coded = t.copy()
     coded.insert(0, "Code", coded["Period"].astype(str))

@@ -3,9 +3,17 @@
 Each refresh appends one row per instrument with a forecast: ``As Of`` (the refresh's as-of
 date), ``Code``, ``Forecast`` (decimal return; percentage points for yields), ``Position``
 (1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:data:`engine.MODEL_VERSION`) and
-``Last Data Date`` (the instrument's last observation used). Re-running the same as-of replaces
-that as-of's rows only; every other row read from the workbook (``ctx.history``) is written back
-unchanged. Rows are ordered by ``As Of``, then in the order they were written.
+``Last Data Date`` (the instrument's last observation used).
+
+One row per instrument per **update** (DESIGN.md), not per refresh: the update a row belongs to
+is the update date its ``Last Data Date`` feeds (:func:`engine.models.signals.update_date_of`
+with the instrument's ``Update`` rule). A refresh between two updates (e.g. on the 5th, 10th
+and 20th for a month-end instrument) holds the same update as the refresh before it and
+replaces that row instead of adding one, so counting trades from History counts each update's
+trade once. Re-running the same as-of replaces that as-of's rows; every other row read from the
+workbook (``ctx.history``) is written back unchanged, except that of two rows of one instrument
+and one update (written by an older version) only the later is kept. Rows are ordered by
+``As Of``, then in the order they were written.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import pandas as pd
 
 from engine import MODEL_VERSION
 from engine.inputs.reader import HISTORY_COLUMNS  # the reader reads back what this writes
+from engine.models.signals import update_date_of
 from engine.tables.base import DATE, RefreshContext, SheetContent, Table, register
 
 
@@ -29,10 +38,30 @@ def new_rows(ctx: RefreshContext) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 
+def update_keys(df: pd.DataFrame, rules: dict[str, str] | None = None) -> pd.Series:
+    """``(code, update date)`` of each History row: the update its ``Last Data Date`` feeds
+    under the instrument's ``Update`` rule (``rules``: code → rule; MonthEnd when absent).
+    ``None`` for a row without a usable Last Data Date (it is never merged with another)."""
+    rules = rules or {}
+    keys = []
+    for code, last in zip(df["Code"], pd.to_datetime(df["Last Data Date"], errors="coerce")):
+        if pd.isna(last):
+            keys.append(None)
+            continue
+        try:
+            upd = update_date_of(last, rules.get(str(code), "MonthEnd"))
+        except ValueError:  # an unknown rule: the observation itself identifies the update
+            upd = pd.Timestamp(last).normalize()
+        keys.append((str(code), upd))
+    return pd.Series(keys, index=df.index, dtype=object)
+
+
 def merge_history(previous: pd.DataFrame | None, rows: pd.DataFrame,
-                  asof: pd.Timestamp) -> pd.DataFrame:
-    """Previous History rows without those of ``asof``, plus ``rows``; sorted by As Of (stable).
-    """
+                  asof: pd.Timestamp, rules: dict[str, str] | None = None) -> pd.DataFrame:
+    """Previous History rows without those of ``asof`` and without those of the same
+    instrument and update as one of ``rows`` (:func:`update_keys`), plus ``rows``; of two
+    previous rows of one instrument and update only the later is kept. Sorted by As Of
+    (stable)."""
     asof = pd.Timestamp(asof).normalize()
     if previous is None or len(previous) == 0:
         old = pd.DataFrame(columns=HISTORY_COLUMNS)
@@ -41,6 +70,15 @@ def merge_history(previous: pd.DataFrame | None, rows: pd.DataFrame,
         old["As Of"] = pd.to_datetime(old["As Of"], errors="coerce")
         old["Last Data Date"] = pd.to_datetime(old["Last Data Date"], errors="coerce")
         old = old[old["As Of"].dt.normalize() != asof]
+    if len(old):
+        new_keys = set(update_keys(rows, rules).dropna()) if len(rows) else set()
+        key = update_keys(old, rules)
+        old = old[~key.isin(new_keys)]
+        key = key.loc[old.index]
+        order = old["As Of"].sort_values(kind="stable").index
+        dup = key.loc[order].where(key.loc[order].notna())
+        later = dup.duplicated(keep="last") & dup.notna()
+        old = old.drop(index=later[later].index)
     parts = [p for p in (old, rows) if len(p)]
     if not parts:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
@@ -53,7 +91,8 @@ def merge_history(previous: pd.DataFrame | None, rows: pd.DataFrame,
 def build(ctx: RefreshContext) -> list[SheetContent]:
     """Rewrite ``History`` = previous rows (other as-ofs) + this refresh's rows."""
     rows = new_rows(ctx)
-    df = merge_history(ctx.history, rows, ctx.data.asof)
+    rules = {c: i.update for c, i in ctx.data.instruments.items()}
+    df = merge_history(ctx.history, rows, ctx.data.asof, rules)
     return [SheetContent("History", tables=[Table(
         "History", df, formats={"As Of": DATE, "Last Data Date": DATE, "Forecast": "0.0000",
                                 "Position": "0"})])]

@@ -14,7 +14,7 @@ from engine.models.performance import (
     setting,
     valid_series_meta,
 )
-from engine.models.performance_tables import series_rows
+from engine.models.performance_tables import basis_note, series_rows
 from engine.tables.base import (
     DATE,
     INT,
@@ -146,13 +146,14 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                   "Volatility: monthly std (ddof=1) x sqrt(12). Sharpe: mean/std of monthly "
                   "excess returns over the risk-free series x sqrt(12), 36 months. Max "
                   "Drawdown: worst peak-to-trough fall since inception (negative).",
-                  "Basis: Net = after fees; Gross = before fees (benchmark indices)."]
+                  basis_note(d.returns, meta)]
         content.add(Table("Performance", perf, _perf_formats(perf),
                             title="Performance (strategies, then benchmarks)", notes=notes))
         content.add(Table("PerformanceNewsletter", news, _perf_formats(news),
                             title="Newsletter table",
-                            notes=["Headers as printed in the newsletter; Basis says which "
-                                   "rows are gross. Prior years are full calendar years."]))
+                            notes=["The newsletter heads every column 'Net'; here each row's "
+                                   "Basis is its Net/Gross label. Prior years are full "
+                                   "calendar years.", basis_note(d.returns, meta)]))
         growth = growth_table(d.returns, meta, asof)
         if growth is not None:
             content.data_tables.append(growth)
@@ -169,9 +170,14 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         name = setting(d.settings, "Income Strategy", "Income strategy")
         content.add(Table("IncomeStrategy", inc,
                             {"Month": PCT, "Month (ann.)": PCT, "YTD": PCT, "YTD (ann.)": PCT,
-                             "YTD Months": INT},
+                             "Full Year (run rate)": PCT, "YTD Months": INT},
                             title=f"{name}: income, cashflow and loss rates",
-                            notes=["Annualized = month x 12; YTD = sum of the monthly rates "
-                                   "since January, annualized x 12 / months.",
+                            notes=["Month (ann.) = month x 12. YTD = sum of the monthly rates "
+                                   "since January.",
+                                   "Two conventions for the year, labelled: YTD (ann.) = YTD x "
+                                   "12 / months (the standard annualization); Full Year (run "
+                                   "rate) = YTD + the months left in the year at this month's "
+                                   "rate (a run-rate projection; the newsletter's \"YTD 13.6%, "
+                                   "14.6% annualized\" is this one: 13.6% + 1 x 1.00%).",
                                    "Loss: a negative loss rate is a gain from recoveries."]))
     return [content]

@@ -41,6 +41,7 @@ from engine.models.valuation import residual_stationarity
 from engine.tables.base import (DATE, INT, NUM, NUM2, PCT, YIELD, RefreshContext,
                                 SheetContent, Table, register)
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
+from engine.tables.labels import panel_notes, stale_quote_note, synthetic_euro_note
 
 SHEETS = {"Equity": "Stock Valuation", "Bond": "Bond Valuation", "FX": "FX Valuation",
           "Commodity": "Commodity Valuation"}
@@ -199,6 +200,8 @@ def _table(ctx: RefreshContext, asset_class: str) -> Table | None:
                 "expected reversion toward fair value (rich: below the mean, cheap: above).")
     notes = [head, "Frequency (%): share of the instrument's own history at least as extreme "
              "as today's σ. Every figure uses only data dated on or before its date."] + notes
+    notes += [n for n in (stale_quote_note(insts, ctx.data.prices),
+                          synthetic_euro_note(insts, ctx.data.prices)) if n]
     return Table(TABLE_NAMES[asset_class], df, formats=_formats(asset_class), notes=notes)
 
 
@@ -227,10 +230,12 @@ def chart_feed(ctx: RefreshContext, code: str, key: str) -> Table:
                                                  "Valuation (σ)": NUM2})
 
 
-def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
+def summary_table(ctx: RefreshContext, code: str, key: str,
+                  shown_from: pd.Timestamp | None = None) -> Table:
     """``ChartVal_<key>``: the instrument's valuation as the chart's heading (Charts 2, 6):
     Code, Name, Valuation (σ), Valuation (%) (bonds: Price Valuation (%)), and the 1 Yr and
-    3 Yr valuation-based forecasts (annualized returns; bonds: yield changes in points)."""
+    3 Yr valuation-based forecasts (annualized returns; bonds: yield changes in points).
+    ``shown_from``: the first month the panel's charts show, for the synthetic-euro note."""
     inst = ctx.data.instruments[code]
     row = ctx.valuation_rows[code]
     pct = "Price Valuation (%)" if inst.asset_class == "Bond" else "Valuation (%)"
@@ -239,7 +244,8 @@ def summary_table(ctx: RefreshContext, code: str, key: str) -> Table:
     hz = YIELD if inst.asset_class == "Bond" else PCT
     return Table(f"ChartVal_{key}", df, {"Valuation (σ)": NUM2, pct: PCT, "1 Yr": hz,
                                          "3 Yr": hz},
-                 title=f"{inst.name} ({code}): valuation")
+                 title=f"{inst.label}: valuation",
+                 notes=panel_notes(inst, ctx.data.prices.get(code), shown_from))
 
 
 def _value_format(inst: Instrument, values) -> str:
@@ -253,7 +259,6 @@ def price_chart(ctx: RefreshContext, code: str, feed: Table) -> ChartSpec:
     """Charts 2, 6 (top): the price (or yield) and its walk-forward fair value (fair yield)."""
     inst = ctx.data.instruments[code]
     px, fv = ("Yield", "Fair Yield") if inst.is_yield else ("Price", "Fair Value")
-    unit = "Yield (%)" if inst.is_yield else "Rate" if inst.asset_class == "FX" else "Price"
     t = feed.name
     return ChartSpec(
         title=f"{code}: " + ("yield and walk-forward fair yield" if inst.is_yield else
@@ -261,7 +266,8 @@ def price_chart(ctx: RefreshContext, code: str, feed: Table) -> ChartSpec:
         series=(Series(px, Ref(t, "Date"), Ref(t, px), color="1F3864"),
                 Series(fv, Ref(t, "Date"), Ref(t, fv), color="7F7F7F", dash="dash")),
         x_axis=Axis("", "yyyy", dates=True, gridlines=False),
-        y_axis=Axis(unit, _value_format(inst, feed.df[[px, fv]].to_numpy().ravel())),
+        y_axis=Axis(inst.level_title,
+                    _value_format(inst, feed.df[[px, fv]].to_numpy().ravel())),
         legend="bottom", width=18.0, height=7.0)
 
 
@@ -285,7 +291,8 @@ def chart_panel(ctx: RefreshContext, code: str, key: str) -> tuple[list, list[Ta
     """Charts 2, 6 for one instrument: (blocks, feeds) = ([summary table, price and fair value
     chart, σ chart], [its feed])."""
     feed = chart_feed(ctx, code, key)
-    return ([summary_table(ctx, code, key), price_chart(ctx, code, feed),
+    start = feed.df["Date"].iloc[0] if len(feed.df) else None
+    return ([summary_table(ctx, code, key, start), price_chart(ctx, code, feed),
              sigma_chart(ctx, code, feed)], [feed])
 
 
@@ -317,8 +324,8 @@ def scatter_panel(ctx: RefreshContext, codes: list[str]) -> list:
     chart = ChartSpec(
         title="Stock indices: valuation vs 1-year valuation-based forecast",
         series=series, kind="scatter",
-        x_axis=Axis("Valuation (%) = P/FV − 1", "0%"),
-        y_axis=Axis("1-year forecast (annualized)", "0%"),
+        x_axis=Axis("Valuation (%) = P/FV − 1 (negative = below fair value)", "0%"),
+        y_axis=Axis("1-year valuation-based forecast (annualized return, %)", "0%"),
         width=18.0, height=9.0)
     return [table, chart]
 
