@@ -158,8 +158,9 @@ def test_no_future_macro_period_on_any_report_page(demo_1998):
     text = pdf_text(pdf)
     assert "1998Q4" in text                                       # the gap is there …
     assert not _future_quarters(text, data.asof)                  # … and ends at As Of
-    gdp = text[text.rindex("Real GDP gap"):]
-    years = {int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-2]\d)\b", gdp)}
+    start = text.rindex("Real GDP gap")
+    gdp = text[start:text.find("\f", start)]  # the GDP section's page (the appendix follows)
+    years = {int(y) for y in re.findall(r"(?<![\d.])(19[5-9]\d|20[0-2]\d)(?![\d.]\d)", gdp)}
     assert max(years) <= 1998, sorted(years)[-5:]
 
 

@@ -129,7 +129,7 @@ def test_gdp_sheet_uses_the_run_around_the_base_period():
     [sc] = gdp_builder.build(RefreshContext(d))
     t = sc.tables[0].df
     assert list(t["Period"])[0] == "1994" and len(t) == 7
-    assert any("1988Q3 … 1989Q1" in line for line in sc.intro)
+    assert any("1988Q3 … 1989Q1" in line for line in sc.tables[0].notes)  # a note, not a title
     assert not any("old" in n for n in sc.tables[0].notes)
 
 
