@@ -54,7 +54,8 @@ def demo_workbook() -> Path:
     return Path(str(files("workbooks") / "demo.xlsx"))
 
 
-def _print_result(res, out=sys.stdout) -> None:
+def _print_result(res, out=None) -> None:
+    out = out or sys.stdout  # looked up now: a default bound at import misses a redirect
     print(f"Refreshed {res.path} as of {res.asof:%Y-%m-%d}", file=out)
     print(f"  sheets written: {', '.join(res.sheets)}", file=out)
     if res.backup:
