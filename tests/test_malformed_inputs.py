@@ -55,10 +55,20 @@ def cells(**values) -> Make:
     return edit(fn)
 
 
-def surgery(fn: Callable[[dict[str, bytes]], None], mutate: Callable | None = None) -> Make:
-    """The factory workbook re-zipped after ``fn(parts)`` edits its parts' bytes."""
+DEMO = Path(__file__).resolve().parent.parent / "workbooks" / "demo.xlsx"
+
+
+def from_demo(folder: Path) -> Path:
+    path = folder / "w.xlsx"
+    path.write_bytes(DEMO.read_bytes())
+    return path
+
+
+def surgery(fn: Callable[[dict[str, bytes]], None], source: Make | None = None) -> Make:
+    """The factory workbook (or ``source``'s) re-zipped after ``fn(parts)`` edits its parts'
+    bytes."""
     def make(folder):
-        path = wf.build(folder / "w.xlsx", mutate=mutate)
+        path = (source or (lambda f: wf.build(f / "w.xlsx")))(folder)
         with zipfile.ZipFile(path) as z:
             parts = {n: z.read(n) for n in z.namelist()}
         fn(parts)
@@ -115,8 +125,9 @@ def encrypted(folder):
     return path
 
 
-def sheet_xml(sheet: str, old: str, new: str) -> Callable[[dict[str, bytes]], None]:
-    part = f"xl/worksheets/sheet{wf_sheet_number(sheet)}.xml"
+def sheet_xml(sheet: str, old: str, new: str, part: str | None = None
+              ) -> Callable[[dict[str, bytes]], None]:
+    part = part or f"xl/worksheets/sheet{wf_sheet_number(sheet)}.xml"
 
     def fn(parts):
         xml = parts[part].decode()
@@ -126,8 +137,12 @@ def sheet_xml(sheet: str, old: str, new: str) -> Callable[[dict[str, bytes]], No
 
 
 def wf_sheet_number(sheet: str) -> int:
+    """The worksheet part number of a sheet, in the factory's and the demo's order."""
     return ["Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income", "Macro",
             "Settings", "Sources"].index(sheet) + 1
+
+
+DEMO_AS_OF = '<c r="B2" s="23" t="n"><v>36160</v></c>'  # Settings!B2, a date cell
 
 
 def general(wb, sheet: str, ref: str, value) -> None:
@@ -280,6 +295,21 @@ CASES = [
     Case("Series Inception text", cells(Series_D2="soon"), 2,
          'Series!D2: Inception: text "soon" where a date is expected'),
     Case("Series Inception serial", cells(Series_D2=40209), 0, "inputs valid"),
+    # the demo, as a user would break it
+    Case("demo: As Of pasted as a number", surgery(sheet_xml(
+         "Settings", DEMO_AS_OF, '<c r="B2" t="n"><v>36160</v></c>'), from_demo), 0,
+         "inputs valid — 13 instruments, as of 1998-12-31", run_refresh=False),
+    Case("demo: As Of deleted, no follow-on", surgery(sheet_xml("Settings", DEMO_AS_OF, ""),
+         from_demo), 2, 'Settings!B2: no "As Of" date', ("is not in Instruments",)),
+    Case("demo: protected structure", surgery(sheet_xml(
+         "", "<workbookProtection/>", '<workbookProtection lockStructure="1"/>',
+         "xl/workbook.xml"), from_demo), 0,
+         "workbook: warning: the workbook's structure is protected (Review > Protect Workbook)"
+         ", so the 15 engine sheet(s) it lacks", refresh=2),
+    Case("demo: value at XFD1048576", surgery(sheet_xml(
+         "Prices", "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>5</v></c></row>'
+         "</sheetData>"), from_demo), 2,
+         "Prices!XFD1048576: value right of the last header (column N) is not read"),
     # settings
     Case("Trend Growth text", cells(Settings_B3="fast"), 2,
          'Settings!B3: Trend Growth "fast" is not a number (percent per year, e.g. 2.24)'),
