@@ -354,6 +354,9 @@ CASES = [
     Case("Returns without Date header: no follow-on", cells(Returns_A1="Month"), 2,
          'Returns!A1: column A must be headed "Date"', ("has no column in Returns",)),
     # text in numbers
+    Case("a column of text: no has-no-prices follow-on", edit(lambda wb: [wb["Prices"].cell(
+         r, 3, "n/a") for r in range(2, wb["Prices"].max_row + 1)]), 2,
+         'Prices!C3: text "n/a" where a number is expected', ('"BD1" has no prices',)),
     Case("number stored as text", cells(Prices_B5="1,234.5"), 2,
          'Prices!B5: text "1,234.5" where a number is expected'),
     Case("spaces in a price cell", cells(Prices_B5="   "), 0, "inputs valid"),

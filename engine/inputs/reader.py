@@ -337,7 +337,9 @@ def _check_codes(instruments: dict[str, Instrument], raw: pd.DataFrame, fund: pd
         if code not in raw.columns:
             p.error(f"Instruments!A{inst.row}", f'code "{code}" has no column in Prices', code)
         elif raw[code].notna().sum() == 0:
-            p.error(f"Instruments!A{inst.row}", f'code "{code}" has no prices', code)
+            col = col_letter(g.header.index(code) + 1)  # its cells' problems say it already
+            if not any(re.fullmatch(rf"Prices!{col}\d+", pr.where) for pr in p.errors):
+                p.error(f"Instruments!A{inst.row}", f'code "{code}" has no prices', code)
         for f in inst.fair_value_inputs:
             if f not in fund.columns:
                 gi = grids["Instruments"]
