@@ -244,7 +244,8 @@ A10_SERIAL = lambda v: serial_of(v)  # noqa: E731 - a date cell retyped as its s
 
 CASES = [
     # dates in all forms
-    Case("date cells", edit(lambda wb: None), 0, "inputs valid — 4 instruments, as of 2020-12-31"),
+    Case("date cells", edit(lambda wb: None), 0,
+         "inputs valid — 4 instruments, as of 2020-12-31"),
     Case("As Of serial in a General cell", cells(Settings_B2=44196), 0, "as of 2020-12-31"),
     Case("As Of serial in a 1904 workbook", edit(lambda wb: (epoch1904(wb), general(
          wb, "Settings", "B2", 42734))), 0, "as of 2020-12-31"),
