@@ -18,7 +18,8 @@ import math
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
-EXCEL_EPOCH = _dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-day bug)
+from engine.inputs.dates import DateError, read_date
+
 
 
 class ExcelArgError(ValueError):
@@ -99,28 +100,15 @@ def to_flag(arg: str, v: Any, default: bool = False) -> bool:
     raise ExcelArgError(f"{arg}: expected TRUE or FALSE, got {v!r}")
 
 
-def to_date(arg: str, v: Any) -> _dt.datetime:
-    """A datetime from an Excel date cell (datetime, date, serial number or ISO text)."""
-    if isinstance(v, _dt.datetime):
-        return v
-    if isinstance(v, _dt.date):
-        return _dt.datetime(v.year, v.month, v.day)
-    if isinstance(v, bool) or v is None:
-        raise ExcelArgError(f"{arg}: {'blank' if v is None else 'TRUE/FALSE'} where a date "
-                            "is expected")
-    if isinstance(v, (int, float)):
-        if not math.isfinite(v) or not 1 <= v < 2958466:  # 9999-12-31
-            raise ExcelArgError(f"{arg}: {v} is not an Excel date serial")
-        return EXCEL_EPOCH + _dt.timedelta(days=float(v))
-    if isinstance(v, str):
-        s = v.strip()
-        if s.startswith("#"):
-            raise ExcelArgError(f"{arg}: contains the Excel error {s}")
-        try:
-            return _dt.datetime.fromisoformat(s)
-        except ValueError:
-            raise ExcelArgError(f'{arg}: text "{s[:30]}" where a date is expected') from None
-    raise ExcelArgError(f"{arg}: {type(v).__name__} where a date is expected")
+def to_date(arg: str, v: Any, *, date1904: bool = False) -> _dt.datetime:
+    """A datetime from an Excel date cell: a datetime, an Excel serial number (a date in a
+    General cell; ``date1904``: the workbook's 1904 date system) or ISO text, read by the
+    engine's one date parser (:func:`engine.inputs.dates.read_date`, which the workbook
+    reader uses too)."""
+    try:
+        return read_date(v, date1904=date1904)[0]
+    except DateError as e:
+        raise ExcelArgError(f"{arg}: {e}") from None
 
 
 def to_series(dates: Any, values: Any, *, dates_arg: str = "dates",

@@ -15,6 +15,7 @@ Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, noth
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -56,7 +57,7 @@ def demo_workbook() -> Path:
 
 
 def _print_result(res, out=None) -> None:
-    out = out or sys.stdout  # looked up per call, not bound when the module is imported
+    out = out or sys.stdout  # looked up now: a default bound at import misses a redirect
     print(f"Refreshed {res.path} as of {res.asof:%Y-%m-%d}", file=out)
     print(f"  sheets written: {', '.join(res.sheets)}", file=out)
     if res.backup:
@@ -76,9 +77,7 @@ def cmd_refresh(args) -> int:
         print(f"gamma refresh: refused: {e}", file=sys.stderr)
         return EXIT_REFUSED
     except Exception as e:  # a bug: the workbook is only replaced as the very last step
-        print(f"gamma refresh: failed ({type(e).__name__}: {e}); nothing written",
-              file=sys.stderr)
-        return EXIT_REFUSED
+        return _internal_error("refresh", e, "nothing written")
     _print_result(res)
     return res.exit_code
 
@@ -225,6 +224,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # the workbook is only ever replaced as the very last step
         print(f"gamma {args.cmd}: interrupted; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as e:  # every command has one error channel: never a traceback
+        outcome = {"demo": "the demo folder may be incomplete"}.get(
+            args.cmd, "the workbook is unchanged")
+        return _internal_error(args.cmd, e, outcome)
+
+
+def _internal_error(cmd: str, e: Exception, outcome: str) -> int:
+    """An unexpected error (a bug, or a case nobody foresaw): one line for the user, exit 2
+    (DESIGN.md: refused, nothing written), the traceback to the ``gamma`` log."""
+    logging.getLogger("gamma").debug("gamma %s failed", cmd, exc_info=True)
+    first = (str(e).strip().splitlines() or [""])[0][:200]
+    print(f"gamma {cmd}: failed ({type(e).__name__}{': ' + first if first else ''}); "
+          f"{outcome}", file=sys.stderr)
+    return EXIT_REFUSED
 
 
 def entry() -> None:

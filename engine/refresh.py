@@ -12,6 +12,7 @@ sheets are spliced into the package and every other part is kept byte for byte
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Callable
 
 from engine.inputs.data import WorkbookData
-from engine.inputs.problems import InputError
+from engine.inputs.problems import InputError, Problem
 from engine.inputs.reader import read_workbook
 from engine.tables import builders
-from engine.tables.base import RefreshContext, SheetContent
+from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
 from engine.workbook import guard
 from engine.workbook.fit_store import load_store, save_store
 from engine.workbook.save import (Busy, RefreshLock, SaveError, replace_with_backup,
@@ -95,6 +96,7 @@ def build_contents(data: WorkbookData, progress: Progress = lambda m: None,
         try:
             contents += build(ctx)
         except Exception as e:  # one broken area must not lose the others
+            logging.getLogger("gamma").debug("builder %s failed", name, exc_info=True)
             ctx.failures.setdefault(f"[{name}]", f"{type(e).__name__}: {e}")
         if seconds is not None:
             seconds[name] = time.perf_counter() - t0
@@ -146,11 +148,29 @@ def _read(book: Workbook, asof) -> WorkbookData:
         raise Refused(_PACKAGE_REASON[e.kind], [str(e)]) from None
 
 
+def _locked_structure(book: Workbook) -> str | None:
+    """Why a refresh cannot add its sheets, or None: the structure is protected and some
+    engine sheets are missing (adding them is what the protection forbids)."""
+    missing = [s for s in ENGINE_SHEETS if book.sheet(s) is None]
+    if not book.lock_structure or not missing:
+        return None
+    return (f"the workbook's structure is protected (Review > Protect Workbook), so "
+            f"the {len(missing)} engine sheet(s) it lacks ({', '.join(missing[:4])}"
+            f"{', …' if len(missing) > 4 else ''}) cannot be added: unprotect the structure "
+            "and refresh")
+
+
 def check(path: str | Path, asof=None) -> WorkbookData:
-    """Validate only (``gamma check``); raises :class:`Refused` listing every problem."""
+    """Validate only (``gamma check``); raises :class:`Refused` listing every problem. A
+    protected structure that would refuse the refresh is a warning on the data."""
     pkg, book = _open(Path(path))
     with pkg:
-        return _read(book, asof)
+        data = _read(book, asof)
+        locked = _locked_structure(book)
+    if locked:
+        data.problems.append(Problem("workbook", f"{locked} (a refresh is refused until then)",
+                                     "warning"))
+    return data
 
 
 def refresh(path: str | Path, asof=None, progress: Progress = lambda m: None,
@@ -216,6 +236,10 @@ def _refresh(path: Path, target: Path, asof, progress: Progress, build: Build | 
     progress("checking the workbook")
     pkg, book = _open(target)
     with pkg:
+        locked = _locked_structure(book)
+        if locked:
+            raise Refused("protected workbook structure: nothing written",
+                          [f"workbook: {locked}"])
         data = _read(book, asof)
         sec["read"] = time.perf_counter() - t0
         _fault("read")

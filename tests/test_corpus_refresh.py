@@ -23,6 +23,8 @@ import pytest
 from corpus_inputs import CORPUS, SheetNameClash, add_inputs, classify, corpus_files
 from engine.inputs.reader import read_workbook
 from engine.refresh import Refused, build_contents, refresh
+from engine.xlsx.cells import Workbook
+from engine.xlsx.package import Package
 
 FILES = [p for p in corpus_files() if classify(p) is None]
 IDS = [p.relative_to(CORPUS).as_posix() for p in FILES]
@@ -98,9 +100,19 @@ def _with_inputs(src: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def _structure_locked(path: Path) -> bool:
+    with Package(path) as pkg:
+        return Workbook(pkg).lock_structure
+
+
 def _check_file(src: Path, tmp_path: Path) -> None:
     book = _with_inputs(src, tmp_path)
     before, original = _parts(book), book.read_bytes()
+    if _structure_locked(book):  # Review > Protect Workbook: no sheet may be added
+        with pytest.raises(Refused, match="protected workbook structure"):
+            refresh(book, build=_build)
+        assert book.read_bytes() == original
+        return
     res = refresh(book, build=_build)
     assert res.exit_code in (0, 1)
     after = _parts(book)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from addin.convert import EXCEL_EPOCH
+from engine.xlsx.numfmt import excel_serial
 from addin.udfs_valuation import (BOND_VALUATION_HEADER, VALUATION_HEADER, gamma_bond_valuation,
                                   gamma_sigma, gamma_valuation)
 from engine.models.horizons import horizon_forecasts
@@ -90,7 +90,7 @@ def test_daily_input_is_sampled_to_month_end():
 
 def test_serial_dates_and_trailing_blank_rows():
     p, _, _ = _known(3)
-    serial = [[(d.to_pydatetime() - EXCEL_EPOCH).days] for d in IDX] + [[None], [None]]
+    serial = [[excel_serial(d.to_pydatetime())] for d in IDX] + [[None], [None]]
     out = gamma_valuation(serial, col(list(p) + [None, None]))
     assert out[0] == gamma_valuation(DATES, col(p))[0]
 

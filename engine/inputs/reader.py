@@ -8,7 +8,10 @@ series) travel on ``WorkbookData.problems``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +21,21 @@ import pandas as pd
 from engine.domain import MAX_MONTHLY_RETURN, YIELD_RANGE, Role, check_role
 from engine.inputs.data import (ASSET_CLASSES, MACRO_LAG_KEY, Instrument, WorkbookData,
                                 macro_asof, macro_lag, setting)
+from engine.inputs.dates import DateError, read_date
 from engine.inputs.downloads import DOWNLOADS, Mapping, fetch_mappings
 from engine.inputs.plausibility import Kind, suspect_values
-from engine.inputs.problems import InputError, Problem, Problems
+from engine.inputs.problems import InputError, Problem, Problems, cell_ref
 from engine.inputs.roles import fundamental_role
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
-from engine.xlsx.cells import Workbook
+from engine.xlsx.cells import Workbook, col_letter
 
 INPUT_SHEETS = ("Instruments", "Prices", "Fundamentals", "Returns", "Series", "Income",
                 "Macro", "Settings", "History", DOWNLOADS)
 REQUIRED_SHEETS = ("Instruments", "Prices", "Settings")
 STALE_MONTHS = 2                # last observation more than this many months before As Of
 _ROWS: dict[int, list[int]] = {}  # id(frame) -> sheet row of each data row, during one read
+BEYOND_SHOWN = 3  # values right of the last header named one by one; the rest counted
 HISTORY_COLUMNS = ["As Of", "Code", "Forecast", "Position", "Trade", "Phase",
                    "Model Version", "Last Data Date"]
 
@@ -53,31 +58,38 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     if p.errors:
         raise InputError(p)
 
-    settings, asof_cell = _settings(grids["Settings"], p)
-    when = _asof(settings, asof, asof_cell, p)
+    date1904 = grids["Settings"].date1904
+    settings, cells = _settings(grids["Settings"], p)
+    asof_where = "--asof" if asof is not None else cells.get("as of", "Settings")
+    when = _asof(settings, asof, asof_where, date1904, p)
     instruments = _instruments(grids["Instruments"], p)
-    raw = _dated_table(grids["Prices"], p, kind="price")
+    broken: set[str] = set()  # sheets whose layout is wrong: no cross-sheet follow-ons
+    raw = _dated_table(grids["Prices"], p, kind="price", broken=broken)
     roles: dict[str, Role] = {}
     if "Fundamentals" in grids:
         roles, fund_grid = _role_row(grids["Fundamentals"], p)
         grids = {**grids, "Fundamentals": fund_grid}  # its data rows, cells named right
-        fundamentals = _dated_table(fund_grid, p, kind="fundamental")
+        fundamentals = _dated_table(fund_grid, p, kind="fundamental", broken=broken)
     else:
         fundamentals = pd.DataFrame()
-    returns = _dated_table(grids["Returns"], p, kind="return") \
+    returns = _dated_table(grids["Returns"], p, kind="return", broken=broken) \
         if "Returns" in grids else pd.DataFrame()
     income = _income(grids["Income"], p) if "Income" in grids else pd.DataFrame()
+    if not instruments:
+        broken.add("Instruments")
     _check_levels(instruments, raw, grids["Prices"], p)
     typed = {"Prices": raw, "Fundamentals": fundamentals}  # as on their sheets, for messages
     raw, fundamentals, fetched = _downloads(grids, instruments, raw, fundamentals, p)
-    _check_codes(instruments, raw, fundamentals, grids, p, fetched)
-    series = _series_meta(grids.get("Series"), returns, p)
+    if not broken & {"Instruments", "Prices", "Fundamentals"}:
+        _check_codes(instruments, raw, fundamentals, grids, p, fetched)
+    series = _series_meta(grids.get("Series"), returns, "Returns" in broken, p)
     macro = _macro(grids.get("Macro"), p)
+    _check_settings(settings, cells, returns, macro, p)
     history = _history(grids.get("History"))
 
     prices: dict[str, pd.Series] = {}
     if when is not None and not p.errors:
-        _check_asof(when, raw, asof_cell, p)
+        _check_asof(when, raw, asof_where, p)
     if p.errors:
         _ROWS.clear()
         raise InputError(p)
@@ -87,6 +99,8 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
         s = monthly(raw[code], inst.update, asof=when)
         prices[code] = s.rename(code)
         _check_stale(inst, s, when, p)
+    _check_fair_value_inputs(instruments, fundamentals.loc[fundamentals.index <= when]
+                             if len(fundamentals) else fundamentals, grids, p)
     cut = lambda df: df.loc[df.index <= when] if len(df) else df  # noqa: E731
     # the typed sheets' values (a column fetched into Downloads is FRED's, not a typing slip)
     suspects = _check_plausible(grids, instruments, prices, typed["Prices"],
@@ -110,9 +124,11 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
 
 # --- Settings -------------------------------------------------------------------------------
 
-def _settings(g: Grid, p: Problems) -> tuple[dict[str, Any], str]:
+def _settings(g: Grid, p: Problems) -> tuple[dict[str, Any], dict[str, str]]:
+    """The key/value pairs, and the cell of each value (``Settings!B2``) by its key
+    case-folded."""
     out: dict[str, Any] = {}
-    asof_cell = "Settings"
+    cells: dict[str, str] = {}
     kj, vj = (g.col("Key"), g.col("Value"))
     if kj is None or vj is None:
         # tolerate a headerless key/value sheet: first two columns
@@ -125,29 +141,31 @@ def _settings(g: Grid, p: Problems) -> tuple[dict[str, Any], str]:
             continue
         key = str(r[kj]).strip()
         out[key] = r[vj]
-        if key.casefold() == "as of":
-            asof_cell = g.where(i + base, vj)
-    return out, asof_cell
+        cells.setdefault(" ".join(key.split()).casefold(), g.where(i + base, vj))
+    return out, cells
 
 
-def _asof(settings: dict, override: Any, where: str, p: Problems) -> pd.Timestamp | None:
+def _asof(settings: dict, override: Any, where: str, date1904: bool, p: Problems
+          ) -> pd.Timestamp | None:
+    """The as-of date from ``--asof`` or Settings ``As Of`` in any form of
+    :func:`~engine.inputs.dates.read_date`; a month (``1998-12``) means its last day, and
+    the reading is noted (``where`` names the argument or the cell)."""
     raw = override if override is not None else setting(settings, "As Of")
-    label = "--asof" if override is not None else where
     if raw is None:
-        p.error(label, 'no "As Of" date (add a row As Of | date to Settings, or pass --asof)')
+        p.error(where, 'no "As Of" date (add a row As Of | date to Settings, or pass --asof)')
         return None
     try:
-        ts = pd.Timestamp(raw)
-    except (ValueError, TypeError):
-        p.error(label, f'As Of "{raw}" is not a date')
+        when, note = read_date(raw, date1904=date1904, month_end=True)
+    except DateError as e:
+        p.error(where, f"As Of: {e}")
         return None
-    if pd.isna(ts):
-        p.error(label, f'As Of "{raw}" is not a date')
-        return None
-    return ts.normalize()
+    if note:
+        p.warn(where, f"As Of {note}")
+    return pd.Timestamp(when).normalize()
 
 
 def _check_asof(when: pd.Timestamp, raw: pd.DataFrame, where: str, p: Problems) -> None:
+    """As Of within the Prices dates; ``where`` is the Settings cell or ``--asof``."""
     if raw.empty:
         return
     first, last = raw.index.min(), raw.index.max()
@@ -163,11 +181,11 @@ def _check_asof(when: pd.Timestamp, raw: pd.DataFrame, where: str, p: Problems) 
 def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
     cols = {c: g.col(c) for c in ("Code", "Name", "Country", "Asset Class", "Quote", "Maturity",
                                   "Update", "Fair Value Inputs", "Neutral Band", "Unit")}
-    for c in ("Code", "Name", "Asset Class"):
-        if cols[c] is None:
-            p.error("Instruments!1:1", f'required column "{c}" is missing '
-                    f'(headers: {", ".join(h for h in g.header if h)})')
-    if p.errors:
+    missing = [c for c in ("Code", "Name", "Asset Class") if cols[c] is None]
+    for c in missing:
+        p.error("Instruments!1:1", f'required column "{c}" is missing '
+                f'(headers: {", ".join(h for h in g.header if h)})')
+    if missing:
         return {}
     out: dict[str, Instrument] = {}
     classes = {a.casefold(): a for a in ASSET_CLASSES}
@@ -178,7 +196,7 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
         return "" if v is None else str(v).strip()
 
     for i, r in enumerate(g.rows):
-        code = text(i, "Code")
+        code = unicodedata.normalize("NFC", text(i, "Code"))
         if not code and not any(v is not None for v in r):
             continue
         where = g.where(i, cols["Code"])
@@ -218,7 +236,8 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
             update = "MonthEnd" if d is None else str(d)
         except ValueError as e:
             p.error(g.where(i, cols["Update"]), str(e), code)
-        fvi = [s.strip() for s in text(i, "Fair Value Inputs").split(",") if s.strip()]
+        fvi = [unicodedata.normalize("NFC", s.strip())
+               for s in text(i, "Fair Value Inputs").split(",") if s.strip()]
         band = None
         if cols["Neutral Band"] is not None:
             band = cell_number(g, i, cols["Neutral Band"], p, what="a neutral band", code=code)
@@ -229,7 +248,7 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
                                country=text(i, "Country"), asset_class=ac, quote=quote,
                                maturity=maturity, update=update, fair_value_inputs=fvi,
                                neutral_band=band, row=i + 2, unit=text(i, "Unit"))
-    if not out and not p.errors:
+    if not out and not any(pr.where.startswith("Instruments") for pr in p.errors):
         p.error("Instruments", "no instruments listed")
     return out
 
@@ -271,16 +290,24 @@ def _role_row(g: Grid, p: Problems) -> tuple[dict[str, Role], Grid]:
         except ValueError:
             p.error(g.where(0, j), f'role "{v}" of "{h}" is not one of level, rate, yield, '
                     "price level")
-    rest = Grid(g.sheet, g.header, g.rows[1:], {(i - 1, j) for i, j in g.uncached if i > 0})
+    rest = dataclasses.replace(g, rows=g.rows[1:],
+                               uncached={(i - 1, j) for i, j in g.uncached if i > 0})
     rest.where = lambda i, j: g.where(i + 1, j)  # messages name the real cell
     return roles, rest
 
 
-def _dated_table(g: Grid, p: Problems, *, kind: str) -> pd.DataFrame:
-    """Column A dates (sorted, unique), other columns numbers; blank rows skipped."""
+def _dated_table(g: Grid, p: Problems, *, kind: str, broken: set[str] | None = None
+                 ) -> pd.DataFrame:
+    """Column A dates (sorted, unique), other columns numbers; blank rows skipped. A sheet
+    whose layout is wrong joins ``broken``. Headers are compared NFC-normalized (the same
+    code typed on a Mac and on Windows can differ in its bytes)."""
     if not g.header or g.header[0].casefold() != "date":
         p.error(f"{g.sheet}!A1", f'column A must be headed "Date" (found "{g.header[0] if g.header else ""}")')
+        if broken is not None:
+            broken.add(g.sheet)
         return pd.DataFrame()
+    g.header = [unicodedata.normalize("NFC", h) for h in g.header]
+    _report_beyond(g, p)
     names = g.header[1:]
     seen: dict[str, int] = {}
     for j, h in enumerate(names, start=1):
@@ -346,9 +373,21 @@ def _income(g: Grid, p: Problems) -> pd.DataFrame:
 def _columns(g: Grid, idx: list[int]) -> Grid:
     """The grid of columns ``idx`` only, its messages naming the real cells."""
     keep = Grid(g.sheet, [g.header[j] for j in idx], [[r[j] for j in idx] for r in g.rows],
-                {(i, idx.index(j)) for i, j in g.uncached if j in idx})
+                {(i, idx.index(j)) for i, j in g.uncached if j in idx}, date1904=g.date1904)
     keep.where = lambda i, j: g.where(i, idx[j])
     return keep
+
+
+def _report_beyond(g: Grid, p: Problems) -> None:
+    """Values right of the last header are not read: each is an error naming its cell (the
+    first few; the rest counted), as a column of data without a header is."""
+    for r, c in g.beyond[:BEYOND_SHOWN]:
+        p.error(f"{g.sheet}!{cell_ref(r, c)}", f"value right of the last header (column "
+                f"{col_letter(len(g.header))}) is not read: give its column a header in row 1, "
+                "or move it off this sheet")
+    if len(g.beyond) > BEYOND_SHOWN:
+        p.error(f"{g.sheet}", f"… and {len(g.beyond) - BEYOND_SHOWN} more values right of the "
+                "last header")
 
 
 def _check_returns(g: Grid, df: pd.DataFrame, rows_at: list[int], p: Problems) -> None:
@@ -363,8 +402,10 @@ def _check_codes(instruments: dict[str, Instrument], raw: pd.DataFrame, fund: pd
                  grids: dict[str, Grid], p: Problems, fetched: set[str] = frozenset()) -> None:
     """``fetched``: names mapped to Downloads, whose problems :func:`_downloads` reported."""
     g = grids["Prices"]
+    # a code whose Instruments row was refused (reported there) is no unknown code here
+    refused = {pr.code for pr in p.errors if pr.code and pr.where.startswith("Instruments")}
     for j, h in enumerate(g.header[1:], start=1):
-        if h and h not in instruments:
+        if h and h not in instruments and h not in refused:
             p.error(g.where(-1, j), f'code "{h}" is not in Instruments')
     for code, inst in instruments.items():
         if code in fetched and code not in raw.columns:
@@ -372,7 +413,9 @@ def _check_codes(instruments: dict[str, Instrument], raw: pd.DataFrame, fund: pd
         elif code not in raw.columns:
             p.error(f"Instruments!A{inst.row}", f'code "{code}" has no column in Prices', code)
         elif raw[code].notna().sum() == 0:
-            p.error(f"Instruments!A{inst.row}", f'code "{code}" has no prices', code)
+            col = col_letter(g.header.index(code) + 1)  # its cells' problems say it already
+            if not any(re.fullmatch(rf"Prices!{col}\d+", pr.where) for pr in p.errors):
+                p.error(f"Instruments!A{inst.row}", f'code "{code}" has no prices', code)
         for f in inst.fair_value_inputs:
             if f not in fund.columns and f not in fetched:
                 gi = grids["Instruments"]
@@ -401,6 +444,88 @@ def _check_levels(instruments: dict[str, Instrument], raw: pd.DataFrame, g: Grid
             p.error(g.where(rows[k], j), msg.format(x=v[k], lo=lo, hi=hi), code)
         if len(bad) > 3:
             p.error(g.where(-1, j), f"… and {len(bad) - 3} more such values for {code}", code)
+
+
+# Settings a user types (DESIGN.md: As Of, Trend Growth, Base Period, firm name, disclosure,
+# …), each checked for what the engine will do with it
+TREND_GROWTH_RANGE = (-10.0, 20.0)  # percent per year; outside, a unit slip (224 for 2.24)
+TEXT_SETTINGS = ("Firm Name", "Disclosure", "Report Title")
+SERIES_SETTINGS = ("Risk Free", "Income Strategy")  # each names a Returns column
+DEANNUALIZE = ("compound", "simple")
+
+
+def _check_settings(settings: dict, cells: dict[str, str], returns: pd.DataFrame,
+                    macro: pd.DataFrame, p: Problems) -> None:
+    """Trend Growth (a number of percent per year), Base Period (a year or quarter that is a
+    Macro period), GDP Deannualize, the Settings that name a Returns series and the firm's
+    texts: each problem names the Settings cell."""
+    def where(key: str) -> str:
+        return cells.get(key.casefold(), "Settings")
+
+    has_macro = len(macro) > 0
+    trend = setting(settings, "Trend Growth")
+    if trend is not None:
+        if isinstance(trend, bool) or not isinstance(trend, (int, float)) \
+                or not np.isfinite(trend):
+            p.error(where("Trend Growth"), f"Trend Growth {_shown(trend)} is not a number "
+                    "(percent per year, e.g. 2.24)")
+        elif not TREND_GROWTH_RANGE[0] <= trend <= TREND_GROWTH_RANGE[1]:
+            lo, hi = TREND_GROWTH_RANGE
+            p.error(where("Trend Growth"), f"Trend Growth {trend:g} is outside {lo:g} … {hi:g} "
+                    "(percent per year, e.g. 2.24)")
+    elif has_macro:
+        p.warn("Settings", 'no "Trend Growth" (percent per year, e.g. 2.24): the GDP gap '
+               "will not be computed")
+    base = setting(settings, "Base Period")
+    if base is not None:
+        per = _period_text(base)
+        periods = set(macro["Period"]) if has_macro else set()
+        if isinstance(base, bool) or not _period_ok(per):
+            p.error(where("Base Period"), f"Base Period {_shown(base)} is not a year (2019) "
+                    "or quarter (2023Q1)")
+        elif has_macro and per not in periods:
+            p.error(where("Base Period"), f"Base Period {per} is not a Macro period "
+                    f"({min(periods)} … {max(periods)})")
+    elif has_macro:
+        p.warn("Settings", 'no "Base Period" (e.g. 2019): the GDP gap will not be computed')
+    method = setting(settings, "GDP Deannualize")
+    if method is not None and str(method).strip().lower() not in DEANNUALIZE:
+        p.error(where("GDP Deannualize"), f"GDP Deannualize {_shown(method)} must be "
+                f"{' or '.join(DEANNUALIZE)}")
+    for key in SERIES_SETTINGS:
+        name = setting(settings, key)
+        if name is not None and str(name).strip() not in returns.columns and len(returns.columns):
+            p.error(where(key), f'{key} "{str(name).strip()[:40]}" is not a Returns column '
+                    f'({", ".join(map(str, returns.columns[:6]))}'
+                    f'{", …" if len(returns.columns) > 6 else ""})')
+    for key in TEXT_SETTINGS:
+        v = setting(settings, key)
+        if isinstance(v, str) and v.strip().startswith("#"):
+            p.error(where(key), f"{key} is the Excel error {v.strip()[:12]}: it would be "
+                    "printed on client material")
+
+
+def _shown(v: Any) -> str:
+    """A Settings value as a message shows it: text quoted, a number as typed."""
+    if isinstance(v, str):
+        return f'"{v.strip()[:30]}"'
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    return f"{v:g}" if isinstance(v, (int, float)) else str(v)
+
+
+def _check_fair_value_inputs(instruments: dict[str, Instrument], fund: pd.DataFrame,
+                             grids: dict[str, Grid], p: Problems) -> None:
+    """A Fair Value Inputs column with no value on or before As Of is a warning naming the
+    Fundamentals column: the instrument is valued without it (on its trend), not silently."""
+    g = grids.get("Fundamentals")
+    for code, inst in instruments.items():
+        for f in inst.fair_value_inputs:
+            if f in fund.columns and fund[f].notna().sum() == 0:
+                j = g.col(f) if g is not None else None
+                col = f"Fundamentals!{col_letter(j + 1)}" if j is not None else "Fundamentals"
+                p.warn(col, f'fair value input "{f}" of {code} has no values on or before As '
+                       f"Of: {code} is valued without it", code)
 
 
 def _check_stale(inst: Instrument, s: pd.Series, when: pd.Timestamp, p: Problems) -> None:
@@ -480,7 +605,10 @@ def _warn_suspects(p: Problems, g: Grid, j: int, cells: pd.Series, kind: Kind,
 
 # --- Series, Macro, History -----------------------------------------------------------------
 
-def _series_meta(g: Grid | None, returns: pd.DataFrame, p: Problems) -> pd.DataFrame:
+def _series_meta(g: Grid | None, returns: pd.DataFrame, returns_broken: bool, p: Problems
+                 ) -> pd.DataFrame:
+    """The Series rows; with ``returns_broken`` (the Returns sheet's layout is wrong, already
+    reported) no row is blamed for a missing Returns column."""
     cols = ["Name", "Role", "Basis", "Inception", "Benchmark", "Description"]
     if g is None:
         if len(returns.columns):
@@ -488,10 +616,10 @@ def _series_meta(g: Grid | None, returns: pd.DataFrame, p: Problems) -> pd.DataF
                     "(Name, Role, Basis, …)")
         return pd.DataFrame(columns=cols).set_index("Name")
     idx = {c: g.col(c) for c in cols}
-    for c in ("Name", "Role", "Basis"):
-        if idx[c] is None:
-            p.error("Series!1:1", f'required column "{c}" is missing')
-    if p.errors:
+    missing = [c for c in ("Name", "Role", "Basis") if idx[c] is None]
+    for c in missing:
+        p.error("Series!1:1", f'required column "{c}" is missing')
+    if missing:
         return pd.DataFrame(columns=cols).set_index("Name")
     recs = []
     for i, r in enumerate(g.rows):
@@ -507,10 +635,10 @@ def _series_meta(g: Grid | None, returns: pd.DataFrame, p: Problems) -> pd.DataF
             p.error(g.where(i, idx["Role"]), f'role "{rec["Role"]}" must be Strategy or Benchmark')
         if basis not in ("Net", "Gross"):
             p.error(g.where(i, idx["Basis"]), f'basis "{rec["Basis"]}" must be Net or Gross')
-        if name not in returns.columns:
+        if name not in returns.columns and not returns_broken:
             p.error(g.where(i, idx["Name"]), f'series "{name}" has no column in Returns')
         bm = rec["Benchmark"]
-        if bm is not None and str(bm).strip():
+        if bm is not None and str(bm).strip() and not returns_broken:
             for b in str(bm).split(","):
                 if b.strip() not in returns.columns:
                     p.error(g.where(i, idx["Benchmark"]), f'benchmark "{b.strip()}" has no '
@@ -518,9 +646,10 @@ def _series_meta(g: Grid | None, returns: pd.DataFrame, p: Problems) -> pd.DataF
         rec.update(Role=role, Basis=basis)
         if rec["Inception"] is not None:
             try:
-                rec["Inception"] = pd.Timestamp(rec["Inception"])
-            except (ValueError, TypeError):
-                p.error(g.where(i, idx["Inception"]), f'inception "{rec["Inception"]}" is not a date')
+                rec["Inception"] = pd.Timestamp(read_date(rec["Inception"],
+                                                          date1904=g.date1904)[0])
+            except DateError as e:
+                p.error(g.where(i, idx["Inception"]), f"Inception: {e}")
         recs.append(rec)
     named = {r["Name"] for r in recs}
     for c in returns.columns:
@@ -541,9 +670,7 @@ def _macro(g: Grid | None, p: Problems) -> pd.DataFrame:
         per = r[pj]
         if per is None:
             continue
-        if isinstance(per, float) and per.is_integer():
-            per = int(per)
-        per = str(per).strip()
+        per = _period_text(per)
         if not _period_ok(per):
             p.error(g.where(i, pj), f'period "{per}" is not a year (2021) or quarter (2023Q1)')
             continue
@@ -554,8 +681,14 @@ def _macro(g: Grid | None, p: Problems) -> pd.DataFrame:
 
 
 def _period_ok(per: str) -> bool:
-    import re
     return re.fullmatch(r"\d{4}(Q[1-4])?", per) is not None
+
+
+def _period_text(per: Any) -> str:
+    """A Macro period or Settings ``Base Period`` as text: 2019 typed as a number is "2019"."""
+    if isinstance(per, float) and per.is_integer():
+        per = int(per)
+    return str(per).strip()
 
 
 def _history(g: Grid | None) -> pd.DataFrame:

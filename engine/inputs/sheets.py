@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.inputs.dates import DateError, read_date
 from engine.inputs.problems import Problems, cell_ref
 from engine.xlsx.cells import SheetCells, Workbook
 from engine.xlsx.package import Package
@@ -22,12 +23,16 @@ from engine.xlsx.package import Package
 class Grid:
     """One sheet's used range as values: ``header`` is row 1, ``rows[i]`` is sheet row i+2.
 
-    ``uncached`` holds (row, col) of formula cells that have no cached value."""
+    ``uncached`` holds (row, col) of formula cells that have no cached value; ``beyond`` the
+    1-based (row, col) of values right of the last header (not data: reported); ``date1904``:
+    the workbook's date system, for dates typed as serial numbers."""
 
     sheet: str
     header: list[str]
     rows: list[list[Any]]
     uncached: set[tuple[int, int]] = field(default_factory=set)
+    beyond: list[tuple[int, int]] = field(default_factory=list)
+    date1904: bool = False
 
     def col(self, name: str) -> int | None:
         """0-based index of the header ``name`` (case- and space-insensitive), else None."""
@@ -63,13 +68,14 @@ def _grids(wb: Workbook, sheets: tuple[str, ...]) -> tuple[dict[str, Grid], list
     for name in sheets:
         cells = wb.read(name)
         if cells is not None:
-            grids[name] = _grid(cells)
+            grids[name] = _grid(cells, wb.date1904)
     return grids, [s.name for s in wb.sheets]
 
 
-def _grid(sheet: SheetCells) -> Grid:
+def _grid(sheet: SheetCells, date1904: bool = False) -> Grid:
     """A :class:`Grid` from a sheet's cells: row 1 is the header, the used width is the
-    header's, the used height the last row with a value (or a formula without one)."""
+    header's, the used height the last row with a value in it (or a formula without one);
+    values right of the header are listed in ``beyond``, not read."""
     cells = sheet.rows
     header_row = cells.get(1, {})
     header = [("" if header_row.get(c) is None else str(header_row[c]).strip())
@@ -77,11 +83,15 @@ def _grid(sheet: SheetCells) -> Grid:
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    # a last row of formulas without values is still a row: reported, not silently cut
-    last = max([*cells, *(r for r, c in sheet.uncached if c <= width)], default=0)
+    beyond = sorted((r, c) for r, row in cells.items() if max(row) > width
+                    for c in row if c > width)
+    # a last row of formulas without values is still a row: reported, not silently cut; a
+    # stray value far right (XFD1048576) is no row of data
+    last = max([*(r for r, row in cells.items() if min(row) <= width),
+                *(r for r, c in sheet.uncached if c <= width)], default=0)
     body = [[cells.get(r, {}).get(c) for c in range(1, width + 1)] for r in range(2, last + 1)]
     uncached = {(r - 2, c - 1) for r, c in sheet.uncached if 2 <= r <= last and c <= width}
-    return Grid(sheet.name, header, body, uncached)
+    return Grid(sheet.name, header, body, uncached, beyond, date1904)
 
 
 def cell_number(g: Grid, i: int, j: int, problems: Problems, *, what: str = "a number",
@@ -113,23 +123,14 @@ def cell_number(g: Grid, i: int, j: int, problems: Problems, *, what: str = "a n
 
 
 def cell_date(g: Grid, i: int, j: int, problems: Problems) -> dt.datetime | None:
-    """The date in data cell (i, j); records a problem for anything else (blank included)."""
+    """The date in data cell (i, j), in any form Excel gives one
+    (:func:`engine.inputs.dates.read_date`: a date cell, a serial number in the workbook's
+    date system, ISO text); records a problem for anything else (blank included)."""
     if (i, j) in g.uncached:
         problems.error(g.where(i, j), "formula has no cached value")
         return None
-    v = g.rows[i][j]
-    if isinstance(v, dt.datetime):
-        return v
-    if isinstance(v, dt.date):
-        return dt.datetime(v.year, v.month, v.day)
-    if isinstance(v, str):
-        try:
-            return dt.datetime.fromisoformat(v.strip())
-        except ValueError:
-            problems.error(g.where(i, j), f'text "{v[:30]}" where a date is expected')
-            return None
-    if v is None:
-        problems.error(g.where(i, j), "blank where a date is expected")
+    try:
+        return read_date(g.rows[i][j], date1904=g.date1904)[0]
+    except DateError as e:
+        problems.error(g.where(i, j), str(e))
         return None
-    problems.error(g.where(i, j), f"{v!r} where a date is expected (format the cell as a date)")
-    return None

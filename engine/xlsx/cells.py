@@ -76,7 +76,8 @@ def col_index(ref: str) -> tuple[int, int]:
 
 class Workbook:
     """The workbook part of an open :class:`Package`: sheets, date system, shared strings
-    and cell formats, read when first needed."""
+    and cell formats, read when first needed. ``lock_structure``: Review > Protect Workbook
+    is on (``workbookProtection lockStructure``): no sheet may be added, removed or renamed."""
 
     def __init__(self, pkg: Package):
         self.pkg = pkg
@@ -84,12 +85,15 @@ class Workbook:
         self.ns = "{" + pkg.flavour.main + "}"
         self.sheets: list[SheetEntry] = []
         self.date1904 = False
+        self.lock_structure = False
         root = pkg.xml(self.part)
         rels = {r.id: r for r in pkg.rels(self.part)}
         for el in root.iter():
             name = local(el.tag)
             if name == "workbookPr":
                 self.date1904 = el.get("date1904", "0").lower() in ("1", "true")
+            elif name == "workbookProtection":
+                self.lock_structure = el.get("lockStructure", "0").lower() in ("1", "true")
             elif name == "sheet":
                 rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
                 rel = rels.get(rid)

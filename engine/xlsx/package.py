@@ -16,6 +16,7 @@ the part.
 from __future__ import annotations
 
 import io
+import logging
 import posixpath
 import re
 import zipfile
@@ -165,8 +166,7 @@ class Package:
         except KeyError:
             raise PackageError("damaged", f"{self.file}: part {name} is missing") from None
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-            raise PackageError("damaged", f"{self.file}: part {name} is damaged ({exc}): "
-                               "open the file in Excel, let it repair and save it") from None
+            raise _damaged(self.file, name, exc) from None
 
     def verify(self) -> None:
         """Decompress every part (CRC check) and look at every XML part's prolog: raises
@@ -180,9 +180,7 @@ class Package:
                         if len(head) < PROLOG_LIMIT:
                             head += chunk[:PROLOG_LIMIT - len(head)]
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-                raise PackageError("damaged", f"{self.file}: part {i.filename} is damaged "
-                                   f"({exc}): open the file in Excel, let it repair and "
-                                   "save it") from None
+                raise _damaged(self.file, i.filename, exc) from None
             if self._is_xml(_part_name(i)):
                 self._check_prolog(_part_name(i), head)
 
@@ -340,6 +338,24 @@ class Package:
         n = int.from_bytes(header[26:28], "little")
         m = int.from_bytes(header[28:30], "little")
         return info, info.header_offset + 30 + n + m
+
+
+def _damaged(file: str, part: str, exc: BaseException) -> PackageError:
+    """``book.xlsx: xl/worksheets/sheet2.xml is damaged (bad deflate data): …`` — the part
+    named, the cause in words; the library's own message goes to the log."""
+    text = str(exc)
+    if isinstance(exc, zlib.error):
+        why = "bad deflate data"
+    elif "CRC" in text:
+        why = "checksum mismatch"
+    elif isinstance(exc, EOFError) or "truncated" in text.lower():
+        why = "truncated"
+    else:
+        why = text
+    logging.getLogger("gamma").debug("%s: part %s: %s: %s", file, part, type(exc).__name__,
+                                     text)
+    return PackageError("damaged", f"{file}: {part} is damaged ({why}): open the file in "
+                        "Excel, let it repair and save it")
 
 
 def _part_name(info: zipfile.ZipInfo) -> str:
