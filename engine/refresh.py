@@ -23,7 +23,7 @@ from engine.inputs.data import WorkbookData
 from engine.inputs.problems import InputError, Problem
 from engine.inputs.reader import read_workbook
 from engine.tables import builders
-from engine.tables.base import ENGINE_SHEETS, RefreshContext, SheetContent
+from engine.tables.base import ENGINE_SHEETS, FETCHED_SHEETS, RefreshContext, SheetContent
 from engine.workbook import guard
 from engine.workbook.fit_store import load_store, save_store
 from engine.workbook.save import (Busy, RefreshLock, SaveError, replace_with_backup,
@@ -151,7 +151,7 @@ def _read(book: Workbook, asof) -> WorkbookData:
 def _locked_structure(book: Workbook) -> str | None:
     """Why a refresh cannot add its sheets, or None: the structure is protected and some
     engine sheets are missing (adding them is what the protection forbids)."""
-    missing = [s for s in ENGINE_SHEETS if book.sheet(s) is None]
+    missing = [s for s in ENGINE_SHEETS if book.sheet(s) is None and s not in FETCHED_SHEETS]
     if not book.lock_structure or not missing:
         return None
     return (f"the workbook's structure is protected (Review > Protect Workbook), so "

@@ -142,7 +142,16 @@ def wf_sheet_number(sheet: str) -> int:
             "Settings", "Sources"].index(sheet) + 1
 
 
-DEMO_AS_OF = '<c r="B2" s="23" t="n"><v>36160</v></c>'  # Settings!B2, a date cell
+def _demo_as_of_cell() -> str:
+    """Settings!B2 of the demo as written: a date cell (its style index is the builder's)."""
+    import re
+    from engine.cli import demo_workbook
+    with zipfile.ZipFile(demo_workbook()) as z:
+        xml = z.read(f"xl/worksheets/sheet{wf_sheet_number('Settings')}.xml").decode()
+    return re.search(r'<c r="B2" s="\d+" t="n"><v>36160</v></c>', xml).group(0)
+
+
+DEMO_AS_OF = _demo_as_of_cell()  # Settings!B2, a date cell
 
 
 def general(wb, sheet: str, ref: str, value) -> None:
@@ -306,7 +315,7 @@ CASES = [
          "", "<workbookProtection/>", '<workbookProtection lockStructure="1"/>',
          "xl/workbook.xml"), from_demo), 0,
          "workbook: warning: the workbook's structure is protected (Review > Protect Workbook)"
-         ", so the 15 engine sheet(s) it lacks", refresh=2),
+         ", so the 16 engine sheet(s) it lacks", refresh=2),
     Case("demo: value at XFD1048576", surgery(sheet_xml(
          "Prices", "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>5</v></c></row>'
          "</sheetData>"), from_demo), 2,
