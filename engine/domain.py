@@ -8,8 +8,8 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
 * Minimum histories, in months of observations: :data:`MIN_HISTORY` before a valuation σ,
   :data:`MIN_TRAIN` training pairs before a one-month predictor regression forecasts,
   :data:`MIN_MEAN` changes before a prevailing mean (and a change's standard deviation).
-* Months are calendar months; business days are those of :mod:`engine.models.signals`
-  (Monday–Friday minus the US federal holidays).
+* Months are calendar months; business days are the sessions of an instrument's exchange
+  calendar (:mod:`engine.calendars`, default ``XNYS``).
 """
 
 from __future__ import annotations

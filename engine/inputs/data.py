@@ -29,7 +29,9 @@ class Instrument:
 
     ``maturity`` is in years (bonds only, else ``None``); ``neutral_band`` is in the forecast's
     own unit (decimal return for prices, percentage points for yields), ``None`` = the asset
-    class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``.
+    class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``; ``calendar`` is
+    the exchange calendar of its update days (a MIC such as ``"XNYS"``, :mod:`engine.calendars`;
+    the reader fills a blank cell with :func:`engine.calendars.default_calendar`).
     """
 
     code: str
@@ -41,6 +43,7 @@ class Instrument:
     update: str = "MonthEnd"
     fair_value_inputs: list[str] = field(default_factory=list)
     neutral_band: float | None = None
+    calendar: str = "XNYS"
     row: int = 0  # row on the Instruments sheet, for messages
 
     @property

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.calendars import check_calendar, default_calendar
 from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.problems import InputError, Problems
 from engine.inputs.sampling import anchor_day, monthly
@@ -73,7 +74,7 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     for code, inst in instruments.items():
         if code not in raw:
             continue
-        s = monthly(raw[code], inst.update, asof=when)
+        s = monthly(raw[code], inst.update, asof=when, calendar=inst.calendar)
         prices[code] = s.rename(code)
         _check_stale(inst, s, when, p)
     cut = lambda df: df.loc[df.index <= when] if len(df) else df  # noqa: E731
@@ -137,7 +138,8 @@ def _check_asof(when: pd.Timestamp, raw: pd.DataFrame, where: str, p: Problems) 
 
 def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
     cols = {c: g.col(c) for c in ("Code", "Name", "Country", "Asset Class", "Quote", "Maturity",
-                                  "Update", "Fair Value Inputs", "Neutral Band")}
+                                  "Update", "Fair Value Inputs", "Neutral Band",
+                                  "Calendar")}
     for c in ("Code", "Name", "Asset Class"):
         if cols[c] is None:
             p.error("Instruments!1:1", f'required column "{c}" is missing '
@@ -199,10 +201,16 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
             if band is not None and band < 0:
                 p.error(g.where(i, cols["Neutral Band"]), f"neutral band {band:g} is negative",
                         code)
+        calendar = default_calendar(text(i, "Country"), ac)
+        if text(i, "Calendar"):
+            try:
+                calendar = check_calendar(text(i, "Calendar"))
+            except ValueError as e:
+                p.error(g.where(i, cols["Calendar"]), str(e), code)
         out[code] = Instrument(code=code, name=text(i, "Name") or code,
                                country=text(i, "Country"), asset_class=ac, quote=quote,
                                maturity=maturity, update=update, fair_value_inputs=fvi,
-                               neutral_band=band, row=i + 2)
+                               neutral_band=band, calendar=calendar, row=i + 2)
     if not out and not p.errors:
         p.error("Instruments", "no instruments listed")
     return out

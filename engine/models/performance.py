@@ -161,7 +161,8 @@ _YEAR_MONTH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 def asof_month(asof) -> pd.Period:
     """The last month whose month-end return is known at ``asof``: the as-of date's own month
     when the date is on or after that month's last business day (the ``MonthEnd`` update day
-    of :func:`engine.models.signals.update_date`: Mon–Fri minus US federal holidays), else
+    of :func:`engine.models.signals.update_date` on the default calendar, ``XNYS``: returns
+    carry no exchange of their own), else
     the month before (an as-of of 1998-12-15 cannot see the December return dated
     1998-12-31: no look-ahead). A ``pd.Period`` or a ``"YYYY-MM"`` text names the month
     itself."""

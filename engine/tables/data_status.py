@@ -9,7 +9,8 @@ from engine.tables.base import DATE, INT, NUM, RefreshContext, SheetContent, Tab
 
 @register("data_status", order=10)
 def build(ctx: RefreshContext) -> list[SheetContent]:
-    """One row per instrument: Code, Name, Asset Class, Quote, Update, First and Last
+    """One row per instrument: Code, Name, Asset Class, Quote, Update, Calendar (the exchange
+    calendar of its update days, as typed or defaulted), First and Last
     Observation (monthly samples, as of the refresh), Months (number of monthly observations),
     Last Value (price level, or yield in percent), Stale (Yes when the last observation is more
     than two months before As Of), Problems (warnings from the reader and failures of the
@@ -25,7 +26,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         stale = any("stale" in m for m in warn.get(code, []))
         rows.append({
             "Code": code, "Name": inst.name, "Asset Class": inst.asset_class,
-            "Quote": inst.quote, "Update": inst.update,
+            "Quote": inst.quote, "Update": inst.update, "Calendar": inst.calendar,
             "First Observation": s.index[0] if len(s) else None,
             "Last Observation": s.index[-1] if len(s) else None,
             "Months": len(s), "Last Value": float(s.iloc[-1]) if len(s) else None,
@@ -33,7 +34,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             "Problems": "; ".join(warn.get(code, [])),
         })
     df = pd.DataFrame(rows, columns=["Code", "Name", "Asset Class", "Quote", "Update",
-                                     "First Observation", "Last Observation", "Months",
+                                     "Calendar", "First Observation", "Last Observation", "Months",
                                      "Last Value", "Stale", "Problems"])
     table = Table("DataStatus", df, formats={"First Observation": DATE,
                                              "Last Observation": DATE, "Months": INT,
