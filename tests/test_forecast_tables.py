@@ -6,7 +6,7 @@ All price data here is synthetic (labelled), built in the fixture; nothing is re
 import numpy as np
 import pandas as pd
 import pytest
-from engine import MODEL_VERSION
+from engine.version import model_version
 from engine.inputs.data import Instrument, WorkbookData
 from engine.models.signals import trade
 from engine.tables import forecasts, history
@@ -117,7 +117,7 @@ def test_history_idempotent_and_append():
     h1 = o1["History"].tables[0].df
     assert list(h1.columns) == history.HISTORY_COLUMNS
     assert (h1["As Of"] == pd.Timestamp("2019-11-30")).all() and len(h1) == 4  # NEW failed
-    assert (h1["Model Version"] == MODEL_VERSION).all()
+    assert (h1["Model Version"] == model_version(d1.settings)).all()
     _, o1b = _build(d1, h1)                                     # same as-of again
     pd.testing.assert_frame_equal(o1b["History"].tables[0].df, h1)
     _, o2 = _build(_data(asof="2019-12-31"), h1)                # next month appends

@@ -2,7 +2,8 @@
 
 Each refresh appends one row per instrument with a forecast: ``As Of`` (the refresh's as-of
 date), ``Code``, ``Forecast`` (decimal return; percentage points for yields), ``Position``
-(1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:data:`engine.MODEL_VERSION`) and
+(1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:func:`engine.version.model_version`: the package version, a hash of the
+model code and one of the settings) and
 ``Last Data Date`` (the instrument's last observation used). Re-running the same as-of replaces
 that as-of's rows only; every other row read from the workbook (``ctx.history``) is written back
 unchanged. Rows are ordered by ``As Of``, then in the order they were written.
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine import MODEL_VERSION
 from engine.inputs.reader import HISTORY_COLUMNS  # the reader reads back what this writes
 from engine.tables.base import DATE, RefreshContext, SheetContent, Table, register
+from engine.version import model_version
 
 
 def new_rows(ctx: RefreshContext) -> pd.DataFrame:
@@ -22,8 +23,9 @@ def new_rows(ctx: RefreshContext) -> pd.DataFrame:
     builder), in instrument order."""
     cur = ctx.forecast_rows
     asof = pd.Timestamp(ctx.data.asof).normalize()
+    version = model_version(ctx.data.settings)
     rows = [{"As Of": asof, "Code": code, "Forecast": r["forecast"], "Position": r["position"],
-             "Trade": r["trade"], "Phase": r["phase"], "Model Version": MODEL_VERSION,
+             "Trade": r["trade"], "Phase": r["phase"], "Model Version": version,
              "Last Data Date": pd.Timestamp(r["last_date"]).normalize()}
             for code in ctx.data.instruments if (r := cur.get(code)) is not None]
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
