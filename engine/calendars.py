@@ -29,6 +29,7 @@ ICE…).
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -38,8 +39,7 @@ __all__ = ["DEFAULT_CALENDAR", "COUNTRY_CALENDARS", "RANGE", "check_calendar",
            "default_calendar", "is_session", "last_session", "closed_days"]
 
 DEFAULT_CALENDAR = "XNYS"
-# Span each calendar is built for (a wider one costs build time on every refresh: ~0.3 s for
-# XNYS over these 200 years). Days outside it follow the weekday rule (module docstring).
+# Span the holidays are known for; days outside it follow the weekday rule (module docstring).
 RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31"))
 
 # Country (as typed on the Instruments sheet: name, ISO 3166 alpha-2 or alpha-3 code, any case)
@@ -112,25 +112,24 @@ def default_calendar(country: object = "", asset_class: object = "Equity") -> st
     return COUNTRY_CALENDARS.get(str(country or "").strip().casefold(), DEFAULT_CALENDAR)
 
 
-def closed_days(calendar: str = DEFAULT_CALENDAR) -> tuple[str, np.ndarray, np.datetime64,
-                                                            np.datetime64]:
-    """``(weekmask, holidays, first, last)`` of a calendar (a MIC, :func:`check_calendar`):
-    the numpy weekmask of its trading weekdays (``"1111100"`` = Mon–Fri), its weekday
-    non-sessions as sorted ``datetime64[D]``, and the first and last day the holidays are
-    known for (outside: the weekday rule). Built once per process."""
+def closed_days(calendar: str = DEFAULT_CALENDAR) -> tuple[str, np.ndarray]:
+    """``(weekmask, holidays)`` of a calendar (a MIC or alias, :func:`check_calendar`): the
+    numpy weekmask of its trading weekdays (``"1111100"`` = Mon–Fri) and its weekday
+    non-sessions inside :data:`RANGE` and the package's bounds (outside, none: the weekday
+    rule), sorted ``datetime64[D]``. Built once per process and calendar: 0.3 s for XNYS
+    (over a second on a loaded machine), most of it a fixed cost of the package's holiday
+    rules, whatever the span — so the whole span at once."""
     return _closed_days(check_calendar(calendar))
 
 
 @lru_cache(maxsize=None)
-def _closed_days(mic: str) -> tuple[str, np.ndarray, np.datetime64, np.datetime64]:
+def _closed_days(mic: str) -> tuple[str, np.ndarray]:
     xc = _xc()
     lo, hi = RANGE
-    with warnings.catch_warnings():
-        # the package's own use of a pandas API deprecated in pandas 3.1: not the user's affair
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with _quiet():
         try:
             cal = xc.get_calendar(mic, start=lo, end=hi)
-        except ValueError:  # the package bounds this calendar's range: build what it allows
+        except ValueError:  # the package bounds this calendar's span: build what it allows
             probe = xc.get_calendar(mic)
             if probe.bound_min() is not None:
                 lo = max(lo, pd.Timestamp(probe.bound_min()))
@@ -138,12 +137,19 @@ def _closed_days(mic: str) -> tuple[str, np.ndarray, np.datetime64, np.datetime6
                 hi = min(hi, pd.Timestamp(probe.bound_max()))
             cal = xc.get_calendar(mic, start=lo, end=hi)
     sessions = np.asarray(cal.sessions.values, dtype="datetime64[D]")
-    first, last = np.datetime64(lo.date(), "D"), np.datetime64(hi.date(), "D")
-    days = np.arange(first, last + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    days = np.arange(np.datetime64(lo.date(), "D"), np.datetime64(hi.date(), "D")
+                     + np.timedelta64(1, "D"))
     weekmask = str(cal.weekmask)
-    on_weekday = np.is_busday(days, weekmask=weekmask)
-    holidays = days[on_weekday & ~np.isin(days, sessions)]
-    return weekmask, holidays, first, last
+    return weekmask, days[np.is_busday(days, weekmask=weekmask) & ~np.isin(days, sessions)]
+
+
+@contextmanager
+def _quiet():
+    """The package's own use of a pandas API deprecated in pandas 3.1 warns: not the user's
+    affair."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 def last_session(days, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
@@ -151,14 +157,14 @@ def last_session(days, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
 
     ``days``: anything :class:`pandas.DatetimeIndex` takes; times of day are dropped.
     ``calendar``: a MIC (:func:`check_calendar`). Returns midnight timestamps."""
-    weekmask, holidays, _, _ = closed_days(calendar)
     d = np.asarray(pd.DatetimeIndex(days).normalize().values, dtype="datetime64[D]")
+    weekmask, holidays = closed_days(calendar)
     return pd.DatetimeIndex(np.busday_offset(d, 0, roll="backward", weekmask=weekmask,
                                              holidays=holidays))
 
 
 def is_session(day: object, calendar: str = DEFAULT_CALENDAR) -> bool:
     """True when the exchange of ``calendar`` trades on ``day`` (module docstring)."""
-    weekmask, holidays, _, _ = closed_days(calendar)
     d = np.datetime64(pd.Timestamp(day).date(), "D")
+    weekmask, holidays = closed_days(calendar)
     return bool(np.is_busday(d, weekmask=weekmask, holidays=holidays))

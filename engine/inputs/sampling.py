@@ -56,8 +56,15 @@ def monthly(series: pd.Series, rule: str = "MonthEnd",
             anchors = periods.to_timestamp(how="end").normalize()
         else:
             anchors = periods.to_timestamp() + pd.Timedelta(days=day - 1)
-        anchors = last_session(pd.DatetimeIndex(anchors), calendar)
-        out = out[np.asarray(anchors <= pd.Timestamp(asof))]
+        anchors = pd.DatetimeIndex(anchors)
+        cut = pd.Timestamp(asof)
+        keep = np.asarray(anchors <= cut)
+        # rolling back to a session only moves a day earlier: only anchors after the as-of
+        # date can change side, and only they need the calendar (built once, ~0.3 s)
+        late = ~keep
+        if late.any():
+            keep[late] = np.asarray(last_session(anchors[late], calendar) <= cut)
+        out = out[keep]
     return out.astype(float)
 
 

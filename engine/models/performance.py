@@ -171,7 +171,14 @@ def asof_month(asof) -> pd.Period:
     per = _asof_period(asof)
     if isinstance(asof, pd.Period) or (isinstance(asof, str) and _YEAR_MONTH.match(asof)):
         return per
-    return per if pd.Timestamp(asof).normalize() >= update_date(per, "MonthEnd") else per - 1
+    day, end = pd.Timestamp(asof).normalize(), per.end_time.normalize()
+    # the calendar (built once, ~0.3 s) only decides the last fortnight before the month-end:
+    # no exchange's last session of a month lies earlier, and the month-end itself is past it
+    if day >= end:
+        return per
+    if day < end - pd.Timedelta(days=14):
+        return per - 1
+    return per if day >= update_date(per, "MonthEnd") else per - 1
 
 
 def _window(r: pd.Series, end: pd.Period, n: int) -> tuple[np.ndarray | None, str]:
