@@ -140,7 +140,9 @@ def _closed_days(mic: str) -> tuple[str, np.ndarray]:
     days = np.arange(np.datetime64(lo.date(), "D"), np.datetime64(hi.date(), "D")
                      + np.timedelta64(1, "D"))
     weekmask = str(cal.weekmask)
-    return weekmask, days[np.is_busday(days, weekmask=weekmask) & ~np.isin(days, sessions)]
+    holidays = days[np.is_busday(days, weekmask=weekmask) & ~np.isin(days, sessions)]
+    holidays.setflags(write=False)  # shared by every caller of the cache
+    return weekmask, holidays
 
 
 @contextmanager

@@ -215,3 +215,29 @@ def test_updated_is_the_update_the_last_observation_feeds():
     assert forecasts.update_date_of(pd.Timestamp("2019-12-23"), "20") == pd.Timestamp("2020-01-17")  # MLK Day
     assert forecasts.update_date_of(pd.Timestamp("2019-12-02"), "MonthEnd") == \
         pd.Timestamp("2019-12-31")
+
+
+def test_gamma_position_cell_agrees_with_the_refreshed_table(built):
+    """The same forecast gives the same position in a cell (gamma_position with the
+    instrument's asset class, band left blank) as in the refreshed table (issue 13)."""
+    from addin.udfs_forecast import gamma_position
+    from engine.models.signals import position
+
+    ctx, out = built
+    words = {"Long": 1, "Neutral": 0, "Short": -1}
+    checked = 0
+    for sheet in forecasts.SHEETS.values():
+        for _, row in out[sheet].tables[0].df.iterrows():
+            if row["Code"] not in ctx.forecast_rows:  # NEW: too short, its row marked failed
+                continue
+            inst = ctx.data.instruments[row["Code"]]
+            fc = ctx.forecast_rows[row["Code"]]["forecast"]
+            assert gamma_position(fc, None, inst.quote, inst.asset_class) == \
+                words[row["Position"]]
+            # and around the band the refresh used, where a band of 0 would disagree
+            band = ctx.results[row["Code"]].input.neutral_band
+            for f in (-2 * band, -0.5 * band, 0.5 * band, 2 * band):
+                assert gamma_position(f, None, inst.quote, inst.asset_class) == \
+                    position(f, band, inst.quote)
+            checked += 1
+    assert checked == 4  # EQ, BD, FX, OIL (NEW is too short for a forecast)
