@@ -280,7 +280,12 @@ def entry() -> None:
     leaves CPython set to end the process by SIGINT even though ``main`` handled it, which a
     script would see as a crash, not as exit 130. Everything the refresh holds (lock, scratch
     files) is released by then."""
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader went away (`gamma --version | head -1`): not an error
+        # (Python's documented recipe: stdout to devnull, so the flush at exit cannot fail)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
     if code == EXIT_INTERRUPTED:
         sys.stdout.flush()
         sys.stderr.flush()
