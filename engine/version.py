@@ -6,13 +6,13 @@ sheet's ``Model Version``).
 * the package version (:data:`engine.__version__`, also the wheel's version: pyproject reads it
   from there);
 * ``code``: the first 12 hex digits of a SHA-256 over the source of every module that computes
-  a figure — :data:`MODEL_SOURCES` (``engine/models``, ``engine/inputs``, ``engine/calendars.py``,
-  ``engine/domain.py``) — each file's path relative to ``engine/`` and its text with line
-  endings made ``\\n``, in path order. Computed from the files at run time, so it is the same
-  from a clean clone, an editable install and an installed wheel (all ship the ``.py``
-  sources), and a Windows checkout with CRLF line endings names the same code. A git commit
-  would not survive the wheel, and two commits that change only docs or tests would name
-  different models;
+  a figure — :data:`MODEL_SOURCES` (``engine/models``, ``engine/inputs``,
+  ``engine/calendars.py``, ``engine/domain.py``) — each file's path relative to ``engine/``
+  and its text with line endings made ``\\n``, in path order. Computed from the files at run
+  time, so it is the same from a clean clone, an editable install and an installed wheel (all
+  ship the ``.py`` sources), and a Windows checkout with CRLF line endings names the same
+  code. A git commit would not survive the wheel, and two commits that change only docs or
+  tests would name different models;
 * ``settings``: the first 12 hex digits of a SHA-256 over the ``Settings`` sheet's keys and
   values (keys case- and space-normalized, sorted; ``As Of`` left out: it has its own column).
 

@@ -2,9 +2,9 @@
 
 Each refresh appends one row per instrument with a forecast: ``As Of`` (the refresh's as-of
 date), ``Code``, ``Forecast`` (decimal return; percentage points for yields), ``Position``
-(1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:func:`engine.version.model_version`: the package version, a hash of the
-model code and one of the settings) and
-``Last Data Date`` (the instrument's last observation used). Re-running the same as-of replaces
+(1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:func:`engine.version.model_version`:
+the package version, a hash of the model code and one of the settings) and ``Last Data Date``
+(the instrument's last observation used). Re-running the same as-of replaces
 that as-of's rows only; every other row read from the workbook (``ctx.history``) is written back
 unchanged. Rows are ordered by ``As Of``, then in the order they were written.
 """
