@@ -117,6 +117,12 @@ def test_asof_cut_off_follows_the_instruments_calendar():
     assert monthly(s, "MonthEnd", asof=asof, calendar="XTKS").index[-1] == asof
     assert monthly(s, "MonthEnd", asof=asof, calendar="XNYS").index[-1] == \
         pd.Timestamp("2021-11-30")
+    # a row dated after the as-of date (New York traded on the 31st) is never used: no
+    # look-ahead, whichever calendar decides that December's update has passed
+    ny = pd.Series(np.arange(len(days) + 1, dtype=float), index=days.append(
+        pd.DatetimeIndex(["2021-12-31"])))
+    got = monthly(ny, "MonthEnd", asof=asof, calendar="XTKS")
+    assert got.index[-1] == asof and got.iloc[-1] == ny.loc[asof]
     # Good Friday 2024: the NYSE's March update is Thursday the 28th
     days = pd.bdate_range("2024-01-01", "2024-03-28")
     s = pd.Series(np.arange(len(days), dtype=float), index=days)

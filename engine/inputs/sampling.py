@@ -6,7 +6,9 @@ before the 15th (20th) of the month, after the previous month's 15th (20th). The
 indexed by the actual observation date. Months with no observation are absent (a gap), never
 filled. With ``asof`` given, a month whose update day (the last session on or before its
 anchor on the instrument's exchange calendar, :mod:`engine.calendars`, as the ``Updated``
-column) lies after ``asof`` is still in progress and is dropped: the as-of cut-off.
+column) lies after ``asof`` is still in progress and is dropped: the as-of cut-off; and no
+observation dated after ``asof`` is used (Tokyo's December 2021 update is the 30th: an as-of
+of 2021-12-30 samples December on the 30th even when the series has a New York row dated 31).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def monthly(series: pd.Series, rule: str = "MonthEnd",
     compares with.
     Returns the sampled levels indexed by their actual observation dates."""
     s = series.dropna()
+    if asof is not None:  # no look-ahead: an update day can have passed on one exchange
+        s = s[s.index <= pd.Timestamp(asof)]  # while rows dated later (another's) exist
     if s.empty:
         return s.astype(float)
     s = s.sort_index()
