@@ -157,3 +157,14 @@ def test_reader_reports_an_unknown_calendar_with_its_cell(tmp_path):
     msgs = [str(p) for p in e.value.problems if p.severity == "error"]
     assert any(m.startswith("Instruments!J2: calendar 'NYC' is not an exchange calendar")
                for m in msgs), msgs
+
+
+def test_data_status_names_each_instruments_calendar(tmp_path):
+    from engine.tables import data_status
+    from engine.tables.base import RefreshContext
+
+    d = read_workbook(wf.build(tmp_path / "d.xlsx", mutate=_calendar_column(["XLON"])))
+    df = data_status.build(RefreshContext(data=d))[0].tables[0].df.set_index("Code")
+    assert list(df.columns[:5]) == ["Name", "Asset Class", "Quote", "Update", "Calendar"]
+    assert df["Calendar"].to_dict() == {"EQ1": "XLON", "BD1": "XNYS", "FX1": "XNYS",
+                                        "CM1": "XNYS"}
