@@ -28,6 +28,7 @@ ICE…).
 
 from __future__ import annotations
 
+import threading
 import warnings
 from contextlib import contextmanager
 from functools import lru_cache
@@ -35,12 +36,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_CALENDAR", "COUNTRY_CALENDARS", "RANGE", "check_calendar",
+__all__ = ["DEFAULT_CALENDAR", "COUNTRY_CALENDARS", "RANGE", "ROLL_MARGIN", "check_calendar",
            "default_calendar", "is_session", "last_session", "closed_days"]
 
 DEFAULT_CALENDAR = "XNYS"
 # Span the holidays are known for; days outside it follow the weekday rule (module docstring).
 RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31"))
+# No roll back to a session goes further than this: longer than any closure in the calendars
+# (the longest of XNYS, XLON, XETR, XTKS since 1900: the NYSE's 1933 bank holiday, 7
+# weekdays). Callers use it to ask the calendar only about days it can decide.
+ROLL_MARGIN = pd.Timedelta(days=31)
 
 # Country (as typed on the Instruments sheet: name, ISO 3166 alpha-2 or alpha-3 code, any case)
 # -> the MIC of its main exchange. Euro-area instruments without a country of their own trade
@@ -112,37 +117,81 @@ def default_calendar(country: object = "", asset_class: object = "Equity") -> st
     return COUNTRY_CALENDARS.get(str(country or "").strip().casefold(), DEFAULT_CALENDAR)
 
 
-def closed_days(calendar: str = DEFAULT_CALENDAR) -> tuple[str, np.ndarray]:
+def closed_days(calendar: str = DEFAULT_CALENDAR, first_year: int | None = None,
+                last_year: int | None = None) -> tuple[str, np.ndarray]:
     """``(weekmask, holidays)`` of a calendar (a MIC or alias, :func:`check_calendar`): the
     numpy weekmask of its trading weekdays (``"1111100"`` = Mon–Fri) and its weekday
-    non-sessions inside :data:`RANGE` and the package's bounds (outside, none: the weekday
-    rule), sorted ``datetime64[D]``. Built once per process and calendar: 0.3 s for XNYS
-    (over a second on a loaded machine), most of it a fixed cost of the package's holiday
-    rules, whatever the span — so the whole span at once."""
-    return _closed_days(check_calendar(calendar))
+    non-sessions, sorted ``datetime64[D]``, known at least for ``first_year`` …
+    ``last_year`` (default: all of :data:`RANGE`) within :data:`RANGE` and the package's
+    bounds; outside those, none (the weekday rule).
+
+    The package's calendar is built once per process for the decades asked so far, and again
+    (wider) only when a later call reaches outside them: a build costs ~0.1 s plus ~1 ms a
+    year (several times that on a loaded machine), so a refresh of recent months or a UDF
+    does not pay for two centuries."""
+    mic = check_calendar(calendar)
+    lo_year, hi_year = RANGE[0].year, RANGE[1].year
+    lo = lo_year if first_year is None else min(max(first_year, lo_year), hi_year)
+    hi = hi_year if last_year is None else max(min(last_year, hi_year), lo)
+    lo, hi = lo // 10 * 10, min(hi // 10 * 10 + 9, hi_year)
+    with _LOCK:
+        built = _BUILT.get(mic)
+        if built is None or lo < built[0] or hi > built[1]:
+            if built is not None:
+                lo, hi = min(lo, built[0]), max(hi, built[1])
+            _BUILT[mic] = (lo, hi, *_build(mic, lo, hi))
+        return _BUILT[mic][2], _BUILT[mic][3]
 
 
-@lru_cache(maxsize=None)
-def _closed_days(mic: str) -> tuple[str, np.ndarray]:
-    xc = _xc()
-    lo, hi = RANGE
-    with _quiet():
+_BUILT: dict[str, tuple[int, int, str, np.ndarray]] = {}  # MIC -> years built, weekmask, days
+_LOCK = threading.Lock()
+
+
+def _build(mic: str, first_year: int, last_year: int) -> tuple[str, np.ndarray]:
+    lo, hi = pd.Timestamp(first_year, 1, 1), pd.Timestamp(last_year, 12, 31)
+    try:
+        cal = _get(mic, start=lo, end=hi)
+    except ValueError as error:  # the package may bound this calendar's span: build that
         try:
-            cal = xc.get_calendar(mic, start=lo, end=hi)
-        except ValueError:  # the package bounds this calendar's span: build what it allows
-            probe = xc.get_calendar(mic)
-            if probe.bound_min() is not None:
-                lo = max(lo, pd.Timestamp(probe.bound_min()))
-            if probe.bound_max() is not None:
-                hi = min(hi, pd.Timestamp(probe.bound_max()))
-            cal = xc.get_calendar(mic, start=lo, end=hi)
+            probe = _get(mic)
+        except ValueError:
+            raise error from None
+        if probe.bound_min() is not None:
+            lo = max(lo, pd.Timestamp(probe.bound_min()))
+        if probe.bound_max() is not None:
+            hi = min(hi, pd.Timestamp(probe.bound_max()))
+        if lo > hi:
+            return str(probe.weekmask), np.array([], dtype="datetime64[D]")
+        cal = _get(mic, start=lo, end=hi)
     sessions = np.asarray(cal.sessions.values, dtype="datetime64[D]")
     days = np.arange(np.datetime64(lo.date(), "D"), np.datetime64(hi.date(), "D")
                      + np.timedelta64(1, "D"))
     weekmask = str(cal.weekmask)
     holidays = days[np.is_busday(days, weekmask=weekmask) & ~np.isin(days, sessions)]
-    holidays.setflags(write=False)  # shared by every caller of the cache
+    holidays.setflags(write=False)  # shared by every caller
     return weekmask, holidays
+
+
+def _get(mic: str, **span):
+    """The package's calendar, or ValueError naming it: a few of its calendars do not build
+    under every pandas (Athens, Bucharest, Belgrade, Cyprus: Orthodox Easter under pandas 3.1;
+    Tel Aviv's special closes), and the package's own error would be a traceback."""
+    try:
+        with _quiet():
+            return _xc().get_calendar(mic, **span)
+    except Exception as e:  # noqa: BLE001 - any failure of the package is this one error
+        raise ValueError(f"calendar {mic!r}: the exchange_calendars package cannot build it "
+                         f"here ({type(e).__name__}: {str(e)[:80]}); use another calendar "
+                         "(blank = the default of the country and asset class)") from None
+
+
+def _years(days: np.ndarray) -> tuple[int | None, int | None]:
+    """The years a roll back over ``days`` can reach (:data:`ROLL_MARGIN`)."""
+    if not len(days):
+        return None, None
+    lo = (days.min() - ROLL_MARGIN.to_timedelta64()).astype("datetime64[D]")
+    lo = lo.astype("datetime64[Y]").astype(int) + 1970
+    return int(lo), int(days.max().astype("datetime64[Y]").astype(int) + 1970)
 
 
 @contextmanager
@@ -160,7 +209,7 @@ def last_session(days, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
     ``days``: anything :class:`pandas.DatetimeIndex` takes; times of day are dropped.
     ``calendar``: a MIC (:func:`check_calendar`). Returns midnight timestamps."""
     d = np.asarray(pd.DatetimeIndex(days).normalize().values, dtype="datetime64[D]")
-    weekmask, holidays = closed_days(calendar)
+    weekmask, holidays = closed_days(calendar, *_years(d))
     return pd.DatetimeIndex(np.busday_offset(d, 0, roll="backward", weekmask=weekmask,
                                              holidays=holidays))
 
@@ -168,5 +217,5 @@ def last_session(days, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
 def is_session(day: object, calendar: str = DEFAULT_CALENDAR) -> bool:
     """True when the exchange of ``calendar`` trades on ``day`` (module docstring)."""
     d = np.datetime64(pd.Timestamp(day).date(), "D")
-    weekmask, holidays = closed_days(calendar)
+    weekmask, holidays = closed_days(calendar, *_years(np.array([d])))
     return bool(np.is_busday(d, weekmask=weekmask, holidays=holidays))

@@ -168,3 +168,25 @@ def test_data_status_names_each_instruments_calendar(tmp_path):
     assert list(df.columns[:5]) == ["Name", "Asset Class", "Quote", "Update", "Calendar"]
     assert df["Calendar"].to_dict() == {"EQ1": "XLON", "BD1": "XNYS", "FX1": "XNYS",
                                         "CM1": "XNYS"}
+
+
+def test_a_calendar_the_package_cannot_build_is_an_input_error_at_its_cell(tmp_path):
+    """Some of the package's calendars fail to build under some pandas versions (Athens'
+    Orthodox Easter under pandas 3.1): whether ASEX builds here or not, the reader either
+    reads it or reports it at its cell — never a traceback."""
+    from engine.calendars import closed_days
+
+    try:
+        closed_days("ASEX", 2020, 2020)
+        builds = True
+    except ValueError as e:
+        builds = False
+        assert "calendar 'ASEX': the exchange_calendars package cannot build it" in str(e)
+    path = wf.build(tmp_path / "e.xlsx", mutate=_calendar_column(["ASEX"]))
+    if builds:
+        assert read_workbook(path).instruments["EQ1"].calendar == "ASEX"
+    else:
+        with pytest.raises(InputError) as e:
+            read_workbook(path)
+        assert any(str(p).startswith("Instruments!J2: calendar 'ASEX'")
+                   for p in e.value.problems)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.calendars import check_calendar, default_calendar
+from engine.calendars import check_calendar, closed_days, default_calendar
 from engine.inputs.data import ASSET_CLASSES, Instrument, WorkbookData, setting
 from engine.inputs.problems import InputError, Problems
 from engine.inputs.sampling import anchor_day, monthly
@@ -69,6 +69,9 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     prices: dict[str, pd.Series] = {}
     if when is not None and not p.errors:
         _check_asof(when, raw, asof_cell, p)
+    if p.errors:
+        raise InputError(p)
+    _check_calendars(instruments, grids["Instruments"], when, p)
     if p.errors:
         raise InputError(p)
     for code, inst in instruments.items():
@@ -214,6 +217,19 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
     if not out and not p.errors:
         p.error("Instruments", "no instruments listed")
     return out
+
+
+def _check_calendars(instruments: dict[str, Instrument], g: Grid, when: pd.Timestamp,
+                     p: Problems) -> None:
+    """Every calendar named can be built for the as-of year (the ``Updated`` dates need it);
+    a calendar the package cannot build is an error at its cell, not a crash later."""
+    j = g.col("Calendar")
+    for code, inst in instruments.items():
+        try:
+            closed_days(inst.calendar, when.year, when.year)
+        except ValueError as e:
+            p.error(g.where(inst.row - 2, j) if j is not None else f"Instruments!A{inst.row}",
+                    str(e), code)
 
 
 # --- Dated tables (Prices, Fundamentals, Returns, Income) -----------------------------------

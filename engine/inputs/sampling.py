@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.calendars import DEFAULT_CALENDAR, last_session
+from engine.calendars import DEFAULT_CALENDAR, ROLL_MARGIN, last_session
 
 
 def anchor_day(rule: str) -> int | None:
@@ -63,9 +63,9 @@ def monthly(series: pd.Series, rule: str = "MonthEnd",
         anchors = pd.DatetimeIndex(anchors)
         cut = pd.Timestamp(asof)
         keep = np.asarray(anchors <= cut)
-        # rolling back to a session only moves a day earlier: only anchors after the as-of
-        # date can change side, and only they need the calendar (built once, ~0.3 s)
-        late = ~keep
+        # rolling back to a session only moves a day earlier, by less than ROLL_MARGIN: only
+        # anchors just after the as-of date can change side, and only they need the calendar
+        late = ~keep & np.asarray(anchors <= cut + ROLL_MARGIN)
         if late.any():
             keep[late] = np.asarray(last_session(anchors[late], calendar) <= cut)
         out = out[keep]

@@ -172,12 +172,8 @@ def asof_month(asof) -> pd.Period:
     if isinstance(asof, pd.Period) or (isinstance(asof, str) and _YEAR_MONTH.match(asof)):
         return per
     day, end = pd.Timestamp(asof).normalize(), per.end_time.normalize()
-    # the calendar (built once, ~0.3 s) only decides the last fortnight before the month-end:
-    # no exchange's last session of a month lies earlier, and the month-end itself is past it
-    if day >= end:
+    if day >= end:  # the update has passed: no need to build the calendar (~0.3 s)
         return per
-    if day < end - pd.Timedelta(days=14):
-        return per - 1
     return per if day >= update_date(per, "MonthEnd") else per - 1
 
 
