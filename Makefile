@@ -3,6 +3,9 @@ PY   ?= python3
 VENV ?= .venv
 BIN  := $(VENV)/bin
 OUT  ?= out/demo
+# The versions CI tested (pip freeze, Python 3.11); `make CONSTRAINTS=` installs the ranges of
+# pyproject.toml instead (another Python, where a pinned version has no wheel).
+CONSTRAINTS ?= constraints.txt
 
 .PHONY: demo test test-slow sysdeps bench render clean constraints
 
@@ -11,7 +14,7 @@ OUT  ?= out/demo
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test,demo-data]'
+	$(BIN)/python -m pip install -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[test,demo-data]'
 	$(BIN)/python -m compileall -q engine addin  # an editable install compiles nothing
 	touch $@
 

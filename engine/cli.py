@@ -272,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         for h in handlers:
             log.removeHandler(h)
             h.close()
+        if handlers:
+            log.setLevel(logging.NOTSET)
 
 
 def entry() -> None:
