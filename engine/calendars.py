@@ -9,11 +9,13 @@ monthly sampling and the as-of cut-off.
 * A *session* is a day the exchange trades: the calendar's weekdays (Mon–Fri for all but a few
   exchanges) minus its holidays, including one-off closures (1994-04-27 Nixon's funeral,
   2001-09-11…14, 2012-10-29/30 Hurricane Sandy on the NYSE). Early closes are sessions.
-* Outside the calendar's range (``exchange_calendars`` builds each calendar for 1900-01-01 …
-  2100-12-31 here, narrower where the package bounds it, e.g. ``XTKS`` from 1997, ``XHKG`` to
-  2049) a day is a session when it is one of the calendar's weekdays: a documented fallback
-  (the weekday rule), never an error, because price histories start long before most
-  calendars.
+* Outside the calendar's range (:data:`RANGE`, 1900-01-01 … 2100-12-31, narrower where the
+  package bounds it, e.g. ``XTKS`` from 1997, ``XHKG`` to 2049) a day is a session when it
+  is one of the calendar's weekdays: a documented fallback (the weekday rule), never an
+  error, because price histories start long before most calendars.
+* A calendar the package cannot build here (a few fail under pandas 3.1: Athens, Bucharest,
+  Belgrade, Cyprus, Tel Aviv) raises ValueError naming it; the reader reports it at the
+  instrument's ``Calendar`` cell.
 * :func:`default_calendar` gives the calendar of an instrument whose ``Calendar`` cell is
   blank, from its asset class and country (:data:`COUNTRY_CALENDARS`): equities and bonds
   trade on their country's main exchange; FX and commodities on ``XNYS`` (see the function).
@@ -48,8 +50,8 @@ RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31"))
 ROLL_MARGIN = pd.Timedelta(days=31)
 
 # Country (as typed on the Instruments sheet: name, ISO 3166 alpha-2 or alpha-3 code, any case)
-# -> the MIC of its main exchange. Euro-area instruments without a country of their own trade
-# on Xetra, whose holidays are the TARGET2 settlement days plus German ones.
+# -> the MIC of its main exchange. Euro-area instruments without a country of their own take
+# Xetra (Frankfurt), whose closing days are the euro's TARGET2 ones plus 24 and 31 December.
 _COUNTRIES: dict[str, tuple[str, ...]] = {
     "XNYS": ("United States", "US", "USA", "United States of America", "America"),
     "XLON": ("United Kingdom", "GB", "GBR", "UK", "Great Britain", "Britain", "England"),
