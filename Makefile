@@ -3,13 +3,18 @@ PY   ?= python3
 VENV ?= .venv
 BIN  := $(VENV)/bin
 OUT  ?= out/demo
+# The versions CI tested (pip freeze, Python 3.11); `make CONSTRAINTS=` installs the ranges of
+# pyproject.toml instead (another Python, where a pinned version has no wheel).
+CONSTRAINTS ?= constraints.txt
 
-.PHONY: demo test test-slow sysdeps bench render clean
+.PHONY: demo test test-slow sysdeps bench render clean constraints
 
-$(BIN)/.installed: pyproject.toml
+# constraints.txt: the exact versions CI tested; pyproject.toml keeps the ranges a user's own
+# environment may take.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,demo-data]'
+	$(BIN)/python -m pip install -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[test,demo-data]'
 	$(BIN)/python -m compileall -q engine addin  # an editable install compiles nothing
 	touch $@
 
@@ -34,6 +39,11 @@ bench: $(BIN)/.installed
 # Render the refreshed demo and PDFs to PNG for a look (out/render/*.png).
 render: demo sysdeps
 	PY=$(BIN)/python bash scripts/render.sh $(OUT) out/render
+
+# After a dependency change: pin what the venv now has (review the diff, then commit it).
+constraints: $(BIN)/.installed
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -215,15 +215,23 @@ def excel_result(result: Any) -> Any:
             return ("#NUM!: the result is not a finite number (an input too large or too "
                     "small to compute with?)")
     return x
+def _copied(result: Any) -> Any:
+    """A result as handed out: 2-D lists copied row by row (their cells are immutable
+    scalars), so a caller that edits what it got cannot change what the cache serves next."""
+    if isinstance(result, list):
+        return [r.copy() if isinstance(r, list) else r for r in result]
+    return result
 
 
 def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Callable[..., Any]:
     """Make an engine adapter safe for Excel: never raise, errors become one ``#…`` string,
     results are Excel values (:func:`excel_result`: never inf or NaN as a number), cached on
-    the inputs (an LRU of ``cache_size`` entries)."""
+    the inputs (an LRU of ``cache_size`` entries), and every call gets its own copy of a cached
+    result."""
 
     def deco(f: Callable[..., Any]) -> Callable[..., Any]:
         cache: OrderedDict = OrderedDict()
+        hits = [0]
 
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -234,7 +242,8 @@ def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Calla
                 key = None
             if key is not None and key in cache:
                 cache.move_to_end(key)
-                return cache[key]
+                hits[0] += 1
+                return _copied(cache[key])
             try:
                 result = excel_result(f(*args, **kwargs))
             except ExcelArgError as e:
@@ -245,12 +254,47 @@ def udf(fn: Callable[..., Any] | None = None, *, cache_size: int = 256) -> Calla
                 cache[key] = result
                 if len(cache) > cache_size:
                     cache.popitem(last=False)
-            return result
+            return _copied(result)
 
         wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+        wrapper.cache_hits = lambda: hits[0]  # type: ignore[attr-defined]  # calls served
         return wrapper
 
     return deco(fn) if fn is not None else deco
+
+
+_KINDS = {"PRICE": ("Price", None), "EQUITY": ("Price", "Equity"),
+          "COMMODITY": ("Price", "Commodity"), "FX": ("Price", "FX"),
+          "YIELD": ("Yield", None), "BOND": ("Yield", "Bond")}
+_CLASSES = {"EQUITY": "Equity", "BOND": "Bond", "FX": "FX", "COMMODITY": "Commodity"}
+
+
+def quote_kind(quote: Any, default_class: str = "Equity") -> tuple[str, str]:
+    """``(quote, asset class)`` from a ``quote`` cell: ``"Price"`` (blank) or ``"Yield"``, or
+    an asset class (Equity, Commodity, FX: prices; Bond: yields). ``"Price"`` and ``"Yield"``
+    name no class: ``default_class`` then (``"Bond"`` for a yield whatever it is)."""
+    kind, named = quote_class(quote)
+    return kind, named or ("Bond" if kind == "Yield" else default_class)
+
+
+def quote_class(quote: Any) -> tuple[str, str | None]:
+    """``(quote, asset class or None)`` from a ``quote`` cell (see :func:`quote_kind`); the
+    class is ``None`` unless the cell names one."""
+    if is_blank(quote):
+        return _KINDS["PRICE"]
+    if isinstance(quote, str) and quote.strip().upper() in _KINDS:
+        return _KINDS[quote.strip().upper()]
+    raise ExcelArgError(f'quote: expected "Price" or "Yield" (or Equity, Commodity, FX, Bond), '
+                        f"got {quote!r}")
+
+
+def asset_class_of(value: Any) -> str | None:
+    """An ``asset_class`` cell: Equity, Bond, FX or Commodity (any case), ``None`` if blank."""
+    if is_blank(value):
+        return None
+    if isinstance(value, str) and value.strip().upper() in _CLASSES:
+        return _CLASSES[value.strip().upper()]
+    raise ExcelArgError(f"asset_class: expected Equity, Bond, FX or Commodity, got {value!r}")
 
 
 def check_len(arg: str, n: int, need: int, what: str = "months of prices") -> None:
@@ -261,4 +305,4 @@ def check_len(arg: str, n: int, need: int, what: str = "months of prices") -> No
 
 __all__: Sequence[str] = ["ExcelArgError", "flatten", "is_blank", "to_number", "to_flag", "to_date",
                           "to_series", "to_table", "excel_value", "excel_result", "udf",
-                          "check_len"]
+                          "check_len", "quote_kind", "quote_class", "asset_class_of"]

@@ -62,10 +62,13 @@ EXCEL_ARGS: dict[str, list[tuple[str, dict[str, Any], str]]] = {
     "gamma_position": [
         ("forecast", RANGE, "One-month forecast: decimal return (0.0073) or, for yields, the "
                             "change in % points (-0.09). One cell or a range (same-shape result)."),
-        ("band", CELL, "Optional neutral band in the forecast's unit (default 0): "
-                       "|forecast| <= band is Neutral (0)."),
+        ("band", CELL, "Optional neutral band in the forecast's unit: |forecast| <= band is "
+                       "Neutral (0). Blank: the refresh's default band of asset_class (0 when "
+                       "no class is given)."),
         ("quote", CELL, 'Optional "Price" (default) or "Yield" (a forecast fall in the yield '
                         "is Long the bond)."),
+        ("asset_class", CELL, "Optional Equity, Bond, FX or Commodity: a blank band is then "
+                              "the one the refresh uses, so the cell agrees with the table."),
     ],
     "gamma_trade": [
         ("previous_position", RANGE, "Previous position: 1 / 0 / -1 or Long / Neutral / Short "
@@ -168,7 +171,9 @@ def excel_decorate(fn: Callable[..., Any], func: Callable[..., Any], arg: Callab
     (xlwings' ``xw.func`` and ``xw.arg``, or the Windows ``xlwings.udfs.xlfunc`` / ``xlarg``)."""
     for name, options, help_text in reversed(EXCEL_ARGS[fn.__name__]):
         fn = arg(name, doc=help_text, **options)(fn)
-    fn = func(category=CATEGORY)(fn)
+    # call_in_wizard=False: Excel's Function Wizard would run the function on every keystroke
+    # of its dialog (a forecast refits per keystroke); the cell computes when it is entered.
+    fn = func(category=CATEGORY, call_in_wizard=False)(fn)
     info = getattr(fn, "__xlfunc__", None)  # set on Windows only
     if info is not None and fn.__doc__:
         # Excel's function wizard shows one paragraph of at most 255 characters
@@ -203,8 +208,8 @@ def _call(name: str, *args: Any) -> Any:
 
 
 @_excel
-def gamma_position(forecast, band=0, quote="Price"):
-    return _call("gamma_position", forecast, band, quote)
+def gamma_position(forecast, band=None, quote=None, asset_class=None):
+    return _call("gamma_position", forecast, band, quote, asset_class)
 
 
 @_excel

@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from addin.convert import (ExcelArgError, excel_value, is_blank, to_number,
-                           to_table, udf)
-from addin.udfs_valuation import fundamentals_frame, monthly_input, quote_kind
+from addin.convert import (ExcelArgError, asset_class_of, excel_value, is_blank, quote_class,
+                           quote_kind, to_number, to_table, udf)
 from engine.domain import MIN_TRAIN
-from engine.models.instrument import InstrumentInput, analyse
-from engine.models.signals import position, to_position, trade
+from engine.models.signals import default_band, position, to_position, trade
+
+# gamma_forecast imports the models (and addin.udfs_valuation) on its first call: a sheet of
+# gamma_position / gamma_trade cells does not pay for them.
 
 __all__ = ["gamma_forecast", "gamma_position", "gamma_trade", "MIN_FORECAST_MONTHS"]
 
@@ -46,6 +47,9 @@ def gamma_forecast(dates: Any, prices: Any, factors: Any = None, quote: Any = "P
     quote: "Price" (default), "Yield", or the asset class "Equity", "Commodity", "FX", "Bond".
     Result: the expected change over the next month — a decimal return for prices (FX: the
     first currency of the pair), the yield change in percentage points for yields."""
+    from addin.udfs_valuation import fundamentals_frame, monthly_input
+    from engine.models.instrument import InstrumentInput, analyse
+
     kind, asset_class = quote_kind(quote)
     what = "months of yields" if kind == "Yield" else "months of prices"
     m = monthly_input(dates, prices, kind, MIN_FORECAST_MONTHS, what)
@@ -65,15 +69,29 @@ def gamma_forecast(dates: Any, prices: Any, factors: Any = None, quote: Any = "P
 
 
 @udf
-def gamma_position(forecast: Any, band: Any = 0, quote: Any = "Price") -> Any:
+def gamma_position(forecast: Any, band: Any = None, quote: Any = None,
+                   asset_class: Any = None) -> Any:
     """Position from a one-month forecast: 1 Long, 0 Neutral, -1 Short.
 
     forecast: the forecast (decimal return, e.g. 0.0073; for yields the change in % points,
     e.g. -0.09), one cell or a range (the result then has the same shape).
-    band (optional, default 0): neutral band in the forecast's unit; |forecast| <= band is 0.
-    quote: "Price" (default) or "Yield" (a forecast fall in the yield is Long the bond)."""
-    kind, _ = quote_kind(quote)
-    b = 0.0 if is_blank(band) else to_number("band", band)
+    band (optional): neutral band in the forecast's unit; |forecast| <= band is 0. Blank: the
+    refresh's default band of the asset class (Equity 0.001, Bond 0.005 % points, FX 0.0005,
+    Commodity 0.001), so the cell agrees with the refreshed table; 0 when no class is given.
+    quote: "Price" (default; "Yield" for a bond) or "Yield" (a forecast fall in the yield is
+    Long the bond); an asset class name here also sets asset_class.
+    asset_class (optional): Equity, Bond, FX or Commodity, as on the Instruments sheet."""
+    kind, named = quote_class(quote)
+    cls = asset_class_of(asset_class)
+    if cls is not None and named is not None and cls != named:
+        raise ExcelArgError(f"asset_class: {cls} but quote says {quote!r}")
+    cls = cls or named
+    if cls == "Bond" and is_blank(quote):
+        kind = "Yield"  # as the Instruments sheet: a bond is quoted as a yield by default
+    if is_blank(band):
+        b = default_band(cls) if cls is not None else 0.0
+    else:
+        b = to_number("band", band)
     if b < 0:
         raise ExcelArgError(f"band: must be >= 0, got {b:g}")
     rows, single = _cells("forecast", forecast)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from addin.convert import (ExcelArgError, check_len, excel_value, flatten, is_blank, to_date,
-                           to_flag, to_number, to_series, to_table, udf)
+from addin.convert import (ExcelArgError, check_len, excel_value, flatten, is_blank, quote_kind,
+                           to_date, to_flag, to_number, to_series, to_table, udf)
 from engine.models.bonds import price_valuation
 from engine.models.forecast_bounds import check_forecasts
 from engine.models.horizons import HORIZON_LABELS, HORIZONS, latest_forecasts
@@ -36,18 +36,6 @@ VALUATION_HEADER = ["Valuation (σ)", "Valuation (%)", "To Fair Value (%)", "Fre
                     "Fair Value", *HORIZON_HEADER]
 BOND_VALUATION_HEADER = ["Valuation (σ)", "Price Valuation (%)", "Fair Yield", "Frequency (%)",
                          *HORIZON_HEADER]
-_KINDS = {"PRICE": ("Price", "Equity"), "EQUITY": ("Price", "Equity"),
-          "COMMODITY": ("Price", "Commodity"), "FX": ("Price", "FX"),
-          "YIELD": ("Yield", "Bond"), "BOND": ("Yield", "Bond")}
-
-
-def quote_kind(quote: Any) -> tuple[str, str]:
-    if is_blank(quote):
-        return _KINDS["PRICE"]
-    if isinstance(quote, str) and quote.strip().upper() in _KINDS:
-        return _KINDS[quote.strip().upper()]
-    raise ExcelArgError(f'quote: expected "Price" or "Yield" (or Equity, Commodity, FX, Bond), '
-                        f"got {quote!r}")
 
 
 def _is_header_cell(v: Any) -> bool:

@@ -11,5 +11,4 @@ Data flows through the sub-packages in this order:
 ``refresh`` runs the pipeline and ``cli`` is the ``gamma`` command over it.
 """
 
-__version__ = "0.1.0"
-MODEL_VERSION = "gamma-desk 0.1.0"
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it; engine.version adds the code hash

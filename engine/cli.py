@@ -7,6 +7,11 @@
     gamma report WORKBOOK --out FILE.pdf    the Macro Intelligence Report (--out DIR, or
                                             none: Macro-Intelligence-Report-<yyyy-mm>.pdf)
     gamma fetch WORKBOOK                    download the Settings' Fetch rows into Downloads
+    gamma --version                         the version and the hash of the model code
+
+Every command takes ``-v`` (the engine's log on stderr: ``-v`` INFO, ``-vv`` DEBUG) and
+``--log FILE`` (the whole log, DEBUG and tracebacks included, appended to FILE), through the
+standard :mod:`logging` module, logger ``"gamma"``.
 
 Exit codes: 0 done; 1 done, but some instruments failed (named); 2 refused, nothing written;
 64 usage error (unknown option, missing argument); 130 interrupted (Ctrl-C), nothing written.
@@ -23,6 +28,8 @@ import time
 from pathlib import Path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
+log = logging.getLogger("gamma")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +50,7 @@ class Progress:
         self.quiet = quiet
 
     def __call__(self, msg: str) -> None:
+        log.info(msg, extra={"progress": True})  # in --log FILE; on stderr it is printed below
         if not self.quiet:
             print(f"[{time.perf_counter() - self.t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
@@ -185,10 +193,60 @@ def cmd_fetch(args) -> int:
     for w in res.warnings:
         print(f"  {w}")
     return EXIT_OK
+class _Version(argparse.Action):
+    """``--version``: print :func:`engine.version.version_text` as it is (argparse's own
+    version action rewraps it) and exit 0."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from engine.version import version_text
+
+        print(version_text())
+        parser.exit(EXIT_OK)
+
+
+class _NotProgress(logging.Filter):
+    """Progress lines are printed by :class:`Progress` already: not twice on stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "progress", False)
+
+
+def _start_logging(verbose: int, path: str | None) -> list[logging.Handler]:
+    """Handlers on the ``gamma`` logger for ``-v`` (stderr) and ``--log FILE``; returned so
+    :func:`main` removes them when the command ends."""
+    handlers: list[logging.Handler] = []
+    if verbose:
+        h = logging.StreamHandler(sys.stderr)
+        h.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+        h.addFilter(_NotProgress())
+        handlers.append(h)
+    if path:
+        handlers.append(logging.FileHandler(path, encoding="utf-8"))  # DEBUG: everything
+    for h in handlers:
+        h.setFormatter(logging.Formatter(LOG_FORMAT))
+        log.addHandler(h)
+    if handlers:
+        log.setLevel(logging.DEBUG)
+    return handlers
+
+
+def _log_options(p: argparse.ArgumentParser, default) -> None:
+    # on the main parser and on every command, so both `gamma -v refresh X` and
+    # `gamma refresh X -v` work (SUPPRESS: a command's absent option keeps the main one's)
+    p.add_argument("-v", "--verbose", action="count", default=default,
+                   help="log on stderr (-v INFO, -vv DEBUG with tracebacks)")
+    p.add_argument("--log", metavar="FILE", default=default,
+                   help="append the whole log (DEBUG, tracebacks) to FILE")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = _Parser(prog="gamma", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--version", action=_Version,
+                    help="the version, the model-code hash and the library versions")
+    _log_options(ap, None)
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     p = sub.add_parser("demo", help="copy the demo workbook to a folder and refresh it there")
     p.add_argument("--out", default="gamma-demo", help="output folder (default ./gamma-demo)")
@@ -218,8 +276,18 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_fetch)
     for sp in sub.choices.values():
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+        _log_options(sp, argparse.SUPPRESS)
     args = ap.parse_args(argv)
     try:
+        handlers = _start_logging(args.verbose or 0, args.log)
+    except OSError as e:
+        print(f"gamma: cannot open the log file {args.log}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if handlers:
+            from engine.version import version_text
+
+            log.debug("gamma %s: %s", args.cmd, version_text().replace("\n", "; "))
         return args.fn(args)
     except KeyboardInterrupt:  # the workbook is only ever replaced as the very last step
         print(f"gamma {args.cmd}: interrupted; nothing written", file=sys.stderr)
@@ -228,12 +296,18 @@ def main(argv: list[str] | None = None) -> int:
         outcome = {"demo": "the demo folder may be incomplete"}.get(
             args.cmd, "the workbook is unchanged")
         return _internal_error(args.cmd, e, outcome)
+    finally:
+        for h in handlers:
+            log.removeHandler(h)
+            h.close()
+        if handlers:
+            log.setLevel(logging.NOTSET)
 
 
 def _internal_error(cmd: str, e: Exception, outcome: str) -> int:
     """An unexpected error (a bug, or a case nobody foresaw): one line for the user, exit 2
     (DESIGN.md: refused, nothing written), the traceback to the ``gamma`` log."""
-    logging.getLogger("gamma").debug("gamma %s failed", cmd, exc_info=True)
+    log.debug("gamma %s failed", cmd, exc_info=True)
     first = (str(e).strip().splitlines() or [""])[0][:200]
     print(f"gamma {cmd}: failed ({type(e).__name__}{': ' + first if first else ''}); "
           f"{outcome}", file=sys.stderr)
@@ -246,7 +320,12 @@ def entry() -> None:
     leaves CPython set to end the process by SIGINT even though ``main`` handled it, which a
     script would see as a crash, not as exit 130. Everything the refresh holds (lock, scratch
     files) is released by then."""
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader went away (`gamma --version | head -1`): not an error
+        # (Python's documented recipe: stdout to devnull, so the flush at exit cannot fail)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
     if code == EXIT_INTERRUPTED:
         sys.stdout.flush()
         sys.stderr.flush()

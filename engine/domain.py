@@ -17,8 +17,8 @@ each model needs. Inputs, models, tables, the add-in and the reports import them
 * Macro periods (``"1998"``, ``"1998Q4"``, :func:`parse_period`): :func:`period_end` is the
   last day of the year or quarter; a period is usable at an as-of date only once it has ended
   (:func:`macro_usable`).
-* Months are calendar months; business days are those of :mod:`engine.models.signals`
-  (Monday–Friday minus the US federal holidays).
+* Months are calendar months; business days are the sessions of an instrument's exchange
+  calendar (:mod:`engine.calendars`, default ``XNYS``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ DEMO = Path(__file__).resolve().parent.parent / "workbooks" / "demo.xlsx"
 
 CONTRACT = {
     "Instruments": ["Code", "Name", "Country", "Asset Class", "Quote", "Maturity", "Update",
-                    "Fair Value Inputs", "Neutral Band"],
+                    "Fair Value Inputs", "Neutral Band", "Calendar"],
     "Series": ["Name", "Role", "Basis", "Inception", "Benchmark", "Description"],
     "Income": ["Date", "Income", "Cashflow", "Loss"],
     "Macro": ["Period", "Growth", "Source"],

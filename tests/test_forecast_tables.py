@@ -6,7 +6,7 @@ All price data here is synthetic (labelled), built in the fixture; nothing is re
 import numpy as np
 import pandas as pd
 import pytest
-from engine import MODEL_VERSION
+from engine.version import model_version
 from engine.inputs.data import Instrument, WorkbookData
 from engine.models.signals import trade
 from engine.tables import forecasts, history
@@ -119,7 +119,7 @@ def test_history_idempotent_and_append():
     h1 = o1["History"].tables[0].df
     assert list(h1.columns) == history.HISTORY_COLUMNS
     assert (h1["As Of"] == pd.Timestamp("2019-11-30")).all() and len(h1) == 4  # NEW failed
-    assert (h1["Model Version"] == MODEL_VERSION).all()
+    assert (h1["Model Version"] == model_version(d1.settings)).all()
     _, o1b = _build(d1, h1)                                     # same as-of again
     pd.testing.assert_frame_equal(o1b["History"].tables[0].df, h1)
     _, o2 = _build(_data(asof="2019-12-31"), h1)                # next month appends
@@ -243,3 +243,29 @@ def test_updated_is_the_update_the_last_observation_feeds():
     assert forecasts.update_date_of(pd.Timestamp("2019-12-23"), "20") == pd.Timestamp("2020-01-17")  # MLK Day
     assert forecasts.update_date_of(pd.Timestamp("2019-12-02"), "MonthEnd") == \
         pd.Timestamp("2019-12-31")
+
+
+def test_gamma_position_cell_agrees_with_the_refreshed_table(built):
+    """The same forecast gives the same position in a cell (gamma_position with the
+    instrument's asset class, band left blank) as in the refreshed table (issue 13)."""
+    from addin.udfs_forecast import gamma_position
+    from engine.models.signals import position
+
+    ctx, out = built
+    words = {"Long": 1, "Neutral": 0, "Short": -1}
+    checked = 0
+    for sheet in forecasts.SHEETS.values():
+        for _, row in out[sheet].tables[0].df.iterrows():
+            if row["Code"] not in ctx.forecast_rows:  # NEW: too short, its row marked failed
+                continue
+            inst = ctx.data.instruments[row["Code"]]
+            fc = ctx.forecast_rows[row["Code"]]["forecast"]
+            assert gamma_position(fc, None, inst.quote, inst.asset_class) == \
+                words[row["Position"]]
+            # and around the band the refresh used, where a band of 0 would disagree
+            band = ctx.results[row["Code"]].input.neutral_band
+            for f in (-2 * band, -0.5 * band, 0.5 * band, 2 * band):
+                assert gamma_position(f, None, inst.quote, inst.asset_class) == \
+                    position(f, band, inst.quote)
+            checked += 1
+    assert checked == 4  # EQ, BD, FX, OIL (NEW is too short for a forecast)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from addin.udfs_forecast import gamma_forecast, gamma_position, gamma_trade
+from engine.models.signals import DEFAULT_BANDS
 from engine.models.composite import forecast_history
 from engine.models.valuation import month_end
 
@@ -47,6 +48,38 @@ def test_gamma_position():
     assert gamma_position("x").startswith("#VALUE!: forecast")
     assert gamma_position(0.01, -1).startswith("#VALUE!: band")
     assert gamma_position(0.01, 0, "Level").startswith("#VALUE!: quote")
+
+
+@pytest.mark.parametrize("asset_class", sorted(DEFAULT_BANDS))
+def test_gamma_position_blank_band_is_the_refreshs_default_for_the_asset_class(asset_class):
+    band = DEFAULT_BANDS[asset_class]
+    inside, outside = 0.6 * band, 1.5 * band
+    sign = -1 if asset_class == "Bond" else 1  # a bond is quoted as a yield: a rise is Short
+    assert gamma_position(inside, None, None, asset_class) == 0
+    assert gamma_position(outside, None, None, asset_class) == sign
+    assert gamma_position(inside, "", asset_class) == 0          # the class named as quote
+    assert gamma_position(inside) == (1 if inside > 0 else 0)    # no class: band 0
+    assert gamma_position(inside, 0, None, asset_class) == sign  # an explicit band wins
+    # the docstring (Excel's help, docs/functions.md) states the same defaults
+    assert f"{band:g}" in gamma_position.__doc__.replace("0.005 % points", "0.005")
+    assert gamma_position(0.01, None, "Bond", "Equity").startswith("#VALUE!: asset_class")
+    assert gamma_position(0.01, None, None, "Stocks").startswith("#VALUE!: asset_class")
+
+
+def test_a_caller_editing_a_result_does_not_change_the_next_call():
+    """The cache hands out copies: mutating a returned range leaves the cached one intact."""
+    fc = [[0.02], [None], [-0.02]]
+    first = gamma_position(fc, 0.001)
+    assert first == [[1], [""], [-1]]
+    first[0][0] = "tampered"
+    first.append(["extra"])
+    again = gamma_position(fc, 0.001)
+    assert again == [[1], [""], [-1]]
+    again[2].clear()
+    assert gamma_position(fc, 0.001) == [[1], [""], [-1]]
+    trades = gamma_trade([[0], [1]], [[1], [0]])
+    trades[0][0] = "X"
+    assert gamma_trade([[0], [1]], [[1], [0]]) == [["B"], ["CL"]]
 
 
 def test_gamma_trade():

@@ -79,7 +79,8 @@ def test_trades_vectorized():
 
 @pytest.mark.parametrize("month,rule,expected", [
     ("1998-12", "MonthEnd", "1998-12-31"),          # Thursday
-    ("2021-12", "MonthEnd", "2021-12-30"),          # Fri 31st = New Year 2022 observed
+    ("2021-12", "MonthEnd", "2021-12-31"),          # NYSE open (no Saturday New Year observed)
+    ("2024-03", "MonthEnd", "2024-03-28"),          # Fri 29th = Good Friday
     ("2021-07", "MonthEnd", "2021-07-30"),          # Sat 31st -> Friday
     ("2020-05", "MonthEnd", "2020-05-29"),          # Sun 31st -> Friday
     ("2021-05", "MonthEnd", "2021-05-28"),          # Mon 31st is Memorial Day
@@ -90,7 +91,8 @@ def test_trades_vectorized():
     ("2021-08", "15", "2021-08-13"),                # Sunday -> Friday
     ("2022-01", "15", "2022-01-14"),                # Saturday -> Friday
     ("2024-01", "15", "2024-01-12"),                # MLK Day Monday -> Friday
-    ("2021-06", "20", "2021-06-17"),                # Sun 20th, Sat 19th, Fri 18th = Juneteenth observed
+    ("2021-06", "20", "2021-06-18"),                # Sun 20th -> Fri 18th (NYSE Juneteenth from 2022)
+    ("2022-06", "20", "2022-06-17"),                # Mon 20th = Juneteenth observed
 ])
 def test_update_date_schedule(month, rule, expected):
     got = update_date(month, rule)
@@ -110,21 +112,21 @@ def test_update_date_bad_rule():
 
 def test_update_dates_vectorized():
     idx = pd.DatetimeIndex(["2021-12-15", "2021-07-10", "2021-12-01"])
-    assert list(update_dates(idx, "MonthEnd")) == [pd.Timestamp("2021-12-30"),
+    assert list(update_dates(idx, "MonthEnd")) == [pd.Timestamp("2021-12-31"),
                                                    pd.Timestamp("2021-07-30"),
-                                                   pd.Timestamp("2021-12-30")]
+                                                   pd.Timestamp("2021-12-31")]
 
 
 def test_sampling_keeps_a_month_on_its_holiday_adjusted_update_day():
-    """A refresh on the schedule's update day must include that month's update: 2021-12-30
-    (31 Dec is New Year 2022 observed) for MonthEnd, 2024-01-12 (15 Jan is MLK Day) for 15.
+    """A refresh on the schedule's update day must include that month's update: 2024-03-28
+    (29 Mar is Good Friday) for MonthEnd, 2024-01-12 (15 Jan is MLK Day) for 15.
     The sampling's "month still in progress" test used weekdays only and dropped the month."""
     from engine.inputs.sampling import monthly
-    days = pd.bdate_range("2021-10-01", "2021-12-30")
+    days = pd.bdate_range("2024-01-01", "2024-03-28")
     s = pd.Series(np.arange(len(days), dtype=float), index=days)
-    got = monthly(s, "MonthEnd", asof=pd.Timestamp("2021-12-30"))
-    assert got.index[-1] == pd.Timestamp("2021-12-30")
-    assert update_date(got.index[-1], "MonthEnd") == pd.Timestamp("2021-12-30")
+    got = monthly(s, "MonthEnd", asof=pd.Timestamp("2024-03-28"))
+    assert got.index[-1] == pd.Timestamp("2024-03-28")
+    assert update_date(got.index[-1], "MonthEnd") == pd.Timestamp("2024-03-28")
     days = pd.bdate_range("2023-10-01", "2024-01-12")
     s = pd.Series(np.arange(len(days), dtype=float), index=days)
     got = monthly(s, "15", asof=pd.Timestamp("2024-01-12"))
@@ -133,17 +135,3 @@ def test_sampling_keeps_a_month_on_its_holiday_adjusted_update_day():
     # the day before the update day the month is still in progress
     got = monthly(s[s.index <= "2024-01-11"], "15", asof=pd.Timestamp("2024-01-11"))
     assert got.index[-1] == pd.Timestamp("2023-12-15")
-
-
-def test_sampling_schedule_rolls_back_like_is_business_day():
-    """The sampler's vectorized roll to the last business day (numpy busday_offset with the
-    holiday list) equals stepping back day by day with is_business_day, 1990–2030."""
-    from engine.inputs.sampling import _last_business_day
-    from engine.models.signals import is_business_day
-    days = pd.date_range("1990-01-01", "2030-12-31", freq="D")
-    expected = []
-    for d in days:
-        while not is_business_day(d):
-            d -= pd.Timedelta(days=1)
-        expected.append(d)
-    assert list(_last_business_day(days)) == expected

@@ -72,8 +72,10 @@ def test_header_row_and_caching():
     out = gamma_valuation(DATES, col(p), None, "Price", True)
     assert out[0] == VALUATION_HEADER and len(out) == 2
     assert out[0][5:] == ["1 Mo", "3 Mo", "6 Mo", "1 Yr", "2 Yr", "3 Yr", "5 Yr"]
+    hits = gamma_valuation.cache_hits()
     again = gamma_valuation(DATES, col(p), None, "Price", True)
-    assert again is out  # served from the cache
+    assert gamma_valuation.cache_hits() == hits + 1  # served from the cache
+    assert again == out and again is not out and again[1] is not out[1]  # as a copy
 
 
 def test_daily_input_is_sampled_to_month_end():

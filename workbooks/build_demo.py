@@ -24,6 +24,7 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine.calendars import default_calendar  # noqa: E402
 from workbooks import demo_series as ds  # noqa: E402
 from workbooks import newsletter_2023 as nl  # noqa: E402
 from workbooks.demo_sheets import write_workbook  # noqa: E402
@@ -226,6 +227,10 @@ def build(out: Path | str = DEFAULT_OUT) -> Path:
     income = ds.illustrative_income("1993-01", DATA_END.strftime("%Y-%m"))
     ret = returns(ff, moodys, income)
     inst = pd.DataFrame([list(r) for r in INSTRUMENTS], columns=INSTRUMENT_COLUMNS)
+    # Each instrument's exchange calendar written out (the default of its country and asset
+    # class, engine.calendars.default_calendar), so users see which one its dates follow.
+    inst["Calendar"] = [default_calendar(c, a)
+                        for c, a in zip(inst["Country"], inst["Asset Class"])]
     from workbooks.demo_addin import add_addin_sheets
     from workbooks.demo_sources import sources_table
 

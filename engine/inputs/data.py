@@ -37,7 +37,9 @@ class Instrument:
     own unit (decimal return for prices, percentage points for yields), ``None`` = the asset
     class default; ``update`` is one of ``"MonthEnd"``, ``"15"``, ``"20"``; ``unit`` is the
     optional ``Unit`` column (what a price level is: ``USD/bbl``, ``index, 1977-12-30 = 100``),
-    blank = :attr:`unit_label`'s default.
+    blank = :attr:`unit_label`'s default; ``calendar`` is the exchange calendar of its update
+    days (a MIC such as ``"XNYS"``, :mod:`engine.calendars`; the reader fills a blank cell
+    with :func:`engine.calendars.default_calendar`).
     """
 
     code: str
@@ -49,6 +51,7 @@ class Instrument:
     update: str = "MonthEnd"
     fair_value_inputs: list[str] = field(default_factory=list)
     neutral_band: float | None = None
+    calendar: str = "XNYS"
     row: int = 0  # row on the Instruments sheet, for messages
     unit: str = ""
 

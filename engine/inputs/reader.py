@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.calendars import check_calendar, closed_days, default_calendar
 from engine.domain import MAX_MONTHLY_RETURN, YIELD_RANGE, Role, check_role
 from engine.inputs.data import (ASSET_CLASSES, MACRO_LAG_KEY, Instrument, WorkbookData,
                                 macro_asof, macro_lag, setting)
@@ -93,10 +94,13 @@ def read_workbook(source: str | Path | Workbook, asof: str | dt.date | None = No
     if p.errors:
         _ROWS.clear()
         raise InputError(p)
+    _check_calendars(instruments, grids["Instruments"], when, p)
+    if p.errors:
+        raise InputError(p)
     for code, inst in instruments.items():
         if code not in raw:
             continue
-        s = monthly(raw[code], inst.update, asof=when)
+        s = monthly(raw[code], inst.update, asof=when, calendar=inst.calendar)
         prices[code] = s.rename(code)
         _check_stale(inst, s, when, p)
     _check_fair_value_inputs(instruments, fundamentals.loc[fundamentals.index <= when]
@@ -180,7 +184,8 @@ def _check_asof(when: pd.Timestamp, raw: pd.DataFrame, where: str, p: Problems) 
 
 def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
     cols = {c: g.col(c) for c in ("Code", "Name", "Country", "Asset Class", "Quote", "Maturity",
-                                  "Update", "Fair Value Inputs", "Neutral Band", "Unit")}
+                                  "Update", "Fair Value Inputs", "Neutral Band", "Unit",
+                                  "Calendar")}
     missing = [c for c in ("Code", "Name", "Asset Class") if cols[c] is None]
     for c in missing:
         p.error("Instruments!1:1", f'required column "{c}" is missing '
@@ -244,13 +249,33 @@ def _instruments(g: Grid, p: Problems) -> dict[str, Instrument]:
             if band is not None and band < 0:
                 p.error(g.where(i, cols["Neutral Band"]), f"neutral band {band:g} is negative",
                         code)
+        calendar = default_calendar(text(i, "Country"), ac)
+        if text(i, "Calendar"):
+            try:
+                calendar = check_calendar(text(i, "Calendar"))
+            except ValueError as e:
+                p.error(g.where(i, cols["Calendar"]), str(e), code)
         out[code] = Instrument(code=code, name=text(i, "Name") or code,
                                country=text(i, "Country"), asset_class=ac, quote=quote,
                                maturity=maturity, update=update, fair_value_inputs=fvi,
-                               neutral_band=band, row=i + 2, unit=text(i, "Unit"))
+                               neutral_band=band, calendar=calendar, row=i + 2,
+                               unit=text(i, "Unit"))
     if not out and not any(pr.where.startswith("Instruments") for pr in p.errors):
         p.error("Instruments", "no instruments listed")
     return out
+
+
+def _check_calendars(instruments: dict[str, Instrument], g: Grid, when: pd.Timestamp,
+                     p: Problems) -> None:
+    """Every calendar named can be built for the as-of year (the ``Updated`` dates need it);
+    a calendar the package cannot build is an error at its cell, not a crash later."""
+    j = g.col("Calendar")
+    for code, inst in instruments.items():
+        try:
+            closed_days(inst.calendar, when.year, when.year)
+        except ValueError as e:
+            p.error(g.where(inst.row - 2, j) if j is not None else f"Instruments!A{inst.row}",
+                    str(e), code)
 
 
 # --- Dated tables (Prices, Fundamentals, Returns, Income) -----------------------------------

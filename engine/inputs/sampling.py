@@ -4,15 +4,19 @@ An instrument that updates at ``MonthEnd`` is sampled at the last observation of
 calendar month; one that updates on the 15th (or 20th) at the last observation dated on or
 before the 15th (20th) of the month, after the previous month's 15th (20th). The result is
 indexed by the actual observation date. Months with no observation are absent (a gap), never
-filled. With ``asof`` given, a month whose update day (the last business day on or before its
-anchor: Mon–Fri minus US federal holidays, as the ``Updated`` column) lies after ``asof`` is
-still in progress and is dropped.
+filled. With ``asof`` given, a month whose update day (the last session on or before its
+anchor on the instrument's exchange calendar, :mod:`engine.calendars`, as the ``Updated``
+column) lies after ``asof`` is still in progress and is dropped: the as-of cut-off; and no
+observation dated after ``asof`` is used (Tokyo's December 2021 update is the 30th: an as-of
+of 2021-12-30 samples December on the 30th even when the series has a New York row dated 31).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from engine.calendars import DEFAULT_CALENDAR, ROLL_MARGIN, last_session
 
 
 def anchor_day(rule: str) -> int | None:
@@ -31,12 +35,16 @@ def anchor_day(rule: str) -> int | None:
 
 
 def monthly(series: pd.Series, rule: str = "MonthEnd",
-            asof: pd.Timestamp | None = None) -> pd.Series:
+            asof: pd.Timestamp | None = None, calendar: str = DEFAULT_CALENDAR) -> pd.Series:
     """Sample a level series to one observation per month (see module docstring).
 
-    ``series``: levels indexed by date (any frequency, NaN = no observation).
+    ``series``: levels indexed by date (any frequency, NaN = no observation). ``calendar``:
+    the exchange calendar (a MIC, e.g. ``"XNYS"``) of the update days the ``asof`` cut-off
+    compares with.
     Returns the sampled levels indexed by their actual observation dates."""
     s = series.dropna()
+    if asof is not None:  # no look-ahead: an update day can have passed on one exchange
+        s = s[s.index <= pd.Timestamp(asof)]  # while rows dated later (another's) exist
     if s.empty:
         return s.astype(float)
     s = s.sort_index()
@@ -53,20 +61,16 @@ def monthly(series: pd.Series, rule: str = "MonthEnd",
             anchors = periods.to_timestamp(how="end").normalize()
         else:
             anchors = periods.to_timestamp() + pd.Timedelta(days=day - 1)
-        anchors = _last_business_day(pd.DatetimeIndex(anchors))
-        out = out[np.asarray(anchors <= pd.Timestamp(asof))]
+        anchors = pd.DatetimeIndex(anchors)
+        cut = pd.Timestamp(asof)
+        keep = np.asarray(anchors <= cut)
+        # rolling back to a session only moves a day earlier, by less than ROLL_MARGIN: only
+        # anchors just after the as-of date can change side, and only they need the calendar
+        late = ~keep & np.asarray(anchors <= cut + ROLL_MARGIN)
+        if late.any():
+            keep[late] = np.asarray(last_session(anchors[late], calendar) <= cut)
+        out = out[keep]
     return out.astype(float)
-
-
-def _last_business_day(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Each date moved back to the last business day on or before it — the schedule of
-    ``Updated`` (:func:`engine.models.signals.is_business_day`: Mon–Fri minus US federal
-    holidays), so a refresh on an update day (e.g. 2021-12-30, New Year observed on the 31st)
-    includes that month's update."""
-    from engine.models.signals import holiday_array
-
-    d = np.asarray(pd.DatetimeIndex(days).normalize().values, dtype="datetime64[D]")
-    return pd.DatetimeIndex(np.busday_offset(d, 0, roll="backward", holidays=holiday_array()))
 
 
 def month_ids(index) -> np.ndarray:

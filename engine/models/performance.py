@@ -181,7 +181,8 @@ _YEAR_MONTH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 def asof_month(asof) -> pd.Period:
     """The last month whose month-end return is known at ``asof``: the as-of date's own month
     when the date is on or after that month's last business day (the ``MonthEnd`` update day
-    of :func:`engine.models.signals.update_date`: Mon–Fri minus US federal holidays), else
+    of :func:`engine.models.signals.update_date` on the default calendar, ``XNYS``: returns
+    carry no exchange of their own), else
     the month before (an as-of of 1998-12-15 cannot see the December return dated
     1998-12-31: no look-ahead). A ``pd.Period`` or a ``"YYYY-MM"`` text names the month
     itself."""
@@ -190,7 +191,10 @@ def asof_month(asof) -> pd.Period:
     per = _asof_period(asof)
     if isinstance(asof, pd.Period) or (isinstance(asof, str) and _YEAR_MONTH.match(asof)):
         return per
-    return per if pd.Timestamp(asof).normalize() >= update_date(per, "MonthEnd") else per - 1
+    day, end = pd.Timestamp(asof).normalize(), per.end_time.normalize()
+    if day >= end:  # the update has passed: no need to build the calendar (~0.3 s)
+        return per
+    return per if day >= update_date(per, "MonthEnd") else per - 1
 
 
 def _window(r: pd.Series, end: pd.Period, n: int) -> tuple[np.ndarray | None, str]:

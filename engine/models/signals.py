@@ -13,20 +13,18 @@ Conventions (DESIGN.md):
 * ``Trade`` from the previous position to the new one: 0→1 ``B``, 0→−1 ``S``, 1→0 ``CL``,
   −1→0 ``CS``, 1→−1 ``CL&S``, −1→1 ``CS&B``; unchanged: ``""``.
 * ``Updated``: ``MonthEnd`` = the last business day of the month; ``"15"`` / ``"20"`` = that
-  day of the month, or the business day before it. Business days are Monday–Friday minus the
-  US federal holidays of :class:`pandas.tseries.holiday.USFederalHolidayCalendar` (with its
-  observance rules, e.g. New Year's Day 2022, a Saturday, is observed on Friday 2021-12-31).
-  Exchange holidays that are not federal holidays (Good Friday) are not excluded.
+  day of the month, or the business day before it. Business days are the sessions of the
+  instrument's exchange calendar (:mod:`engine.calendars`, default ``XNYS``): 2024-03-29,
+  Good Friday, is not one on the NYSE; 2021-12-31 is (the NYSE does not observe a Saturday
+  New Year's Day), although the US federal calendar observes it that Friday.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
 
+from engine.calendars import DEFAULT_CALENDAR, is_session, last_session
 from engine.domain import AssetClass, check_asset_class, check_quote
 
 __all__ = ["DEFAULT_BANDS", "POSITION_WORDS", "default_band", "position", "positions",
@@ -157,23 +155,9 @@ def trades(pos: pd.Series, initial: float | None = 0.0) -> pd.Series:
 _RULES = ("MonthEnd", "15", "20")
 
 
-@lru_cache(maxsize=1)
-def _holidays() -> frozenset:
-    days = USFederalHolidayCalendar().holidays("1900-01-01", "2100-12-31")
-    return frozenset(pd.DatetimeIndex(days).normalize().date)
-
-
-@lru_cache(maxsize=1)
-def holiday_array() -> np.ndarray:
-    """The US federal holidays (observed dates, 1900–2100) as ``datetime64[D]``, for numpy's
-    business-day functions (Mon–Fri minus these = :func:`is_business_day`)."""
-    return np.array(sorted(_holidays()), dtype="datetime64[D]")
-
-
-def is_business_day(day: object) -> bool:
-    """True for Monday–Friday that is not a US federal holiday (observed date)."""
-    d = pd.Timestamp(day).date()
-    return d.weekday() < 5 and d not in _holidays()
+def is_business_day(day: object, calendar: str = DEFAULT_CALENDAR) -> bool:
+    """True when ``day`` is a session of ``calendar`` (:func:`engine.calendars.is_session`)."""
+    return is_session(day, calendar)
 
 
 def _month(month: object) -> pd.Period:
@@ -185,47 +169,52 @@ def _month(month: object) -> pd.Period:
         raise ValueError(f"month must be a date or a 'YYYY-MM' text, got {month!r}") from None
 
 
-def update_date(month: object, rule: str = "MonthEnd") -> pd.Timestamp:
+def _rule(rule: object) -> str:
+    r = str(rule).strip().removesuffix(".0")
+    if r not in _RULES:
+        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    return r
+
+
+def update_date(month: object, rule: str = "MonthEnd",
+                calendar: str = DEFAULT_CALENDAR) -> pd.Timestamp:
     """The model's update date in ``month`` (``Updated`` column).
 
     ``month``: any date in the month (Timestamp, date, ``"1998-12"``, Period). ``rule``:
     ``"MonthEnd"`` = last business day of the month; ``"15"`` / ``"20"`` = that day, or the
-    last business day before it. Business days: Mon–Fri minus US federal holidays
-    (``USFederalHolidayCalendar``).
+    last business day before it. Business days: the sessions of ``calendar`` (a MIC such as
+    ``"XNYS"``, ``"XLON"``; :mod:`engine.calendars`).
     """
-    rule = str(rule).strip()
-    rule = rule.removesuffix(".0")
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    rule = _rule(rule)
     m = _month(month)
     if rule == "MonthEnd":
         day = m.end_time.normalize()
     else:
         day = pd.Timestamp(year=m.year, month=m.month, day=int(rule))
-    while not is_business_day(day):
-        day -= pd.Timedelta(days=1)
-    return pd.Timestamp(day.date())
+    return pd.Timestamp(last_session([day], calendar)[0].date())
 
 
-def update_date_of(observation: object, rule: str = "MonthEnd") -> pd.Timestamp:
-    """The update date an observation feeds (``Updated`` of a forecast made from it).
+def update_date_of(observation: object, rule: str = "MonthEnd",
+                   calendar: str = DEFAULT_CALENDAR) -> pd.Timestamp:
+    """The update date an observation feeds (``Updated`` of a forecast made from it), on
+    ``calendar``.
 
     ``MonthEnd``: the update of the observation's month. ``"15"`` / ``"20"``: the update of its
     month when it is dated on or before that day, else of the next month — the monthly sampling
     (:func:`engine.inputs.sampling.monthly`) assigns an observation dated after the 15th (20th)
     to the next month's update, e.g. a month-end price of 30 Nov to the update of 15 Dec."""
     d = pd.Timestamp(observation)
-    r = str(rule).strip().removesuffix(".0")
+    r = _rule(rule)
     m = d.to_period("M")
     if r in ("15", "20") and d.day > int(r):
         m = m + 1
-    return update_date(m, r)
+    return update_date(m, r, calendar)
 
 
-def update_dates(dates: pd.DatetimeIndex | pd.Series, rule: str = "MonthEnd") -> pd.DatetimeIndex:
-    """:func:`update_date` for the month of each date (vectorized over unique months)."""
+def update_dates(dates: pd.DatetimeIndex | pd.Series, rule: str = "MonthEnd",
+                 calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """:func:`update_date` on ``calendar`` for the month of each date (vectorized)."""
     idx = pd.DatetimeIndex(dates)
     months = idx.to_period("M")
-    cache = {m: update_date(m, rule) for m in months.unique()}
+    cache = {m: update_date(m, rule, calendar) for m in months.unique()}
     return pd.DatetimeIndex([cache[m] for m in months])
-

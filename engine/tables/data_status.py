@@ -12,7 +12,8 @@ LEVEL = "#,##0.0000"  # four decimals: FX rates move in the fourth (1.6496, not 
 
 @register("data_status", order=10)
 def build(ctx: RefreshContext) -> list[SheetContent]:
-    """One row per instrument: Code, Name, Asset Class, Quote, Update, First and Last
+    """One row per instrument: Code, Name, Asset Class, Quote, Update, Calendar (the exchange
+    calendar of its update days, as typed or defaulted), First and Last
     Observation (monthly samples, as of the refresh: the true date of the last quote),
     Updated (the update that quote feeds), Quote Age (days) (calendar days from the last
     observation to that update), Months (number of monthly observations), Last Value (price
@@ -45,7 +46,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
                             f"days before its {upd:%Y-%m-%d} update")
         rows.append({
             "Code": code, "Name": inst.name, "Asset Class": inst.asset_class,
-            "Quote": inst.quote, "Update": inst.update,
+            "Quote": inst.quote, "Update": inst.update, "Calendar": inst.calendar,
             "First Observation": s.index[0] if len(s) else None,
             "Last Observation": s.index[-1] if len(s) else None,
             "Updated": upd, "Quote Age (days)": age,
@@ -55,9 +56,9 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             "Problems": "; ".join(msgs),
         })
     df = pd.DataFrame(rows, columns=["Code", "Name", "Asset Class", "Quote", "Update",
-                                     "First Observation", "Last Observation", "Updated",
-                                     "Quote Age (days)", "Months", "Last Value", "Unit",
-                                     "Stale", "Problems"])
+                                     "Calendar", "First Observation", "Last Observation",
+                                     "Updated", "Quote Age (days)", "Months", "Last Value",
+                                     "Unit", "Stale", "Problems"])
     table = Table("DataStatus", df, formats={"First Observation": DATE,
                                              "Last Observation": DATE, "Updated": DATE,
                                              "Quote Age (days)": INT, "Months": INT,

@@ -136,7 +136,8 @@ def current_row(ctx: RefreshContext, code: str) -> dict:
         "code": code, "price": float(last["price"]), "forecast": fc,
         "previous": prev_fc, "position": pos, "previous_position": prev_pos,
         "trade": trade(prev_pos, pos) if prev_pos is not None else "",
-        "updated": update_date_of(h.index[-1], inst.update), "phase": last["phase"],
+        "updated": update_date_of(h.index[-1], inst.update, inst.calendar),
+        "phase": last["phase"],
         "last_date": h.index[-1], "regime_prob": float(last["regime_prob"]),
         "sigma": float(last["sigma"]),
     }

@@ -2,8 +2,9 @@
 
 Each refresh appends one row per instrument with a forecast: ``As Of`` (the refresh's as-of
 date), ``Code``, ``Forecast`` (decimal return; percentage points for yields), ``Position``
-(1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:data:`engine.MODEL_VERSION`) and
-``Last Data Date`` (the instrument's last observation used).
+(1 / 0 / −1), ``Trade``, ``Phase``, ``Model Version`` (:func:`engine.version.model_version`:
+the package version, a hash of the model code and one of the settings) and ``Last Data Date``
+(the instrument's last observation used).
 
 One row per instrument per **update** (DESIGN.md), not per refresh: the update a row belongs to
 is the update date its ``Last Data Date`` feeds (:func:`engine.models.signals.update_date_of`
@@ -20,10 +21,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine import MODEL_VERSION
 from engine.inputs.reader import HISTORY_COLUMNS  # the reader reads back what this writes
 from engine.models.signals import update_date_of
 from engine.tables.base import DATE, RefreshContext, SheetContent, Table, register
+from engine.version import model_version
 
 
 def new_rows(ctx: RefreshContext) -> pd.DataFrame:
@@ -31,8 +32,9 @@ def new_rows(ctx: RefreshContext) -> pd.DataFrame:
     builder), in instrument order."""
     cur = ctx.forecast_rows
     asof = pd.Timestamp(ctx.data.asof).normalize()
+    version = model_version(ctx.data.settings)
     rows = [{"As Of": asof, "Code": code, "Forecast": r["forecast"], "Position": r["position"],
-             "Trade": r["trade"], "Phase": r["phase"], "Model Version": MODEL_VERSION,
+             "Trade": r["trade"], "Phase": r["phase"], "Model Version": version,
              "Last Data Date": pd.Timestamp(r["last_date"]).normalize()}
             for code in ctx.data.instruments if (r := cur.get(code)) is not None]
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
