@@ -71,14 +71,10 @@ def run_refresh(book: Any, asof: Any = None) -> dict[str, Any]:
         contents, ctx = build_contents(data, progress)
         progress("laying out the engine sheets")
         plan = plan_from_copy(copy, contents)
-    screen, calc = app.screen_updating, app.calculation
-    app.screen_updating = False
-    app.calculation = "manual"
-    try:
+    # xlwings restores each setting on the way out, an error included; events off so that
+    # the workbook's own Worksheet_Change handlers do not run on every engine cell
+    with app.properties(screen_updating=False, calculation="manual", enable_events=False):
         warnings = apply_plan(book, plan, progress)
-    finally:
-        app.calculation = calc
-        app.screen_updating = screen
     return {"asof": data.asof, "sheets": [s.name for s in plan.sheets],
             "failures": dict(ctx.failures), "warnings": warnings,
             "seconds": round(time.perf_counter() - t0, 1)}
