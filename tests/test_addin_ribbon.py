@@ -227,13 +227,40 @@ def test_check_button_on_the_demo(demo_book):
     assert m.group(2) == f"{wb.asof:%Y-%m-%d}"
 
 
-def test_report_button_on_the_demo(demo_book, tmp_path, monkeypatch):
-    monkeypatch.setattr(macros, "report_path", lambda book: tmp_path / "report.pdf")
-    code = macros.report(demo_book)
-    assert code == 0, demo_book.app.alerts[-1]
+def _report(book, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(macros, "report_path", lambda b: tmp_path / "report.pdf")
+    code = macros.report(book)
+    assert code == 0, book.app.alerts[-1]
     pdf = tmp_path / "report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000
-    assert str(pdf) in demo_book.app.alerts[-1][1]
+    assert str(pdf) in book.app.alerts[-1][1]
+
+
+@pytest.mark.slow
+def test_report_button_on_the_demo(demo_book, tmp_path, monkeypatch):
+    _report(demo_book, tmp_path, monkeypatch)   # about a minute on a loaded machine
+
+
+def test_report_button(tmp_path, monkeypatch):
+    import workbook_factory as wf
+    from addin import xl_writer
+    book = StandInBook(wf.build(tmp_path / "monthly.xlsx"))
+    monkeypatch.setattr(xl_writer, "USE_COM", True)
+    _report(book, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow
+def test_refresh_button_on_the_demo(demo_book):
+    """The Refresh button's entry point on the demo: every engine sheet written through
+    the stand-in, the text cells Excel would parse held as text."""
+    from engine.tables.base import ENGINE_SHEETS
+    code = macros.refresh(demo_book)
+    assert code == 0, demo_book.app.alerts
+    written = {s.name for s in demo_book.sheets if s.name in ENGINE_SHEETS}
+    assert {"Data Status", "Stock Forecasts", "Charts", "History"} <= written
+    texts = [v for s in demo_book.sheets if s.name in written for v in s.grid.values()
+             if isinstance(v, str)]
+    assert any(re.fullmatch(r"\d{4}", t) for t in texts)   # year headers stay texts
 
 
 def test_report_path_is_beside_the_workbook(demo_book):
