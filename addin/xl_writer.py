@@ -3,8 +3,9 @@
 Nothing is laid out here. :func:`plan_from_copy` lays every engine sheet out with
 :func:`engine.workbook.layout.lay_out` — the function whose result ``gamma refresh`` writes
 into the package (:mod:`engine.workbook.splice`) — on what a saved copy of the open workbook
-says: the engine's areas of the last refresh (custom document properties, read from the
-copy's package with :func:`engine.workbook.areas.read_areas`) and the table and defined names
+says: the engine's areas of the last refresh (hidden defined names, or a previous
+version's custom document properties, read from the copy's package with
+:func:`engine.workbook.areas.read_stored`) and the table and defined names
 the user's content holds (the engine's tables get names that clash with none, chosen by
 :func:`engine.workbook.splice.tables_in_use` and :func:`~engine.workbook.layout.name_tables`
 exactly as the CLI chooses them). The result is a :class:`Plan`, plain data:
@@ -30,13 +31,14 @@ areas: on each engine sheet the zone the engine owns (its areas of the last refr
 this one, as the CLI's) is cleared first — tables meeting it unlisted, charts whose top-left
 corner is in it deleted, its cells cleared — then cells, tables and charts are written. Every
 other cell, sheet, name, chart and VBA module of the open workbook stays as it is. The areas
-are stored where the CLI keeps them (custom document properties ``gamma_desk_areas_NNN``,
-:func:`engine.workbook.areas.area_properties`), so the CLI and the button can take turns.
+are stored where the CLI keeps them (workbook-level defined names ``gamma_desk_areas_NNN``,
+:func:`engine.workbook.areas.area_names`, through xlwings' ``Book.names`` on Windows and
+macOS alike), so the CLI and the button can take turns on either platform.
 
 Only the xlwings ``Book``/``Sheet``/``Range``/``Table``/``Chart`` surface is used, plus, on
 Windows, Excel's COM object model where xlwings has no call (chart series and their
-formatting, axes, legends, alignment, frozen panes, page setup, unlisting a table, document
-properties). Without COM (macOS) a chart is drawn from its first series only, and what could
+formatting, axes, legends, alignment, frozen panes, page setup, unlisting a table, hiding
+a name, dropping the previous version's document properties). Without COM (macOS) a chart is drawn from its first series only, and what could
 not be applied is reported in the warnings :func:`apply_plan` returns; nothing fails the
 refresh for it.
 """
@@ -51,8 +53,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.tables.charts import Axis, ChartSpec
+from engine.workbook.areas import ENGINE_NAME
 from engine.workbook.areas import PREFIX as AREA_PREFIX
-from engine.workbook.areas import area_properties, read_areas
+from engine.workbook.areas import area_names, read_stored
 from engine.tables.charts import axis_scale
 from engine.workbook.chart_xml import (BAND_COLOR, BAND_DASH, BAND_WIDTH, PALETTE, sheet_ref,
                                        sheet_ref_area, x_bounds, y_bounds)
@@ -72,7 +75,7 @@ __all__ = ["Plan", "SheetPlan", "Block", "Look", "LOOKS", "TablePlan", "ChartPla
            "excel_value", "AREA_PREFIX", "USE_COM", "CM_TO_PT"]
 
 CM_TO_PT = 72 / 2.54
-# Excel's COM object model is there (Windows): chart series, Unlist, document properties
+# Excel's COM object model is there (Windows): chart series, Unlist, hidden names
 USE_COM = sys.platform.startswith("win")
 
 # Excel object model constants (Microsoft's VBA reference; xlwings.constants has the xl… ones)
@@ -90,7 +93,6 @@ XL_AXIS_CROSSES_MINIMUM = 4                             # xlAxisCrossesMinimum
 XL_MOVE = 2                 # XlPlacement xlMove: moves with its cell, keeps its size
 XL_CENTER = -4108                                       # xlCenter
 XL_LANDSCAPE = 2                                        # xlLandscape
-MSO_PROPERTY_TYPE_STRING = 4                            # msoPropertyTypeString
 LABEL_FONT_PT = 8.0         # axis, legend and data-label text, as chart_xml writes it
 GRID_COLOR, FRAME_COLOR = "D9D9D9", "D9D9D9"
 
@@ -404,7 +406,7 @@ def plan_from_copy(copy: Path | str, contents: list) -> Plan:
     with Package(copy) as pkg:
         book = Workbook(pkg)
         custom = custom_part(pkg)
-        old = read_areas(pkg.xml(custom)) if custom else {}
+        old = read_stored(pkg.xml(book.part), pkg.xml(custom) if custom else None)
         entries = {s.name: s for s in book.sheets}
         warnings: list[str] = []
         targets = []
@@ -865,20 +867,29 @@ def apply_plan(book, plan: Plan, progress: Callable[[str], None] = lambda m: Non
         except Exception:
             pass
     try:
-        store_areas(book, plan.new_areas)
+        store_areas(book, plan.new_areas, com)
     except Exception as e:
         warnings.append(f"engine areas not stored in the workbook ({e}); the next refresh "
                         "will not clear cells the engine no longer uses")
     return warnings
 
 
-def store_areas(book, areas: dict[str, list[str]]) -> None:
-    """Replace the custom document properties holding the engine areas (COM API), with
-    the properties :func:`engine.workbook.areas.area_properties` gives the CLI."""
-    props = book.api.CustomDocumentProperties
-    for i in range(props.Count, 0, -1):
-        p = props.Item(i)
-        if str(p.Name).startswith(AREA_PREFIX):
-            p.Delete()
-    for name, value in area_properties(areas):
-        props.Add(Name=name, LinkToContent=False, Type=MSO_PROPERTY_TYPE_STRING, Value=value)
+def store_areas(book, areas: dict[str, list[str]], com: bool | None = None) -> None:
+    """Replace the workbook-level defined names holding the engine areas with those
+    :func:`engine.workbook.areas.area_names` gives the CLI (xlwings ``Book.names``, on
+    Windows and macOS; hidden where COM can hide them), and drop the previous version's
+    custom document properties (Windows: the only platform that has them)."""
+    com = USE_COM if com is None else com
+    for n in list(book.names):
+        if ENGINE_NAME.match(str(n.name).split("!")[-1]):
+            n.delete()
+    for name, formula in area_names(areas):
+        added = book.names.add(name, "=" + formula)
+        if com:
+            added.api.Visible = False
+    if com:
+        props = book.api.CustomDocumentProperties
+        for i in range(props.Count, 0, -1):
+            p = props.Item(i)
+            if ENGINE_NAME.match(str(p.Name)):
+                p.Delete()

@@ -33,7 +33,7 @@ from addin.xl_writer import AREA_PREFIX, CM_TO_PT, ChartPlan, chart_plan, excel_
 from engine.refresh import refresh as cli_refresh
 from engine.tables.base import ENGINE_SHEETS
 from engine.tables.charts import Ref
-from engine.workbook.areas import area_properties, areas_from_properties
+from engine.workbook.areas import area_names, area_properties, areas_from_names
 from engine.workbook.chart_xml import sheet_ref
 from engine.workbook.layout import a1, lay_out, merge_contents, ranges_box
 from engine.xlsx.numfmt import excel_serial
@@ -436,6 +436,25 @@ class _Props:
         self.items.append(_Prop(self, Name, Value))
 
 
+class StandInName:
+    def __init__(self, names, name, refers_to):
+        self._names, self.name, self.refers_to = names, name, refers_to
+        self.api = type("NameApi", (), {"Visible": True})()
+
+    def delete(self):
+        self._names.remove(self)
+
+
+class StandInNames(list):
+    """Book.names: workbook-level names (Name.refers_to with its leading '=')."""
+
+    def add(self, name, refers_to):
+        assert refers_to.startswith("=") and all(n.name != name for n in self)
+        n = StandInName(self, name, refers_to)
+        self.append(n)
+        return n
+
+
 class _BookApi:
     def __init__(self, book):
         self._book = book
@@ -513,10 +532,12 @@ class StandInBook:
         for p in wb.custom_doc_props.props:
             self.api.CustomDocumentProperties.Add(Name=p.name, LinkToContent=False, Type=4,
                                                   Value=p.value)
+        self.names = StandInNames()
+        for name, dn in wb.defined_names.items():
+            self.names.add(name, "=" + dn.attr_text)
 
     def stored_areas(self):
-        return areas_from_properties((p.Name, p.Value)
-                                     for p in self.api.CustomDocumentProperties.items)
+        return areas_from_names((n.name, n.refers_to) for n in self.names)
 
     def save(self):
         pass
@@ -528,6 +549,7 @@ def empty_book() -> StandInBook:
     book.app.book = book
     book.api = _BookApi(book)
     book.sheets = StandInSheets(book)
+    book.names = StandInNames()
     return book
 
 
@@ -688,10 +710,13 @@ def test_button_writes_what_the_cli_writes(runs):
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     charts = book.sheets["Charts"].charts
     assert len(charts) > 10 and all(c.api[0].Placement == 2 for c in charts)
-    # engine areas stored where the CLI keeps them
-    cli_props = [(p.name, p.value) for p in wb.custom_doc_props.props]
-    assert book.stored_areas() == areas_from_properties(cli_props)
-    assert [(p.Name, p.Value) for p in book.api.CustomDocumentProperties.items] == cli_props
+    # engine areas stored where the CLI keeps them: hidden workbook-level names
+    cli_names = [(n, d.attr_text) for n, d in wb.defined_names.items()]
+    assert cli_names and all(d.hidden for d in wb.defined_names.values())
+    assert book.stored_areas() == areas_from_names(cli_names) != {}
+    assert [(n.name, n.refers_to[1:]) for n in book.names] == cli_names
+    assert all(n.api.Visible is False for n in book.names)
+    assert wb.custom_doc_props.props == [] and book.api.CustomDocumentProperties.items == []
 
 
 def test_button_keeps_user_content_and_reports_progress(runs):
@@ -858,7 +883,9 @@ def test_button_reports_a_typed_cell_it_replaces(runs, tmp_path):
     path = tmp_path / "typed.xlsx"
     shutil.copy(cli, path)
     wb = load_workbook(path)
-    old = areas_from_properties((p.name, p.value) for p in wb.custom_doc_props.props)
+    old = areas_from_names((n, d.attr_text) for n, d in wb.defined_names.items())
+    for n in list(wb.defined_names):  # the previous version's store: properties
+        del wb.defined_names[n]
     # shrink the stored area of the Signals table so that its last column looks new
     k, table = max(enumerate(old["Signals"]), key=lambda t: (lambda b: (b[2] - b[0] + 1) *
                                                             (b[3] - b[1] + 1))(ranges_box(t[1])))
@@ -885,16 +912,28 @@ def test_invalid_inputs_write_nothing_and_alert(tmp_path):
     assert book.app.alerts and "Date" in book.app.alerts[0][1]
 
 
-def test_stored_areas_are_the_cli_properties():
+def test_stored_areas_are_the_cli_names():
+    """Stored as the CLI stores them; a stale engine name and the previous version's
+    property go, the user's name and property stay."""
     areas = {"Signals": ["A1:C9", "A1:C9", "E1"], "Charts": ["A" + str(i) for i in range(200)]}
     book = empty_book()
-    book.api.CustomDocumentProperties.Add(Name=AREA_PREFIX + "007", LinkToContent=False,
-                                          Type=4, Value="stale")
+    book.names.add(AREA_PREFIX + "007", '="stale"')
+    book.names.add("MyRange", "=Prices!$A$1:$A$9")
+    book.api.CustomDocumentProperties.Add(Name=AREA_PREFIX + "000", LinkToContent=False,
+                                          Type=4, Value="old")
     book.api.CustomDocumentProperties.Add(Name="Client", LinkToContent=False, Type=4, Value="X")
-    xl_writer.store_areas(book, areas)
-    props = [(p.Name, p.Value) for p in book.api.CustomDocumentProperties.items]
-    assert props == [("Client", "X")] + area_properties(areas)
+    xl_writer.store_areas(book, areas, com=True)
+    assert [(n.name, n.refers_to) for n in book.names] == \
+        [("MyRange", "=Prices!$A$1:$A$9")] + [(n, "=" + f) for n, f in area_names(areas)]
+    assert len(book.names) > 3           # 200 areas do not fit one 240-character text
+    assert [n.api.Visible for n in book.names] == [True] + [False] * (len(book.names) - 1)
+    assert [(p.Name, p.Value) for p in book.api.CustomDocumentProperties.items] == \
+        [("Client", "X")]
     assert book.stored_areas() == {"Signals": ["A1:C9", "E1"], "Charts": areas["Charts"]}
+    # without COM (macOS): the names alone, visible
+    mac = empty_book()
+    xl_writer.store_areas(mac, areas, com=False)
+    assert mac.stored_areas() == book.stored_areas()
 
 
 def test_texts_excel_would_parse_are_held_as_text():
