@@ -57,8 +57,10 @@ from engine.workbook.areas import ENGINE_NAME
 from engine.workbook.areas import PREFIX as AREA_PREFIX
 from engine.workbook.areas import area_names, read_stored
 from engine.tables.charts import axis_scale
-from engine.workbook.chart_xml import (BAND_COLOR, BAND_DASH, BAND_WIDTH, PALETTE, sheet_ref,
-                                       sheet_ref_area, x_bounds, y_bounds)
+from engine.workbook.chart_xml import (AXIS_COLOR, BACKGROUND, BAND_COLOR, BAND_DASH,
+                                       BAND_WIDTH, FRAME_COLOR, GRID_COLOR, HAIRLINE,
+                                       LABEL_PT, PALETTE, sheet_ref, sheet_ref_area,
+                                       x_bounds, y_bounds)
 from engine.workbook.layout import (PlacedChart, Role, SheetLayout, a1, col_letter, lay_out,
                                     merge_contents, name_tables, ranges_box)
 from engine.workbook.sheet_xml import MAX_TEXT, Zone
@@ -93,8 +95,9 @@ XL_AXIS_CROSSES_MINIMUM = 4                             # xlAxisCrossesMinimum
 XL_MOVE = 2                 # XlPlacement xlMove: moves with its cell, keeps its size
 XL_CENTER = -4108                                       # xlCenter
 XL_LANDSCAPE = 2                                        # xlLandscape
-LABEL_FONT_PT = 8.0         # axis, legend and data-label text, as chart_xml writes it
-GRID_COLOR, FRAME_COLOR = "D9D9D9", "D9D9D9"
+XL_TICK_OUTSIDE, XL_TICK_NONE = 3, -4142                # XlTickMark
+XL_UPWARD = -4171                                       # XlOrientation: the y title rotated
+LABEL_FONT_PT = LABEL_PT    # axis, legend and data-label text, as chart_xml writes it
 
 
 def _rgb(argb: str) -> tuple[int, int, int]:
@@ -665,12 +668,14 @@ def _draw_com(ch, cp: ChartPlan) -> None:
     chart.ChartType = XL_CHART_TYPES[cp.chart_type]
     for k, s in enumerate(cp.series, start=1):
         ser = chart.SeriesCollection(k)
+        line = ser.Format.Line
         if s.line:
-            line = ser.Format.Line
             line.Visible = MSO_TRUE
             line.ForeColor.RGB = _bgr(s.color)
             line.DashStyle = MSO_DASH[s.dash]
             line.Weight = s.width
+        else:                               # points only, as chart_xml's <a:noFill/> line
+            line.Visible = MSO_FALSE
         ser.MarkerStyle = XL_MARKER[s.marker]
         if s.marker != "none":
             ser.MarkerSize = s.marker_size
@@ -695,15 +700,22 @@ def _draw_com(ch, cp: ChartPlan) -> None:
         axis.TickLabels.NumberFormat = ax.number_format
         axis.TickLabels.Font.Size = LABEL_FONT_PT
         axis.TickLabelPosition = XL_TICK_LABEL_LOW
+        axis.MajorTickMark = XL_TICK_OUTSIDE
+        axis.MinorTickMark = XL_TICK_NONE
         axis.Crosses = XL_AXIS_CROSSES_MINIMUM
+        axis.Format.Line.ForeColor.RGB = _bgr(AXIS_COLOR)
+        axis.Format.Line.Weight = HAIRLINE
         axis.HasMajorGridlines = ax.gridlines
         if ax.gridlines:
             axis.MajorGridlines.Format.Line.ForeColor.RGB = _bgr(GRID_COLOR)
+            axis.MajorGridlines.Format.Line.Weight = HAIRLINE
         axis.HasTitle = bool(ax.title)
         if ax.title:
             axis.AxisTitle.Text = ax.title
             axis.AxisTitle.Font.Size = LABEL_FONT_PT
             axis.AxisTitle.Font.Bold = False
+            if which == XL_VALUE:
+                axis.AxisTitle.Orientation = XL_UPWARD
     chart.HasLegend = cp.legend is not None
     if cp.legend is not None:
         chart.Legend.Position = XL_LEGEND_POSITION[cp.legend]
@@ -715,7 +727,9 @@ def _draw_com(ch, cp: ChartPlan) -> None:
     chart.ChartTitle.Text = cp.title
     chart.ChartTitle.Font.Size = cp.title_size
     chart.ChartTitle.Font.Bold = True
+    chart.ChartArea.Format.Fill.ForeColor.RGB = _bgr(BACKGROUND)
     chart.ChartArea.Format.Line.ForeColor.RGB = _bgr(FRAME_COLOR)
+    chart.ChartArea.Format.Line.Weight = HAIRLINE
 
 
 STYLING = ("series names, colours, dashes, widths, markers and labels, axis titles, "

@@ -233,14 +233,15 @@ class StandInTables(list):
 # Excel's chart object model as far as the button uses it (Microsoft's VBA reference):
 # child objects reached by property, methods returning objects, settable properties
 _COM_CHILDREN = {"Format", "Line", "ForeColor", "Font", "TickLabels", "AxisTitle",
-                 "MajorGridlines", "Legend", "ChartTitle", "ChartArea"}
+                 "MajorGridlines", "Legend", "ChartTitle", "ChartArea", "Fill"}
 _COM_CALLS = {"DataLabels", "Axes", "LegendEntries"}
 _COM_PROPS = {"Visible", "RGB", "DashStyle", "Weight", "MarkerStyle", "MarkerSize",
               "MarkerBackgroundColor", "MarkerForegroundColor", "HasDataLabels",
               "ShowSeriesName", "ShowValue", "ShowCategoryName", "Position", "Size", "Bold",
               "MinimumScale", "MaximumScale", "MajorUnit", "NumberFormat", "TickLabelPosition",
               "Crosses", "HasMajorGridlines", "HasTitle", "Text", "HasLegend", "ChartType",
-              "XValues", "Values", "Name", "Placement"}
+              "XValues", "Values", "Name", "Placement", "MajorTickMark", "MinorTickMark",
+              "Orientation"}
 _COM_NAMES = _COM_CHILDREN | _COM_CALLS | _COM_PROPS | {"Delete", "SeriesCollection"}
 
 
@@ -792,6 +793,18 @@ def test_sigma_chart_plan_follows_its_spec(runs):
     assert x.get("TickLabels").props["NumberFormat"] == "yyyy"
     assert com.get("ChartTitle").props == {"Text": spec.title}
     assert com.get("ChartTitle", "Font").props == {"Size": 9.0, "Bold": True}
+    # the frame as chart_xml draws it: hairline grey axes, ticks outside, the y title
+    # upward, a white chart area with a light border
+    for k in (1, 2):
+        ax = com.get(("Axes", (k,)))
+        assert {**ax.get("Format", "Line").props, **ax.get("Format", "Line", "ForeColor")
+                .props} == {"Weight": 0.5, "RGB": 0x7F7F7F}
+        assert (ax.props["MajorTickMark"], ax.props["MinorTickMark"]) == (3, -4142)
+    assert com.get(("Axes", (2,)), "AxisTitle").props["Orientation"] == -4171
+    area = com.get("ChartArea", "Format")
+    assert area.get("Fill", "ForeColor").props == {"RGB": 0xFFFFFF}
+    assert area.get("Line").props == {"Weight": 0.5}
+    assert area.get("Line", "ForeColor").props == {"RGB": 0xD9D9D9}
 
 
 def test_model_signals_plan_labels_the_last_trade(runs):
@@ -830,6 +843,25 @@ def test_model_signals_plan_labels_the_last_trade(runs):
     assert book.sheets["Charts"].grid[(r, col)] == label
 
 
+def test_scatter_chart_draws_points_only(runs):
+    """A scatter ChartSpec (one labelled point per index): no line through COM, as the
+    CLI's chart part has none; markers in the series' colours."""
+    *_, book, _, result = runs
+    lay = lay_out(merge_contents(result.contents)["Charts"])
+    scatter = [c for c in lay.charts if c.spec.kind == "scatter"]
+    assert scatter
+    cp = chart_plan(scatter[0], lay)
+    assert cp.chart_type == "xy_scatter"
+    ch = next(c for c in book.sheets["Charts"].charts if c.anchor == cp.anchor)
+    com = ch.api[1]
+    assert com.ChartType == -4169 and len(com.series) == len(cp.series)
+    for x, p in zip(com.series, cp.series):
+        if p.band:
+            continue
+        assert x.get("Format", "Line").props == {"Visible": 0}
+        assert x.MarkerStyle == xl_writer.XL_MARKER[p.marker]
+
+
 def test_chart_with_legend_and_bands_hides_the_bands_from_the_legend():
     import pandas as pd
     from engine.tables.base import SheetContent, Table
@@ -850,7 +882,7 @@ def test_chart_with_legend_and_bands_hides_the_bands_from_the_legend():
     assert com.get("Legend", ("LegendEntries", (3,))).deleted
     assert ("LegendEntries", (1,)) not in com.get("Legend").kids
     assert com.series[1].get("Format", "Line").props["DashStyle"] == 4
-    assert com.get(("Axes", (2,)), "AxisTitle").props == {"Text": "Level"}
+    assert com.get(("Axes", (2,)), "AxisTitle").props == {"Text": "Level", "Orientation": -4171}
 
 
 def test_second_press_replaces_engine_areas_only(runs, tmp_path):
