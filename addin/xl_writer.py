@@ -38,8 +38,8 @@ macOS alike), so the CLI and the button can take turns on either platform.
 Only the xlwings ``Book``/``Sheet``/``Range``/``Table``/``Chart`` surface is used, plus, on
 Windows, Excel's COM object model where xlwings has no call (chart series and their
 formatting, axes, legends, alignment, frozen panes, page setup, unlisting a table, hiding
-a name, dropping the previous version's document properties). Without COM (macOS) a chart is drawn from its first series only, and what could
-not be applied is reported in the warnings :func:`apply_plan` returns; nothing fails the
+a name, dropping the previous version's document properties). Without COM (macOS) a chart
+is drawn from its first series only, and what could not be applied is reported in the warnings :func:`apply_plan` returns; nothing fails the
 refresh for it.
 """
 
