@@ -145,7 +145,8 @@ def test_committed_addin_is_what_the_builder_makes(built):
     if made_for != xlwings.__version__:
         pytest.skip(f"addin/gamma_desk.xlam was built from xlwings {made_for}'s template, "
                     f"{xlwings.__version__} is installed: rebuild with python -m addin.ribbon")
-    assert built.read_bytes() == ribbon.ADDIN.read_bytes()
+    # part by part (the zip's deflated bytes depend on the zlib at hand, the parts do not)
+    assert list(_parts(built).items()) == list(_parts(ribbon.ADDIN).items())
 
 
 @pytest.mark.parametrize("data", [
