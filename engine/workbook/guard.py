@@ -6,7 +6,8 @@ of the original that the refresh did not claim must be in the new package with t
 compressed bytes, CRC and size; a part it claims as the engine's (rewritten or removed) must
 be one that only the engine's sheets reach in the original (no user sheet, no workbook-level
 relationship leads to it); and a shared part it rewrote may differ only as its kind allows —
-the workbook part gained sheet entries, the relationships and content types gained entries
+the workbook part gained sheet entries (the engine sheets' print areas and the names holding
+the engine's areas may change), the relationships and content types gained entries
 (or lost the Overrides of the engine's removed parts), the styles part gained formats at
 the ends of its lists, the custom properties changed only the engine's, the titles of
 ``docProps/app.xml`` gained the new sheets, the calculation chain lost entries of engine
