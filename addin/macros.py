@@ -1,4 +1,7 @@
-"""The Refresh button: ``RunPython "import addin.macros; addin.macros.refresh()"``.
+"""The ribbon's buttons (``addin/gamma_desk.xlam``, :mod:`addin.ribbon`): Refresh, Check
+and Report, each ``RunPython "import addin.macros; addin.macros.NAME()"`` on the active
+workbook. :func:`check` and :func:`report` read a saved copy of it, as ``gamma check`` and
+``gamma report`` read the file; :func:`refresh` is described below.
 
 Refreshes the workbook open in Excel — the same engine and table builders as
 ``gamma refresh`` — writing through Excel (xlwings), so nothing in the open workbook is lost:
@@ -62,44 +65,127 @@ def run_refresh(book: Any, asof: Any = None) -> dict[str, Any]:
     def progress(msg: str) -> None:
         app.status_bar = f"{TITLE}: {msg}…"
 
-    suffix = Path(book.name).suffix.lower() or ".xlsx"
-    with tempfile.TemporaryDirectory(prefix="gamma-desk-") as tmp:
-        copy = Path(tmp) / f"copy{suffix if suffix in ('.xlsx', '.xlsm') else '.xlsx'}"
-        progress("reading the workbook")
-        save_copy(book, copy)
+    def build(copy: Path):
         data = check(copy, asof)
         contents, ctx = build_contents(data, progress)
         progress("laying out the engine sheets")
-        plan = plan_from_copy(copy, contents)
-    screen, calc = app.screen_updating, app.calculation
-    app.screen_updating = False
-    app.calculation = "manual"
-    try:
+        return data, ctx, plan_from_copy(copy, contents)
+
+    progress("reading the workbook")
+    data, ctx, plan = _copy_then(book, build)
+    # xlwings restores each setting on the way out, an error included; events off so that
+    # the workbook's own Worksheet_Change handlers do not run on every engine cell
+    with app.properties(screen_updating=False, calculation="manual", enable_events=False):
         warnings = apply_plan(book, plan, progress)
-    finally:
-        app.calculation = calc
-        app.screen_updating = screen
     return {"asof": data.asof, "sheets": [s.name for s in plan.sheets],
             "failures": dict(ctx.failures), "warnings": warnings,
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def refresh(book: Any = None) -> int:
-    """The button's entry point: refresh the calling workbook; 0 done, 1 done with failed
-    instruments, 2 nothing written. Never raises into Excel: problems go to a message box."""
+def _caller(book: Any) -> Any:
     if book is None:
         import xlwings as xw
         book = xw.Book.caller()
+    return book
+
+
+def _failed(book: Any, e: Exception, what: str) -> int:
+    """A refusal (its problems) or any other error, in a message box; exit code 2."""
+    from engine.refresh import Refused
+    book.app.status_bar = False
+    _alert(book, str(e) if isinstance(e, Refused) else
+           f"{what} failed, nothing written: {type(e).__name__}: {e}")
+    return 2
+
+
+def _copy_then(book: Any, fn):
+    """``fn(path)`` on a saved copy of the open workbook (unsaved edits included)."""
+    suffix = Path(book.name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="gamma-desk-") as tmp:
+        copy = Path(tmp) / f"copy{suffix if suffix in ('.xlsx', '.xlsm') else '.xlsx'}"
+        save_copy(book, copy)
+        return fn(copy)
+
+
+def run_check(book: Any, asof: Any = None):
+    """The validated inputs of ``book`` (:class:`engine.inputs.data.WorkbookData`), read
+    and checked exactly as ``gamma check`` does; raises :class:`engine.refresh.Refused`
+    listing every problem with its cell."""
+    from engine.refresh import check as check_file
+    return _copy_then(book, lambda path: check_file(path, asof))
+
+
+def check(book: Any = None) -> int:
+    """The Check button: validate the active workbook's input sheets; 0 valid (a message
+    box says so, with any notes), 2 invalid (every problem listed). Writes nothing."""
+    book = _caller(book)
+    try:
+        data = run_check(book)
+    except Exception as e:
+        return _failed(book, e, "Check")
+    lines = [f"Inputs valid: {len(data.instruments)} instruments, as of "
+             f"{data.asof:%Y-%m-%d}."] + [str(p) for p in data.problems[:30]]
+    _alert(book, "\n".join(lines))
+    return 0
+
+
+def report_path(book: Any) -> Path:
+    """Where the Report button writes: ``NAME Macro Intelligence Report.pdf`` beside the
+    workbook (the temporary folder for a workbook never saved)."""
+    full = Path(str(book.fullname))
+    folder = full.parent if full.parent != Path(".") and full.parent.is_dir() \
+        else Path(tempfile.gettempdir())
+    return folder / f"{Path(book.name).stem} Macro Intelligence Report.pdf"
+
+
+def run_report(book: Any, out: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """Build every table of ``book`` (as a refresh does, writing nothing into it) and write
+    the Macro Intelligence Report PDF to ``out`` (default :func:`report_path`); returns
+    the path and the instruments that failed (code -> reason)."""
+    from engine.refresh import build_contents, check as check_file
+    from engine.reports.report import write_report
+    out = out or report_path(book)
+
+    def progress(msg: str) -> None:
+        book.app.status_bar = f"{TITLE}: {msg}…"
+
+    def build(path: Path):
+        data = check_file(path)
+        contents, ctx = build_contents(data, progress)
+        return data, contents, ctx
+
+    data, contents, ctx = _copy_then(book, build)
+    progress("writing the report")
+    tables: dict[str, list] = {}
+    for c in contents:
+        tables.setdefault(c.sheet, []).append(c)
+    return write_report(data, tables, out), dict(ctx.failures)
+
+
+def report(book: Any = None) -> int:
+    """The Report button: the Macro Intelligence Report PDF beside the workbook; 0 done,
+    1 done with failed instruments (named), 2 nothing written."""
+    book = _caller(book)
+    try:
+        path, failures = run_report(book)
+    except Exception as e:
+        return _failed(book, e, "Report")
+    book.app.status_bar = f"{TITLE}: report written to {path}"
+    notes = [f"{code}: {why}" for code, why in failures.items()]
+    _alert(book, f"Report written to {path}" + (
+        "\nWith problems:\n" + "\n".join(notes[:30]) if notes else ""))
+    return 1 if notes else 0
+
+
+def refresh(book: Any = None) -> int:
+    """The button's entry point: refresh the calling workbook; 0 done, 1 done with failed
+    instruments, 2 nothing written. Never raises into Excel: problems go to a message box."""
+    book = _caller(book)
     app = book.app
     try:
         s = run_refresh(book)
     except Exception as e:
-        from engine.refresh import Refused
-        lines = [str(e)] if isinstance(e, Refused) else \
-            [f"Refresh failed, nothing written: {type(e).__name__}: {e}"]
-        app.status_bar = False
-        _alert(book, "\n".join(lines))
-        return 2
+        return _failed(book, e, "Refresh")
     app.status_bar = (f"{TITLE}: refreshed as of {s['asof']:%Y-%m-%d} in {s['seconds']} s"
                       if hasattr(s["asof"], "strftime") else f"{TITLE}: refreshed")
     notes = [f"{code}: {why}" for code, why in s["failures"].items()] + s["warnings"]
@@ -109,4 +195,5 @@ def refresh(book: Any = None) -> int:
     return 0
 
 
-__all__ = ["refresh", "run_refresh", "save_copy"]
+__all__ = ["refresh", "run_refresh", "check", "run_check", "report", "run_report",
+           "report_path", "save_copy"]

@@ -3,8 +3,9 @@
 Nothing is laid out here. :func:`plan_from_copy` lays every engine sheet out with
 :func:`engine.workbook.layout.lay_out` — the function whose result ``gamma refresh`` writes
 into the package (:mod:`engine.workbook.splice`) — on what a saved copy of the open workbook
-says: the engine's areas of the last refresh (custom document properties, read from the
-copy's package with :func:`engine.workbook.areas.read_areas`) and the table and defined names
+says: the engine's areas of the last refresh (hidden defined names, or a previous
+version's custom document properties, read from the copy's package with
+:func:`engine.workbook.areas.read_stored`) and the table and defined names
 the user's content holds (the engine's tables get names that clash with none, chosen by
 :func:`engine.workbook.splice.tables_in_use` and :func:`~engine.workbook.layout.name_tables`
 exactly as the CLI chooses them). The result is a :class:`Plan`, plain data:
@@ -30,14 +31,15 @@ areas: on each engine sheet the zone the engine owns (its areas of the last refr
 this one, as the CLI's) is cleared first — tables meeting it unlisted, charts whose top-left
 corner is in it deleted, its cells cleared — then cells, tables and charts are written. Every
 other cell, sheet, name, chart and VBA module of the open workbook stays as it is. The areas
-are stored where the CLI keeps them (custom document properties ``gamma_desk_areas_NNN``,
-:func:`engine.workbook.areas.area_properties`), so the CLI and the button can take turns.
+are stored where the CLI keeps them (workbook-level defined names ``gamma_desk_areas_NNN``,
+:func:`engine.workbook.areas.area_names`, through xlwings' ``Book.names`` on Windows and
+macOS alike), so the CLI and the button can take turns on either platform.
 
 Only the xlwings ``Book``/``Sheet``/``Range``/``Table``/``Chart`` surface is used, plus, on
 Windows, Excel's COM object model where xlwings has no call (chart series and their
-formatting, axes, legends, alignment, frozen panes, page setup, unlisting a table, document
-properties). Without COM (macOS) a chart is drawn from its first series only, and what could
-not be applied is reported in the warnings :func:`apply_plan` returns; nothing fails the
+formatting, axes, legends, alignment, frozen panes, page setup, unlisting a table, hiding
+a name, dropping the previous version's document properties). Without COM (macOS) a chart
+is drawn from its first series only, and what could not be applied is reported in the warnings :func:`apply_plan` returns; nothing fails the
 refresh for it.
 """
 
@@ -51,11 +53,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.tables.charts import Axis, ChartSpec
+from engine.workbook.areas import ENGINE_NAME
 from engine.workbook.areas import PREFIX as AREA_PREFIX
-from engine.workbook.areas import area_properties, read_areas
+from engine.workbook.areas import area_names, read_stored
 from engine.tables.charts import axis_scale
-from engine.workbook.chart_xml import (BAND_COLOR, BAND_DASH, BAND_WIDTH, PALETTE, sheet_ref,
-                                       sheet_ref_area, x_bounds, y_bounds)
+from engine.workbook.chart_xml import (AXIS_COLOR, BACKGROUND, BAND_COLOR, BAND_DASH,
+                                       BAND_WIDTH, FRAME_COLOR, GRID_COLOR, HAIRLINE,
+                                       LABEL_PT, PALETTE, sheet_ref, sheet_ref_area,
+                                       x_bounds, y_bounds)
 from engine.workbook.layout import (PlacedChart, Role, SheetLayout, a1, col_letter, lay_out,
                                     merge_contents, name_tables, ranges_box)
 from engine.workbook.sheet_xml import MAX_TEXT, Zone
@@ -67,11 +72,12 @@ from engine.xlsx.package import Package
 
 __all__ = ["Plan", "SheetPlan", "Block", "Look", "LOOKS", "TablePlan", "ChartPlan",
            "SeriesPlan", "AxisPlan", "plan_from_copy", "sheet_plan", "chart_plan",
-           "apply_plan", "clear_areas", "write_block", "add_chart", "store_areas",
+           "apply_plan", "clear_areas", "write_blocks", "format_ranges",
+           "sheet_formats", "text_entry", "add_chart", "store_areas",
            "excel_value", "AREA_PREFIX", "USE_COM", "CM_TO_PT"]
 
 CM_TO_PT = 72 / 2.54
-# Excel's COM object model is there (Windows): chart series, Unlist, document properties
+# Excel's COM object model is there (Windows): chart series, Unlist, hidden names
 USE_COM = sys.platform.startswith("win")
 
 # Excel object model constants (Microsoft's VBA reference; xlwings.constants has the xl… ones)
@@ -89,9 +95,9 @@ XL_AXIS_CROSSES_MINIMUM = 4                             # xlAxisCrossesMinimum
 XL_MOVE = 2                 # XlPlacement xlMove: moves with its cell, keeps its size
 XL_CENTER = -4108                                       # xlCenter
 XL_LANDSCAPE = 2                                        # xlLandscape
-MSO_PROPERTY_TYPE_STRING = 4                            # msoPropertyTypeString
-LABEL_FONT_PT = 8.0         # axis, legend and data-label text, as chart_xml writes it
-GRID_COLOR, FRAME_COLOR = "D9D9D9", "D9D9D9"
+XL_TICK_OUTSIDE, XL_TICK_NONE = 3, -4142                # XlTickMark
+XL_UPWARD = -4171                                       # XlOrientation: the y title rotated
+LABEL_FONT_PT = LABEL_PT    # axis, legend and data-label text, as chart_xml writes it
 
 
 def _rgb(argb: str) -> tuple[int, int, int]:
@@ -253,16 +259,34 @@ class Plan:
 _COERCIBLE = re.compile(r"^[=+\-@#']|\d|^\s*(true|false)\s*$", re.IGNORECASE)
 
 
+TEXT = "@"              # Excel's Text number format: what is entered is kept as typed
+TEXT_FORMAT_MAX = 255   # longer texts in a Text-formatted cell show as ####
+
+
+def text_entry(text: str) -> tuple[str, str | None]:
+    """A layout text as the button enters it: (what to enter, number format to set first).
+
+    Excel parses what it is given as if typed ("+0.59%" becomes a number, "15" and "2021"
+    numbers, "1.5" a date in some locales), so a text Excel could read as something else
+    (a formula or error sign first, a digit anywhere, TRUE/FALSE: :data:`_COERCIBLE`) gets
+    the Text format ``@`` *before* its value is written and is then kept verbatim; other
+    texts stay General. Texts over :data:`TEXT_FORMAT_MAX` characters (Excel shows a long
+    text in a Text-formatted cell as ``####``), the empty text and a text that itself
+    starts with an apostrophe get an apostrophe prefix instead (Excel's "this is text"
+    mark, not part of the value; the apostrophe alone is an empty text, as the CLI writes
+    it, not a blank). Texts are cut at Excel's 32,767 characters."""
+    if text and not _COERCIBLE.search(text):
+        return text[:MAX_TEXT], None       # nothing Excel could read as another type
+    if text and len(text) <= TEXT_FORMAT_MAX and not text.startswith("'"):
+        return text, TEXT
+    return "'" + text[:MAX_TEXT - 1], None
+
+
 def excel_value(v: Any) -> Any:
-    """A layout cell value as Excel should receive it: dates as datetimes; a text Excel
-    would parse as something else (``=…``, ``1/2``, ``5%``, ``TRUE``…) behind an apostrophe,
-    which Excel keeps as the cell's prefix, not its text (an empty text is the apostrophe
-    alone: a text cell, as the CLI writes it, not a blank); texts cut at Excel's 32,767
-    characters."""
+    """A layout cell value as Excel should receive it: dates as datetimes; texts as
+    :func:`text_entry` enters them (the value part)."""
     if isinstance(v, str):
-        if _COERCIBLE.search(v) or not v:  # "'" alone: an empty text, as the CLI writes it
-            return "'" + v[:MAX_TEXT - 1]
-        return v[:MAX_TEXT]
+        return text_entry(v)[0]
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return dt.datetime(v.year, v.month, v.day)
     return v
@@ -283,12 +307,14 @@ def _blocks(lay: SheetLayout) -> list[Block]:
                     vr.append(None), fr.append(None), rr.append(None)
                     continue
                 v = excel_value(cell.value)
-                fmt = None if isinstance(cell.value, str) else cell.number_format
+                fmt = text_entry(cell.value)[1] if isinstance(cell.value, str) \
+                    else cell.number_format
                 if fmt is None and isinstance(v, dt.datetime):
                     fmt = "General"  # as the CLI writes it (Excel would format a date)
                 vr.append(v), fr.append(fmt), rr.append(cell.role)
             values.append(vr), formats.append(fr), roles.append(rr)
         out.append(Block(area, values, formats, roles))
+        _text_runs(out[-1])
     return out
 
 
@@ -383,7 +409,7 @@ def plan_from_copy(copy: Path | str, contents: list) -> Plan:
     with Package(copy) as pkg:
         book = Workbook(pkg)
         custom = custom_part(pkg)
-        old = read_areas(pkg.xml(custom)) if custom else {}
+        old = read_stored(pkg.xml(book.part), pkg.xml(custom) if custom else None)
         entries = {s.name: s for s in book.sheets}
         warnings: list[str] = []
         targets = []
@@ -513,21 +539,104 @@ def _look(rng, look: Look, com: bool) -> bool:
     return True
 
 
-def write_block(sheet, b: Block, com: bool = False) -> bool:
-    """Values in one call; number formats by column runs of equal formats; the look of
-    each style role by row runs. ``False`` when headers could not be centred."""
-    c1, r1, c2, r2 = ranges_box(b.ref)
-    rng = sheet.range(b.ref)
-    rng.value = b.values[0][0] if (c1, r1) == (c2, r2) else b.values
-    for j in range(c2 - c1 + 1):
-        for i, k, fmt in _runs([row[j] for row in b.formats]):
-            sheet.range(a1(r1 + i, c1 + j, r1 + k, c1 + j)).number_format = fmt
+ANY = ""   # a blank engine cell: it may take the format of the cells above and below it
+
+
+def format_ranges(formats: dict[tuple[int, int], str], pick: Callable[[str], bool]
+                  ) -> list[tuple[str, str]]:
+    """(A1 range, number format) rectangles giving each cell (row, column) -> format that
+    ``pick`` takes its format: each column cut into runs of equal formats on consecutive
+    rows (a blank engine cell, :data:`ANY`, between two cells of one format joins their
+    run, as a table column has one format), and a run carried across the next columns
+    while they have the same run. A table's columns of one format, or a stack of note
+    lines, go in one call whatever their number (cell runs block by block made hundreds
+    more). Blank cells at the ends of a run are left as they are."""
+    by_col: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), f in sorted(formats.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if f == ANY or pick(f):
+            by_col.setdefault(c, []).append((r, f))
+    runs: dict[int, dict[tuple[int, int], str]] = {}
+    for c, cells in by_col.items():
+        col = runs[c] = {}
+        start = last = fmt = prev = None
+        for r, f in cells + [(-2, None)]:
+            if prev is None or r != prev + 1 or (f != ANY and f != fmt):
+                if fmt is not None:                  # the run ends: a gap or another format
+                    col[(start, last)] = fmt
+                start = last = fmt = None
+            prev = r
+            if f is None or f == ANY:
+                continue
+            if fmt is None:
+                start, fmt = r, f
+            last = r
+    out = []
+    for c in sorted(runs):
+        for (r1, r2), f in sorted(runs[c].items()):
+            c2 = c
+            while runs.get(c2 + 1, {}).get((r1, r2)) == f:
+                c2 += 1
+                del runs[c2][(r1, r2)]
+            out.append((a1(r1, c, r2, c2), f))
+    return out
+
+
+def _text_runs(b: Block) -> None:
+    """Give the Text format to a whole column run of short texts of which one needs it:
+    harmless for the others (they are texts), and one rectangle instead of several."""
+    for j in range(len(b.values[0]) if b.values else 0):
+        i = 0
+        while i < len(b.values):
+            k = i
+            while k < len(b.values) and _plain_text(b.values[k][j], b.formats[k][j]):
+                k += 1
+            if any(b.formats[x][j] == TEXT for x in range(i, k)):
+                for x in range(i, k):
+                    b.formats[x][j] = TEXT
+            i = max(k, i + 1)
+
+
+def _plain_text(v: Any, fmt: str | None) -> bool:
+    return isinstance(v, str) and fmt in (None, TEXT) and 0 < len(v) <= TEXT_FORMAT_MAX \
+        and not v.startswith("'")
+
+
+def sheet_formats(blocks: list[Block]) -> dict[tuple[int, int], str]:
+    """(row, column) -> number format of every cell of ``blocks`` that has one, and
+    :data:`ANY` for their blank cells."""
+    out = {}
+    for b in blocks:
+        c1, r1, _, _ = ranges_box(b.ref)
+        for i, row in enumerate(b.formats):
+            for j, f in enumerate(row):
+                if f is not None:
+                    out[(r1 + i, c1 + j)] = f
+                elif b.values[i][j] is None:
+                    out[(r1 + i, c1 + j)] = ANY
+    return out
+
+
+def write_blocks(sheet, blocks: list[Block], com: bool = False) -> bool:
+    """The Text format of the text cells first (so that Excel keeps them as written), the
+    values block by block in one call each, then the other number formats — both by
+    rectangles over the whole sheet (:func:`format_ranges`) — and the look of each style
+    role by row runs. ``False`` when headers could not be centred."""
+    formats = sheet_formats(blocks)
+    for ref, fmt in format_ranges(formats, lambda f: f == TEXT):
+        sheet.range(ref).number_format = fmt
+    for b in blocks:
+        c1, r1, c2, r2 = ranges_box(b.ref)
+        sheet.range(b.ref).value = b.values[0][0] if (c1, r1) == (c2, r2) else b.values
+    for ref, fmt in format_ranges(formats, lambda f: f != TEXT):  # after the values: a
+        sheet.range(ref).number_format = fmt                      # date entered is formatted
     done = True
-    for i, row in enumerate(b.roles):
-        for j, k, role in _runs(row):
-            look = LOOKS.get(role)
-            if look is not None:
-                done &= _look(sheet.range(a1(r1 + i, c1 + j, r1 + i, c1 + k)), look, com)
+    for b in blocks:
+        c1, r1, _, _ = ranges_box(b.ref)
+        for i, row in enumerate(b.roles):
+            for j, k, role in _runs(row):
+                look = LOOKS.get(role)
+                if look is not None:
+                    done &= _look(sheet.range(a1(r1 + i, c1 + j, r1 + i, c1 + k)), look, com)
     return done
 
 
@@ -559,12 +668,14 @@ def _draw_com(ch, cp: ChartPlan) -> None:
     chart.ChartType = XL_CHART_TYPES[cp.chart_type]
     for k, s in enumerate(cp.series, start=1):
         ser = chart.SeriesCollection(k)
+        line = ser.Format.Line
         if s.line:
-            line = ser.Format.Line
             line.Visible = MSO_TRUE
             line.ForeColor.RGB = _bgr(s.color)
             line.DashStyle = MSO_DASH[s.dash]
             line.Weight = s.width
+        else:                               # points only, as chart_xml's <a:noFill/> line
+            line.Visible = MSO_FALSE
         ser.MarkerStyle = XL_MARKER[s.marker]
         if s.marker != "none":
             ser.MarkerSize = s.marker_size
@@ -589,15 +700,22 @@ def _draw_com(ch, cp: ChartPlan) -> None:
         axis.TickLabels.NumberFormat = ax.number_format
         axis.TickLabels.Font.Size = LABEL_FONT_PT
         axis.TickLabelPosition = XL_TICK_LABEL_LOW
+        axis.MajorTickMark = XL_TICK_OUTSIDE
+        axis.MinorTickMark = XL_TICK_NONE
         axis.Crosses = XL_AXIS_CROSSES_MINIMUM
+        axis.Format.Line.ForeColor.RGB = _bgr(AXIS_COLOR)
+        axis.Format.Line.Weight = HAIRLINE
         axis.HasMajorGridlines = ax.gridlines
         if ax.gridlines:
             axis.MajorGridlines.Format.Line.ForeColor.RGB = _bgr(GRID_COLOR)
+            axis.MajorGridlines.Format.Line.Weight = HAIRLINE
         axis.HasTitle = bool(ax.title)
         if ax.title:
             axis.AxisTitle.Text = ax.title
             axis.AxisTitle.Font.Size = LABEL_FONT_PT
             axis.AxisTitle.Font.Bold = False
+            if which == XL_VALUE:
+                axis.AxisTitle.Orientation = XL_UPWARD
     chart.HasLegend = cp.legend is not None
     if cp.legend is not None:
         chart.Legend.Position = XL_LEGEND_POSITION[cp.legend]
@@ -609,7 +727,9 @@ def _draw_com(ch, cp: ChartPlan) -> None:
     chart.ChartTitle.Text = cp.title
     chart.ChartTitle.Font.Size = cp.title_size
     chart.ChartTitle.Font.Bold = True
+    chart.ChartArea.Format.Fill.ForeColor.RGB = _bgr(BACKGROUND)
     chart.ChartArea.Format.Line.ForeColor.RGB = _bgr(FRAME_COLOR)
+    chart.ChartArea.Format.Line.Weight = HAIRLINE
 
 
 STYLING = ("series names, colours, dashes, widths, markers and labels, axis titles, "
@@ -710,10 +830,7 @@ def apply_plan(book, plan: Plan, progress: Callable[[str], None] = lambda m: Non
         else:
             sheet = book.sheets[sp.name]
             clear_areas(sheet, plan.old_areas.get(sp.name, []) + sp.areas)
-        centred = True
-        for b in sp.blocks:
-            centred &= write_block(sheet, b, com)
-        if not centred:
+        if not write_blocks(sheet, sp.blocks, com):
             uncentred.append(sp.name)
         for t in sp.tables:
             try:
@@ -764,20 +881,29 @@ def apply_plan(book, plan: Plan, progress: Callable[[str], None] = lambda m: Non
         except Exception:
             pass
     try:
-        store_areas(book, plan.new_areas)
+        store_areas(book, plan.new_areas, com)
     except Exception as e:
         warnings.append(f"engine areas not stored in the workbook ({e}); the next refresh "
                         "will not clear cells the engine no longer uses")
     return warnings
 
 
-def store_areas(book, areas: dict[str, list[str]]) -> None:
-    """Replace the custom document properties holding the engine areas (COM API), with
-    the properties :func:`engine.workbook.areas.area_properties` gives the CLI."""
-    props = book.api.CustomDocumentProperties
-    for i in range(props.Count, 0, -1):
-        p = props.Item(i)
-        if str(p.Name).startswith(AREA_PREFIX):
-            p.Delete()
-    for name, value in area_properties(areas):
-        props.Add(Name=name, LinkToContent=False, Type=MSO_PROPERTY_TYPE_STRING, Value=value)
+def store_areas(book, areas: dict[str, list[str]], com: bool | None = None) -> None:
+    """Replace the workbook-level defined names holding the engine areas with those
+    :func:`engine.workbook.areas.area_names` gives the CLI (xlwings ``Book.names``, on
+    Windows and macOS; hidden where COM can hide them), and drop the previous version's
+    custom document properties (Windows: the only platform that has them)."""
+    com = USE_COM if com is None else com
+    for n in list(book.names):
+        if ENGINE_NAME.match(str(n.name).split("!")[-1]):
+            n.delete()
+    for name, formula in area_names(areas):
+        added = book.names.add(name, "=" + formula)
+        if com:
+            added.api.Visible = False
+    if com:
+        props = book.api.CustomDocumentProperties
+        for i in range(props.Count, 0, -1):
+            p = props.Item(i)
+            if ENGINE_NAME.match(str(p.Name)):
+                p.Delete()

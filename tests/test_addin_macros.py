@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import xlwings
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -32,7 +33,7 @@ from addin.xl_writer import AREA_PREFIX, CM_TO_PT, ChartPlan, chart_plan, excel_
 from engine.refresh import refresh as cli_refresh
 from engine.tables.base import ENGINE_SHEETS
 from engine.tables.charts import Ref
-from engine.workbook.areas import area_properties, areas_from_properties
+from engine.workbook.areas import area_names, area_properties, areas_from_names
 from engine.workbook.chart_xml import sheet_ref
 from engine.workbook.layout import a1, lay_out, merge_contents, ranges_box
 from engine.xlsx.numfmt import excel_serial
@@ -111,6 +112,11 @@ class StandInRange:
                 key = (self.r1 + i, self.c1 + j)
                 if x is None or x == "":   # Excel stores an empty string as an empty cell
                     self.sheet.grid.pop(key, None)  # ("'" alone is an empty text)
+                    continue
+                if self.sheet.formats.get(key) == "@" and isinstance(x, str):
+                    # a Text cell keeps what is entered; over 255 characters it shows ####
+                    assert len(x) <= 255, f"{key}: a long text in a Text cell shows ####"
+                    self.sheet.grid[key] = x
                     continue
                 self.sheet.grid[key] = _as_excel_reads(x)
                 if isinstance(x, dt.datetime) and self.sheet.formats.get(key, "General") \
@@ -227,14 +233,15 @@ class StandInTables(list):
 # Excel's chart object model as far as the button uses it (Microsoft's VBA reference):
 # child objects reached by property, methods returning objects, settable properties
 _COM_CHILDREN = {"Format", "Line", "ForeColor", "Font", "TickLabels", "AxisTitle",
-                 "MajorGridlines", "Legend", "ChartTitle", "ChartArea"}
+                 "MajorGridlines", "Legend", "ChartTitle", "ChartArea", "Fill"}
 _COM_CALLS = {"DataLabels", "Axes", "LegendEntries"}
 _COM_PROPS = {"Visible", "RGB", "DashStyle", "Weight", "MarkerStyle", "MarkerSize",
               "MarkerBackgroundColor", "MarkerForegroundColor", "HasDataLabels",
               "ShowSeriesName", "ShowValue", "ShowCategoryName", "Position", "Size", "Bold",
               "MinimumScale", "MaximumScale", "MajorUnit", "NumberFormat", "TickLabelPosition",
               "Crosses", "HasMajorGridlines", "HasTitle", "Text", "HasLegend", "ChartType",
-              "XValues", "Values", "Name", "Placement"}
+              "XValues", "Values", "Name", "Placement", "MajorTickMark", "MinorTickMark",
+              "Orientation"}
 _COM_NAMES = _COM_CHILDREN | _COM_CALLS | _COM_PROPS | {"Delete", "SeriesCollection"}
 
 
@@ -430,6 +437,25 @@ class _Props:
         self.items.append(_Prop(self, Name, Value))
 
 
+class StandInName:
+    def __init__(self, names, name, refers_to):
+        self._names, self.name, self.refers_to = names, name, refers_to
+        self.api = type("NameApi", (), {"Visible": True})()
+
+    def delete(self):
+        self._names.remove(self)
+
+
+class StandInNames(list):
+    """Book.names: workbook-level names (Name.refers_to with its leading '=')."""
+
+    def add(self, name, refers_to):
+        assert refers_to.startswith("=") and all(n.name != name for n in self)
+        n = StandInName(self, name, refers_to)
+        self.append(n)
+        return n
+
+
 class _BookApi:
     def __init__(self, book):
         self._book = book
@@ -455,8 +481,13 @@ class _Window:
 
 
 class StandInApp:
+    # xlwings' own context manager (it only reads and sets the App's properties)
+    properties = xlwings.App.properties
+
     def __init__(self):
         self.status_bar, self.screen_updating, self.calculation = None, True, "automatic"
+        self.enable_events = True
+        self.settings_log = []
         self.status_log, self.alerts = [], []
         self.book = None
         self.api = type("AppApi", (), {})()
@@ -465,6 +496,9 @@ class StandInApp:
     def __setattr__(self, k, v):
         if k == "status_bar" and isinstance(getattr(self, "status_log", None), list):
             self.status_log.append(v)
+        if k in ("screen_updating", "calculation", "enable_events") and \
+                isinstance(getattr(self, "settings_log", None), list):
+            self.settings_log.append((k, v))
         object.__setattr__(self, k, v)
 
     def alert(self, text, title=None):
@@ -499,10 +533,12 @@ class StandInBook:
         for p in wb.custom_doc_props.props:
             self.api.CustomDocumentProperties.Add(Name=p.name, LinkToContent=False, Type=4,
                                                   Value=p.value)
+        self.names = StandInNames()
+        for name, dn in wb.defined_names.items():
+            self.names.add(name, "=" + dn.attr_text)
 
     def stored_areas(self):
-        return areas_from_properties((p.Name, p.Value)
-                                     for p in self.api.CustomDocumentProperties.items)
+        return areas_from_names((n.name, n.refers_to) for n in self.names)
 
     def save(self):
         pass
@@ -514,6 +550,7 @@ def empty_book() -> StandInBook:
     book.app.book = book
     book.api = _BookApi(book)
     book.sheets = StandInSheets(book)
+    book.names = StandInNames()
     return book
 
 
@@ -558,6 +595,21 @@ def _button_look(sheet, key) -> tuple:
         and sheet.wraps.get(key, False)
     return (bool(f.get("bold")), bool(f.get("italic")), f.get("size"), f.get("color"),
             sheet.fills.get(key), centred)
+
+
+def _same_formats_but_text(got: dict, cli: dict, cells: dict, name: str) -> None:
+    """The button's number formats are the CLI's, except that a text may be held in the
+    Text format ``@`` (the CLI's text cells are typed strings, Excel's entered ones are
+    not), and must be when Excel would read it as something else on entry."""
+    for k, v in cells.items():
+        if isinstance(v, str) and got[k] == "@":
+            assert cli[k] == "General" and 0 < len(v) <= 255, (name, k, v)
+        else:
+            assert got[k] == cli[k], (name, k, v, got[k], cli[k])
+        if isinstance(v, str) and 0 < len(v) <= 255 and not v.startswith("'"):
+            read = _as_excel_reads(v)
+            if type(read) is not str or read != v:
+                assert got[k] == "@", (name, k, v)
 
 
 def _title_text(chart) -> str | None:
@@ -624,8 +676,14 @@ def test_button_writes_what_the_cli_writes(runs):
         assert _norm(sheet.grid) == _norm(cells), name
         ws = wb[name]
         fmts = {k: ws.cell(*k).number_format for k in cells}
-        assert {k: sheet.formats.get(k, "General") for k in cells} == fmts, name
-        assert {k: f for k, f in sheet.formats.items() if k not in cells} == {}, name
+        got = {k: sheet.formats.get(k, "General") for k in cells}
+        _same_formats_but_text(got, fmts, cells, name)
+        # a blank cell carries a format only inside a run of it (a table column's format)
+        for (r, c), f in sheet.formats.items():
+            if (r, c) not in cells:
+                above = max((k for k in cells if k[1] == c and k[0] < r), default=None)
+                below = min((k for k in cells if k[1] == c and k[0] > r), default=None)
+                assert above and below and got[above] == got[below] == f, (name, r, c, f)
         looks = {k: _cli_look(ws.cell(*k)) for k in cells}
         assert {k: _button_look(sheet, k) for k in cells} == looks, name
         # tables: same names, ranges and styles
@@ -653,10 +711,13 @@ def test_button_writes_what_the_cli_writes(runs):
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     charts = book.sheets["Charts"].charts
     assert len(charts) > 10 and all(c.api[0].Placement == 2 for c in charts)
-    # engine areas stored where the CLI keeps them
-    cli_props = [(p.name, p.value) for p in wb.custom_doc_props.props]
-    assert book.stored_areas() == areas_from_properties(cli_props)
-    assert [(p.Name, p.Value) for p in book.api.CustomDocumentProperties.items] == cli_props
+    # engine areas stored where the CLI keeps them: hidden workbook-level names
+    cli_names = [(n, d.attr_text) for n, d in wb.defined_names.items()]
+    assert cli_names and all(d.hidden for d in wb.defined_names.values())
+    assert book.stored_areas() == areas_from_names(cli_names) != {}
+    assert [(n.name, n.refers_to[1:]) for n in book.names] == cli_names
+    assert all(n.api.Visible is False for n in book.names)
+    assert wb.custom_doc_props.props == [] and book.api.CustomDocumentProperties.items == []
 
 
 def test_button_keeps_user_content_and_reports_progress(runs):
@@ -732,6 +793,18 @@ def test_sigma_chart_plan_follows_its_spec(runs):
     assert x.get("TickLabels").props["NumberFormat"] == "yyyy"
     assert com.get("ChartTitle").props == {"Text": spec.title}
     assert com.get("ChartTitle", "Font").props == {"Size": 9.0, "Bold": True}
+    # the frame as chart_xml draws it: hairline grey axes, ticks outside, the y title
+    # upward, a white chart area with a light border
+    for k in (1, 2):
+        ax = com.get(("Axes", (k,)))
+        assert {**ax.get("Format", "Line").props, **ax.get("Format", "Line", "ForeColor")
+                .props} == {"Weight": 0.5, "RGB": 0x7F7F7F}
+        assert (ax.props["MajorTickMark"], ax.props["MinorTickMark"]) == (3, -4142)
+    assert com.get(("Axes", (2,)), "AxisTitle").props["Orientation"] == -4171
+    area = com.get("ChartArea", "Format")
+    assert area.get("Fill", "ForeColor").props == {"RGB": 0xFFFFFF}
+    assert area.get("Line").props == {"Weight": 0.5}
+    assert area.get("Line", "ForeColor").props == {"RGB": 0xD9D9D9}
 
 
 def test_model_signals_plan_labels_the_last_trade(runs):
@@ -770,6 +843,25 @@ def test_model_signals_plan_labels_the_last_trade(runs):
     assert book.sheets["Charts"].grid[(r, col)] == label
 
 
+def test_scatter_chart_draws_points_only(runs):
+    """A scatter ChartSpec (one labelled point per index): no line through COM, as the
+    CLI's chart part has none; markers in the series' colours."""
+    *_, book, _, result = runs
+    lay = lay_out(merge_contents(result.contents)["Charts"])
+    scatter = [c for c in lay.charts if c.spec.kind == "scatter"]
+    assert scatter
+    cp = chart_plan(scatter[0], lay)
+    assert cp.chart_type == "xy_scatter"
+    ch = next(c for c in book.sheets["Charts"].charts if c.anchor == cp.anchor)
+    com = ch.api[1]
+    assert com.ChartType == -4169 and len(com.series) == len(cp.series)
+    for x, p in zip(com.series, cp.series):
+        if p.band:
+            continue
+        assert x.get("Format", "Line").props == {"Visible": 0}
+        assert x.MarkerStyle == xl_writer.XL_MARKER[p.marker]
+
+
 def test_chart_with_legend_and_bands_hides_the_bands_from_the_legend():
     import pandas as pd
     from engine.tables.base import SheetContent, Table
@@ -790,7 +882,7 @@ def test_chart_with_legend_and_bands_hides_the_bands_from_the_legend():
     assert com.get("Legend", ("LegendEntries", (3,))).deleted
     assert ("LegendEntries", (1,)) not in com.get("Legend").kids
     assert com.series[1].get("Format", "Line").props["DashStyle"] == 4
-    assert com.get(("Axes", (2,)), "AxisTitle").props == {"Text": "Level"}
+    assert com.get(("Axes", (2,)), "AxisTitle").props == {"Text": "Level", "Orientation": -4171}
 
 
 def test_second_press_replaces_engine_areas_only(runs, tmp_path):
@@ -823,7 +915,9 @@ def test_button_reports_a_typed_cell_it_replaces(runs, tmp_path):
     path = tmp_path / "typed.xlsx"
     shutil.copy(cli, path)
     wb = load_workbook(path)
-    old = areas_from_properties((p.name, p.value) for p in wb.custom_doc_props.props)
+    old = areas_from_names((n, d.attr_text) for n, d in wb.defined_names.items())
+    for n in list(wb.defined_names):  # the previous version's store: properties
+        del wb.defined_names[n]
     # shrink the stored area of the Signals table so that its last column looks new
     k, table = max(enumerate(old["Signals"]), key=lambda t: (lambda b: (b[2] - b[0] + 1) *
                                                             (b[3] - b[1] + 1))(ranges_box(t[1])))
@@ -850,27 +944,149 @@ def test_invalid_inputs_write_nothing_and_alert(tmp_path):
     assert book.app.alerts and "Date" in book.app.alerts[0][1]
 
 
-def test_stored_areas_are_the_cli_properties():
+def test_stored_areas_are_the_cli_names():
+    """Stored as the CLI stores them; a stale engine name and the previous version's
+    property go, the user's name and property stay."""
     areas = {"Signals": ["A1:C9", "A1:C9", "E1"], "Charts": ["A" + str(i) for i in range(200)]}
     book = empty_book()
-    book.api.CustomDocumentProperties.Add(Name=AREA_PREFIX + "007", LinkToContent=False,
-                                          Type=4, Value="stale")
+    book.names.add(AREA_PREFIX + "007", '="stale"')
+    book.names.add("MyRange", "=Prices!$A$1:$A$9")
+    book.api.CustomDocumentProperties.Add(Name=AREA_PREFIX + "000", LinkToContent=False,
+                                          Type=4, Value="old")
     book.api.CustomDocumentProperties.Add(Name="Client", LinkToContent=False, Type=4, Value="X")
-    xl_writer.store_areas(book, areas)
-    props = [(p.Name, p.Value) for p in book.api.CustomDocumentProperties.items]
-    assert props == [("Client", "X")] + area_properties(areas)
+    xl_writer.store_areas(book, areas, com=True)
+    assert [(n.name, n.refers_to) for n in book.names] == \
+        [("MyRange", "=Prices!$A$1:$A$9")] + [(n, "=" + f) for n, f in area_names(areas)]
+    assert len(book.names) > 3           # 200 areas do not fit one 240-character text
+    assert [n.api.Visible for n in book.names] == [True] + [False] * (len(book.names) - 1)
+    assert [(p.Name, p.Value) for p in book.api.CustomDocumentProperties.items] == \
+        [("Client", "X")]
     assert book.stored_areas() == {"Signals": ["A1:C9", "E1"], "Charts": areas["Charts"]}
+    # without COM (macOS): the names alone, visible
+    mac = empty_book()
+    xl_writer.store_areas(mac, areas, com=False)
+    assert mac.stored_areas() == book.stored_areas()
 
 
-def test_texts_excel_would_parse_are_quoted():
-    for text in ["=1+1", "+5", "-0.5", "1/2", "5%", "2021", "TRUE", "#N/A", "'quoted", "1 Mo",
-                 ""]:
-        v = excel_value(text)
-        assert v == "'" + text and _as_excel_reads(v) == text
-    for text in ["Long", "Code", "CL&S", "EUR/USD", "Price (σ)"]:
-        assert excel_value(text) == text
+def test_texts_excel_would_parse_are_held_as_text():
+    """A text Excel would read as another type gets the Text format and is entered as it
+    is; long, empty and apostrophe texts get the apostrophe prefix; plain texts neither."""
+    for text in ["=1+1", "+5", "-0.5", "1/2", "5%", "2021", "TRUE", "#N/A", "1 Mo",
+                 "+0.59%", "15", "2023Q1"]:
+        assert xl_writer.text_entry(text) == (text, "@")
+    for text in ["'quoted", "", "1" + "x" * 300]:
+        v, fmt = xl_writer.text_entry(text)
+        assert v == "'" + text and fmt is None and _as_excel_reads(v) == text
+    for text in ["Long", "Code", "CL&S", "EUR/USD", "Price (σ)", "x" * 300]:
+        assert xl_writer.text_entry(text) == (text, None) and excel_value(text) == text
     assert excel_value(dt.date(2020, 1, 31)) == dt.datetime(2020, 1, 31)
     assert len(excel_value("x" * 40000)) == 32767
+
+
+def _content_with_parsable_texts():
+    import pandas as pd
+    from engine.tables.base import SheetContent, Table
+    df = pd.DataFrame({"Code": ["SPX", "TY"], "Label": ["+0.59%", "-0.09"],
+                       "Update": ["15", "20"], "Period": ["2021", "2023Q1"],
+                       "Value": [0.0059, 1.5], "Note": ["n/a", None]})
+    return SheetContent("Data Status", intro=["Data status as of 2021-12-31"],
+                        blocks=[Table("Status", df, formats={"Value": "0.00%"})])
+
+
+def test_parsable_texts_stay_texts_through_excel():
+    """'+0.59%', '15', '20', year and period headers: the Text format is set before the
+    value is entered (the stand-in parses an entry as Excel does unless its cell is Text),
+    so the button's cells are the CLI's texts."""
+    lay = lay_out(_content_with_parsable_texts())
+    plan = xl_writer.Plan({}, {}, [xl_writer.sheet_plan(lay, True)])
+    book = empty_book()
+    book.sheets.add("Notes")
+    xl_writer.apply_plan(book, plan, com=True)
+    sheet = book.sheets["Data Status"]
+    for (r, c), cell in lay.cells.items():
+        got = sheet.grid.get((r, c))
+        if isinstance(cell.value, str) and cell.value:
+            assert type(got) is str and got == cell.value, (r, c, got)
+    texts = {v: k for k, v in sheet.grid.items() if isinstance(v, str)}
+    for t in ("+0.59%", "-0.09", "15", "20", "2021", "2023Q1"):
+        assert sheet.formats[texts[t]] == "@"
+    assert sheet.formats.get(texts["SPX"], "General") == "General"   # nothing to protect
+
+
+class _Recorder:
+    """Wraps the stand-in's Range setters to log (property, address) in call order."""
+
+    def __init__(self, monkeypatch):
+        self.log = []
+        for prop in ("value", "number_format"):
+            p = getattr(StandInRange, prop)
+
+            def setter(rng, v, p=p, prop=prop):
+                self.log.append((prop, rng.address, v))
+                p.fset(rng, v)
+            monkeypatch.setattr(StandInRange, prop, property(p.fget, setter))
+
+
+def test_number_formats_go_by_rectangles(runs, monkeypatch):
+    """One Range.number_format call per rectangle of one format (a table column, several
+    columns of one format, a stack of notes): counted on the whole refresh with a
+    recording stand-in, against the cell runs per block column of the previous writer."""
+    src, _, _, _, result = runs
+    plan = xl_writer.plan_from_copy(src, result.contents)
+    book = StandInBook(src)
+    rec = _Recorder(monkeypatch)
+    xl_writer.apply_plan(book, plan, com=True)
+    calls = [e for e in rec.log if e[0] == "number_format"]
+    by_block_column = sum(len(xl_writer._runs([row[j] for row in b.formats]))
+                          for sp in plan.sheets for b in sp.blocks
+                          for j in range(len(b.formats[0])))
+    rects = sum(len(xl_writer.format_ranges(xl_writer.sheet_formats(sp.blocks),
+                                            lambda f: True)) for sp in plan.sheets)
+    assert len(calls) == rects
+    assert len(calls) < by_block_column * 0.6, (len(calls), by_block_column)
+    assert any(ranges_box(a.replace("$", ""))[2] > ranges_box(a.replace("$", ""))[0]
+               for _, a, _ in calls)                       # several columns in one call
+    # every Text format is set before the first value of its sheet is written
+    first_value = next(i for i, e in enumerate(rec.log) if e[0] == "value")
+    assert rec.log[0][0] == "number_format" and rec.log[0][2] == "@" and first_value > 0
+
+
+def test_format_ranges_cover_exactly():
+    f = {(1, 1): "@", (2, 1): "0.0%", (3, 1): "", (4, 1): "0.0%", (5, 1): "",
+         (1, 2): "@", (2, 2): "0.0%", (3, 2): "", (4, 2): "0.0%", (5, 2): "",
+         (2, 3): "0.0%", (3, 3): "0.00", (4, 3): "0.0%", (9, 3): "0.0%"}
+    got = xl_writer.format_ranges(f, lambda x: x != "@")
+    assert got == [("A2:B4", "0.0%"), ("C2:C2", "0.0%"),
+                   ("C3:C3", "0.00"), ("C4:C4", "0.0%"), ("C9:C9", "0.0%")]
+    assert xl_writer.format_ranges(f, lambda x: x == "@") == [("A1:B1", "@")]
+
+
+def test_button_turns_events_off_and_restores_the_settings(runs, monkeypatch):
+    """xlwings' App.properties: screen updating, manual calculation and events off while
+    writing, each put back afterwards, also when the write fails."""
+    src, *_ = runs
+    book = StandInBook(src)
+    seen = []
+    real = xl_writer.apply_plan
+
+    def spy(b, plan, progress):
+        app = b.app
+        seen.append((app.screen_updating, app.calculation, app.enable_events))
+        return real(b, plan, progress)
+    monkeypatch.setattr(xl_writer, "apply_plan", spy)
+    assert macros.refresh(book) in (0, 1)
+    assert seen == [(False, "manual", False)]
+    app = book.app
+    assert (app.screen_updating, app.calculation, app.enable_events) == (True, "automatic", True)
+
+    def broken(b, plan, progress):
+        raise RuntimeError("Excel went away")
+    monkeypatch.setattr(xl_writer, "apply_plan", broken)
+    book = StandInBook(src)
+    assert macros.refresh(book) == 2 and "Excel went away" in book.app.alerts[0][1]
+    app = book.app
+    assert (app.screen_updating, app.calculation, app.enable_events) == (True, "automatic", True)
+    assert ("enable_events", False) in app.settings_log
 
 
 def test_chart_without_com_draws_the_first_series_and_says_what_it_left_out(runs):

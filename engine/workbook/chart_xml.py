@@ -23,12 +23,20 @@ from engine.xlsx.namespaces import Flavour
 from engine.xlsx.numfmt import excel_serial
 
 __all__ = ["chart_part", "chart_anchor", "sheet_ref", "sheet_ref_area", "x_bounds", "y_bounds", "chart_number", "PALETTE", "BAND_COLOR", "BAND_WIDTH", "BAND_DASH",
-           "EMU_PER_CM"]
+           "EMU_PER_CM", "GRID_COLOR", "AXIS_COLOR", "FRAME_COLOR", "BACKGROUND", "HAIRLINE",
+           "LABEL_PT"]
 
 PALETTE = ["1F3864", "C0504D", "9BBB59", "F79646", "4BACC6", "8064A2", "7F7F7F"]
 BAND_COLOR = "808080"
 BAND_WIDTH = 0.75          # points
 BAND_DASH = "sysDash"
+# the frame of every chart (the Excel button draws the same through COM, addin/xl_writer.py)
+GRID_COLOR = "D9D9D9"      # major gridlines
+AXIS_COLOR = "7F7F7F"      # axis lines
+FRAME_COLOR = "D9D9D9"     # the chart area's border, on a white fill
+BACKGROUND = "FFFFFF"
+HAIRLINE = 0.5             # points: gridlines, axis lines, the border
+LABEL_PT = 8.0             # axis, legend and data-label text
 EMU_PER_CM = 360000
 EMU_PER_PT = 12700
 _DASH = {"solid": "solid", "dash": "dash", "sysDash": "sysDash"}
@@ -101,8 +109,12 @@ def _title(text: str, size: float, bold: bool, rot: int | None = None) -> str:
             f"</c:tx><c:overlay val=\"0\"/></c:title>")
 
 
+def _emu(points: float) -> int:
+    return round(points * EMU_PER_PT)
+
+
 def _line(color: str, width_pt: float, dash: str) -> str:
-    return (f'<a:ln w="{round(width_pt * EMU_PER_PT)}" cap="rnd"><a:solidFill><a:srgbClr '
+    return (f'<a:ln w="{_emu(width_pt)}" cap="rnd"><a:solidFill><a:srgbClr '
             f'val="{color}"/></a:solidFill><a:prstDash val="{_DASH[dash]}"/><a:round/></a:ln>')
 
 
@@ -158,7 +170,7 @@ class _Writer:
         if s.label:
             pos = {"top": "t", "right": "r"}[s.label]
             labels = (f"<c:dLbls><c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"
-                      f"{_text(8)}<c:dLblPos val=\"{pos}\"/><c:showLegendKey val=\"0\"/>"
+                      f"{_text(LABEL_PT)}<c:dLblPos val=\"{pos}\"/><c:showLegendKey val=\"0\"/>"
                       f"<c:showVal val=\"0\"/><c:showCatName val=\"0\"/><c:showSerName val=\"1\"/>"
                       f"<c:showPercent val=\"0\"/><c:showBubbleSize val=\"0\"/></c:dLbls>")
         fx, xs = self.numbers(s.x)
@@ -183,17 +195,17 @@ class _Writer:
         scaling = '<c:orientation val="minMax"/>' + \
             (f'<c:max val="{_num(hi)}"/>' if hi is not None else "") + \
             (f'<c:min val="{_num(lo)}"/>' if lo is not None else "")
-        grid = "<c:majorGridlines><c:spPr><a:ln w=\"6350\"><a:solidFill><a:srgbClr " \
-               "val=\"D9D9D9\"/></a:solidFill></a:ln></c:spPr></c:majorGridlines>" \
+        grid = f'<c:majorGridlines><c:spPr><a:ln w="{_emu(HAIRLINE)}"><a:solidFill><a:srgbClr ' \
+               f'val="{GRID_COLOR}"/></a:solidFill></a:ln></c:spPr></c:majorGridlines>' \
             if ax.gridlines else ""
-        title = _title(ax.title, 8, False, -5400000 if pos == "l" else None) if ax.title else ""
+        title = _title(ax.title, LABEL_PT, False, -5400000 if pos == "l" else None) if ax.title else ""
         fmt = ax.number_format or "General"
         return (f'<c:valAx><c:axId val="{axis_id}"/><c:scaling>{scaling}</c:scaling>'
                 f'<c:delete val="0"/><c:axPos val="{pos}"/>{grid}{title}'
                 f'<c:numFmt formatCode={quoteattr(fmt)} sourceLinked="0"/>'
                 f'<c:majorTickMark val="out"/><c:minorTickMark val="none"/>'
-                f'<c:tickLblPos val="low"/><c:spPr><a:ln w="6350"><a:solidFill><a:srgbClr '
-                f'val="7F7F7F"/></a:solidFill></a:ln></c:spPr>{_text(8)}'
+                f'<c:tickLblPos val="low"/><c:spPr><a:ln w="{_emu(HAIRLINE)}"><a:solidFill>'
+                f'<a:srgbClr val="{AXIS_COLOR}"/></a:solidFill></a:ln></c:spPr>{_text(LABEL_PT)}'
                 f'<c:crossAx val="{cross}"/><c:crosses val="min"/><c:crossBetween val="midCat"/>'
                 + (f'<c:majorUnit val="{_num(unit)}"/>' if unit else "") + "</c:valAx>")
 
@@ -210,7 +222,7 @@ class _Writer:
                              f'</c:legendEntry>' for k in range(n, len(series)))
             pos = {"bottom": "b", "right": "r"}[spec.legend]
             legend = (f'<c:legend><c:legendPos val="{pos}"/>{hidden}<c:overlay val="0"/>'
-                      f'{_text(8)}</c:legend>')
+                      f'{_text(LABEL_PT)}</c:legend>')
         plot = (f'<c:plotArea><c:layout/><c:scatterChart><c:scatterStyle val="lineMarker"/>'
                 f'<c:varyColors val="0"/>{"".join(series)}<c:axId val="{_X_AXIS}"/>'
                 f'<c:axId val="{_Y_AXIS}"/></c:scatterChart>'
@@ -223,8 +235,9 @@ class _Writer:
                 f'<c:roundedCorners val="0"/><c:chart>'
                 f'{_title(spec.title, spec.title_size, True)}<c:autoTitleDeleted val="0"/>'
                 f'{plot}{legend}<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart>'
-                f'<c:spPr><a:solidFill><a:srgbClr val="FFFFFF"/></a:solidFill><a:ln w="6350">'
-                f'<a:solidFill><a:srgbClr val="D9D9D9"/></a:solidFill></a:ln></c:spPr>'
+                f'<c:spPr><a:solidFill><a:srgbClr val="{BACKGROUND}"/></a:solidFill>'
+                f'<a:ln w="{_emu(HAIRLINE)}"><a:solidFill><a:srgbClr val="{FRAME_COLOR}"/>'
+                f'</a:solidFill></a:ln></c:spPr>'
                 f'</c:chartSpace>').encode("utf-8")
 
 

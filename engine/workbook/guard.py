@@ -6,7 +6,8 @@ of the original that the refresh did not claim must be in the new package with t
 compressed bytes, CRC and size; a part it claims as the engine's (rewritten or removed) must
 be one that only the engine's sheets reach in the original (no user sheet, no workbook-level
 relationship leads to it); and a shared part it rewrote may differ only as its kind allows —
-the workbook part gained sheet entries, the relationships and content types gained entries
+the workbook part gained sheet entries (the engine sheets' print areas and the names holding
+the engine's areas may change), the relationships and content types gained entries
 (or lost the Overrides of the engine's removed parts), the styles part gained formats at
 the ends of its lists, the custom properties changed only the engine's, the titles of
 ``docProps/app.xml`` gained the new sheets, the calculation chain lost entries of engine
@@ -20,7 +21,7 @@ import hashlib
 from pathlib import Path
 from xml.etree.ElementTree import Element, XMLParser
 
-from engine.workbook.shared_parts import ENGINE_PROPERTY, PRINT_AREA
+from engine.workbook.shared_parts import ENGINE_NAME, ENGINE_PROPERTY, PRINT_AREA
 from engine.workbook.splice import Splice
 from engine.xlsx.namespaces import local
 from engine.xlsx.package import Package, PackageError
@@ -172,13 +173,16 @@ def _shared(kind: str, name: str, before: bytes, after: bytes, splice: Splice) -
         return [f"{name}: not well-formed after the refresh ({exc})"]
     new_parts = {n.casefold() for n in splice.written}
     gone = {n.casefold() for n in splice.removed}
-    if kind == "workbook":  # new engine sheets; the print areas of engine sheets
+    if kind == "workbook":  # new engine sheets; print areas of engine sheets; area names
         order = [s.get("name") for s in a.iter() if local(s.tag) == "sheet"]
         engine_ids = {str(i) for i, n in enumerate(order) if n in splice.engine_sheets}
 
         def engine_name(c):
-            return local(c.tag) == "definedName" and c.get("name") == PRINT_AREA and \
-                c.get("localSheetId") in engine_ids
+            if local(c.tag) != "definedName":
+                return False
+            if c.get("localSheetId") is None:       # where the areas are kept (areas.py)
+                return bool(ENGINE_NAME.match(c.get("name") or ""))
+            return c.get("name") == PRINT_AREA and c.get("localSheetId") in engine_ids
 
         def added(p, c):
             return (local(p.tag) == "sheets" and local(c.tag) == "sheet" and

@@ -12,13 +12,19 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import XMLParser
 
+from typing import Callable
+
+from engine.workbook.areas import ENGINE_NAME
 from engine.xlsx.namespaces import CT_NS, PKG_REL, Flavour, local
 from engine.xlsx.xmltext import escape_attr, escape_text
 
-__all__ = ["insert_before_close", "add_sheets", "set_print_areas", "PRINT_AREA", "recalc_on_open", "edit_rels", "new_rels", "edit_content_types",
-           "custom_properties", "app_titles", "calc_chain_without", "ENGINE_PROPERTY"]
+__all__ = ["insert_before_close", "add_sheets", "set_print_areas", "set_engine_names",
+           "PRINT_AREA", "recalc_on_open", "edit_rels", "new_rels", "edit_content_types",
+           "custom_properties", "app_titles", "calc_chain_without", "ENGINE_PROPERTY",
+           "ENGINE_NAME"]
 
-ENGINE_PROPERTY = re.compile(r"^gamma_desk_areas_\d+$")
+# the engine's defined names, and the custom properties of the previous version's store
+ENGINE_PROPERTY = ENGINE_NAME
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
@@ -111,27 +117,22 @@ def recalc_on_open(workbook_xml: bytes) -> bytes:
     return (text[:after] + f'<{p}calcPr fullCalcOnLoad="1"/>' + text[after:]).encode("utf-8")
 
 
-def set_print_areas(workbook_xml: bytes, areas: dict[int, str]) -> bytes:
-    """The workbook part with the print areas of the sheets in ``areas`` (position in
-    ``<sheets>``, 0-based -> a reference such as ``'Charts'!$A$1:$R$90``) set: an existing
-    print area of those sheets is replaced, others are left as they are. ``<definedNames>``
-    is created after ``<sheets>`` (and ``<functionGroups>``, ``<externalReferences>``) when
-    the part has none."""
-    if not areas:
-        return workbook_xml
+def _set_defined_names(workbook_xml: bytes, drop: Callable[[str], bool], items: str) -> bytes:
+    """The workbook part without the ``<definedName>`` elements whose start tag ``drop``
+    takes, and with ``items`` (``<definedName>`` elements) at the end of
+    ``<definedNames>`` — created after ``<sheets>`` (and ``<functionGroups>``,
+    ``<externalReferences>``) when the part has none."""
     text = workbook_xml.decode("utf-8")
     root = re.search(r"<([A-Za-z_][\w.-]*:)?workbook\b", text)
     p = (root.group(1) or "") if root else ""
-
-    def drop(m: re.Match) -> str:
-        sid = re.search(r'\slocalSheetId\s*=\s*"(\d+)"', m.group(0))
-        return "" if sid and int(sid.group(1)) in areas else m.group(0)
-    text = re.sub(rf'<{re.escape(p)}definedName\b[^>]*\bname\s*=\s*"{re.escape(PRINT_AREA)}"'
-                  rf'[^>]*>.*?</{re.escape(p)}definedName\s*>', drop, text, flags=re.S)
-    items = "".join(f'<definedName name="{PRINT_AREA}" localSheetId="{i}">'
-                    f'{escape_text(ref)}</definedName>' for i, ref in sorted(areas.items()))
-    if re.search(rf"<{re.escape(p)}definedNames\b", text):
+    text = re.sub(rf'<{re.escape(p)}definedName\b[^>]*?(?<!/)>.*?</{re.escape(p)}definedName\s*>',
+                  lambda m: "" if drop(m.group(0)[:m.group(0).index(">") + 1]) else m.group(0),
+                  text, flags=re.S)
+    if not items:
+        return text.encode("utf-8")
+    if re.search(rf"<{re.escape(p)}definedNames\b[^>]*(?<!/)>", text):
         return insert_before_close(text.encode("utf-8"), "definedNames", items)[0]
+    text = re.sub(rf"<{re.escape(p)}definedNames\b[^>]*/>", "", text)  # an empty one
     after = None
     for tag in ("sheets", "functionGroups", "externalReferences"):
         for m in re.finditer(rf"</{re.escape(p)}{tag}\s*>|<{re.escape(p)}{tag}\b[^>]*/>", text):
@@ -140,6 +141,35 @@ def set_print_areas(workbook_xml: bytes, areas: dict[int, str]) -> bytes:
         raise ValueError("the workbook part has no <sheets>")
     return (text[:after] + _prefixed(f"<definedNames>{items}</definedNames>", p)
             + text[after:]).encode("utf-8")
+
+
+def set_print_areas(workbook_xml: bytes, areas: dict[int, str]) -> bytes:
+    """The workbook part with the print areas of the sheets in ``areas`` (position in
+    ``<sheets>``, 0-based -> a reference such as ``'Charts'!$A$1:$R$90``) set: an existing
+    print area of those sheets is replaced, others are left as they are."""
+    if not areas:
+        return workbook_xml
+
+    def drop(tag: str) -> bool:
+        sid = re.search(r'\slocalSheetId\s*=\s*"(\d+)"', tag)
+        return bool(re.search(rf'\bname\s*=\s*"{re.escape(PRINT_AREA)}"', tag)) and \
+            bool(sid) and int(sid.group(1)) in areas
+    items = "".join(f'<definedName name="{PRINT_AREA}" localSheetId="{i}">'
+                    f'{escape_text(ref)}</definedName>' for i, ref in sorted(areas.items()))
+    return _set_defined_names(workbook_xml, drop, items)
+
+
+def set_engine_names(workbook_xml: bytes, names: list[tuple[str, str]]) -> bytes:
+    """The workbook part with the engine's workbook-level defined names (``ENGINE_NAME``:
+    where the areas are kept, :mod:`engine.workbook.areas`) replaced by ``names`` (name,
+    formula), written hidden; the user's names are left as they are."""
+    def drop(tag: str) -> bool:
+        name = re.search(r'\sname\s*=\s*"([^"]*)"', tag)
+        return bool(name) and bool(ENGINE_NAME.match(name.group(1))) and \
+            "localSheetId" not in tag
+    items = "".join(f'<definedName name="{escape_attr(n)}" hidden="1">{escape_text(f)}'
+                    "</definedName>" for n, f in names)
+    return _set_defined_names(workbook_xml, drop, items)
 
 
 def _relationships(rels) -> str:

@@ -11,9 +11,11 @@ What the engine owns: its sheets (by name, :data:`~engine.tables.base.ENGINE_SHE
 their relationships, the Excel tables and charts inside its areas on them, and the drawing
 that holds those charts (merged with any picture or shape the user put there). What it
 shares, changing only its own entries (:mod:`engine.workbook.shared_parts`): the workbook
-part (new sheets appended; existing entries keep position, ``sheetId`` and ``r:id``), its
-relationships, ``[Content_Types].xml``, the styles part (append-only,
-:mod:`engine.workbook.styles`), the custom properties that hold the areas, the titles in
+part (new sheets appended; existing entries keep position, ``sheetId`` and ``r:id``; the
+print areas of engine sheets and the hidden defined names that hold the engine's areas,
+:mod:`engine.workbook.areas`), its relationships, ``[Content_Types].xml``, the styles part
+(append-only, :mod:`engine.workbook.styles`), the custom properties (the previous
+version's area properties dropped), the titles in
 ``docProps/app.xml`` and the calculation chain (entries of replaced engine cells dropped).
 Shared strings are never touched: engine cells hold inline strings.
 """
@@ -27,13 +29,14 @@ from typing import BinaryIO
 from xml.etree.ElementTree import Element
 
 from engine.tables.base import SheetContent
-from engine.workbook.areas import area_properties, read_areas
+from engine.workbook.areas import area_names, read_stored
 from engine.workbook.chart_xml import chart_anchor, chart_part
 from engine.workbook.layout import SheetLayout, lay_out, merge_contents, name_tables
 from engine.workbook.chart_xml import sheet_ref_area
 from engine.workbook.shared_parts import (add_sheets, app_titles, calc_chain_without,
-                                          custom_properties, edit_content_types, edit_rels,
-                                          new_rels, recalc_on_open, set_print_areas)
+                                          ENGINE_PROPERTY, custom_properties,
+                                          edit_content_types, edit_rels, new_rels,
+                                          recalc_on_open, set_engine_names, set_print_areas)
 from engine.workbook.sheet_xml import SheetParts, Zone, sheet_part
 from engine.workbook.styles import StyleBook, minimal_styles
 from engine.workbook.table_xml import table_part
@@ -192,7 +195,7 @@ class _Planner:
     def run(self, contents: list[SheetContent]) -> Splice:
         pkg, book, fl = self.pkg, self.book, self.fl
         custom = custom_part(pkg)
-        old_areas = read_areas(pkg.xml(custom)) if custom else {}
+        old_areas = read_stored(pkg.xml(book.part), pkg.xml(custom) if custom else None)
         merged = merge_contents(contents)
         entries = {s.name: s for s in book.sheets}
         targets: list[tuple[SheetContent, object]] = []
@@ -352,6 +355,7 @@ class _Planner:
         order = [s.name for s in self.book.sheets] + [n for n, _ in new_sheets]
         wb_xml = set_print_areas(add_sheets(pkg.read(wb_part), sheet_entries, fl),
                                  {order.index(n): ref for n, ref in self.print_areas.items()})
+        wb_xml = set_engine_names(wb_xml, area_names(out.areas))  # the areas (areas.py)
         if self._formulas_read_engine_sheets():
             wb_xml = recalc_on_open(wb_xml)
         if wb_xml != pkg.read(wb_part):
@@ -361,18 +365,9 @@ class _Planner:
             self.add(wb_rels_name, edit_rels(pkg.read(wb_rels_name) if pkg.has(wb_rels_name)
                                              else None, add_rels))
             out.shared[wb_rels_name] = "workbook-rels"
-        # the areas, in the custom document properties
-        props = area_properties(out.areas)
-        if custom is None:
-            custom = "docProps/custom.xml" if "docprops/custom.xml" not in self.names.taken \
-                else self.names.new("docProps/custom")
-            self.add(custom, custom_properties(None, props, fl), "custom-properties")
-            root_rels = pkg.read("_rels/.rels") if pkg.has("_rels/.rels") else None
-            self.add("_rels/.rels", edit_rels(root_rels, [(_free_rid(
-                {r.id for r in pkg.rels("")}), fl.rel("custom-properties"), custom)]))
-            out.shared["_rels/.rels"] = "root-rels"
-        elif out.areas != old_areas or not _same_props(pkg, custom, props):
-            self.add(custom, custom_properties(pkg.read(custom), props, fl))
+        # the previous version kept the areas in custom document properties: drop them
+        if custom is not None and _engine_props(pkg, custom):
+            self.add(custom, custom_properties(pkg.read(custom), [], fl))
             out.shared[custom] = "custom"
         # titles of parts
         app = next((r.target for r in pkg.rels("") if r.kind in ("extended-properties",
@@ -428,11 +423,10 @@ def _refers_to(data: bytes, names) -> bool:
     return False
 
 
-def _same_props(pkg: Package, custom: str, props: list[tuple[str, str]]) -> bool:
-    root = pkg.xml(custom)
-    have = [(p.get("name", ""), next((c.text or "" for c in p), "")) for p in root
-            if local(p.tag) == "property" and (p.get("name") or "").startswith("gamma_desk_")]
-    return have == props
+def _engine_props(pkg: Package, custom: str) -> bool:
+    """Does the custom properties part hold the previous version's area properties?"""
+    return any(local(p.tag) == "property" and ENGINE_PROPERTY.match(p.get("name") or "")
+               for p in pkg.xml(custom))
 
 
 def _chain(data: bytes, zones: dict[int, Zone]) -> bytes | None:
