@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from engine.inputs.data import setting
+from engine.inputs.settings import FRED_API_KEY, read_settings
 from engine.inputs.downloads import Mapping, fetch_mappings
 from engine.inputs.problems import Problems
 from engine.inputs.reader import _settings  # the one reading of Settings' key/value rows
@@ -25,7 +25,7 @@ from engine.refresh import Progress, Refused, _open, locked, splice_in
 from engine.sources.fred import KEY_ENV, Fred, FredError
 from engine.tables.downloads import Fetched, downloads_content
 
-KEY_SETTING = "FRED API Key"
+KEY_SETTING = FRED_API_KEY
 
 
 @dataclass
@@ -40,7 +40,7 @@ class FetchResult:
 def api_key(settings: dict, env=os.environ) -> str:
     """The FRED API key: ``$FRED_API_KEY``, else the ``Settings`` row ``FRED API Key``;
     :class:`Refused` naming both when neither is set."""
-    key = (env.get(KEY_ENV) or "").strip() or str(setting(settings, KEY_SETTING, "")).strip()
+    key = (env.get(KEY_ENV) or "").strip() or (read_settings(settings).fred_api_key or "")
     if not key:
         raise Refused(f"no FRED API key: set the environment variable {KEY_ENV}, or add the "
                       f'Settings row "{KEY_SETTING}" | <key> (a free key: '

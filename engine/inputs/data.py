@@ -17,6 +17,7 @@ Conventions (see ``shared/DESIGN.md``):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -132,6 +133,14 @@ class WorkbookData:
     notes: list[str] = field(default_factory=list)  # how inputs were read (roles guessed, …)
     # code -> the suspect-value warnings of its prices and its Fair Value Inputs
     suspects: dict[str, list] = field(default_factory=dict)
+
+    @functools.cached_property
+    def config(self):
+        """The ``Settings`` sheet typed, read once (:class:`engine.inputs.settings.Settings`):
+        what every builder and PDF reads instead of looking keys up itself."""
+        from engine.inputs.settings import read_settings  # it imports this module
+
+        return read_settings(self.settings)
 
     def by_class(self, asset_class: str) -> list[Instrument]:
         """Instruments of one asset class, in sheet order."""

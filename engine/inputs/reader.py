@@ -27,6 +27,8 @@ from engine.inputs.downloads import DOWNLOADS, Mapping, fetch_mappings
 from engine.inputs.plausibility import Kind, suspect_values
 from engine.inputs.problems import InputError, Problem, Problems, cell_ref
 from engine.inputs.roles import fundamental_role
+from engine.inputs.settings import (BASE_PERIOD, GDP_DEANNUALIZE, INCOME_STRATEGY, REPORT_TITLE,
+                                    RISK_FREE, TREND_GROWTH)
 from engine.inputs.sampling import anchor_day, monthly
 from engine.inputs.sheets import Grid, cell_date, cell_number, read_grids
 from engine.xlsx.cells import Workbook, col_letter
@@ -474,8 +476,8 @@ def _check_levels(instruments: dict[str, Instrument], raw: pd.DataFrame, g: Grid
 # Settings a user types (DESIGN.md: As Of, Trend Growth, Base Period, firm name, disclosure,
 # …), each checked for what the engine will do with it
 TREND_GROWTH_RANGE = (-10.0, 20.0)  # percent per year; outside, a unit slip (224 for 2.24)
-TEXT_SETTINGS = ("Firm Name", "Disclosure", "Report Title")
-SERIES_SETTINGS = ("Risk Free", "Income Strategy")  # each names a Returns column
+TEXT_SETTINGS = ("Firm Name", "Disclosure", REPORT_TITLE)
+SERIES_SETTINGS = (RISK_FREE, INCOME_STRATEGY)  # each names a Returns column
 DEANNUALIZE = ("compound", "simple")
 
 
@@ -488,7 +490,7 @@ def _check_settings(settings: dict, cells: dict[str, str], returns: pd.DataFrame
         return cells.get(key.casefold(), "Settings")
 
     has_macro = len(macro) > 0
-    trend = setting(settings, "Trend Growth")
+    trend = setting(settings, TREND_GROWTH)
     if trend is not None:
         if isinstance(trend, bool) or not isinstance(trend, (int, float)) \
                 or not np.isfinite(trend):
@@ -501,7 +503,7 @@ def _check_settings(settings: dict, cells: dict[str, str], returns: pd.DataFrame
     elif has_macro:
         p.warn("Settings", 'no "Trend Growth" (percent per year, e.g. 2.24): the GDP gap '
                "will not be computed")
-    base = setting(settings, "Base Period")
+    base = setting(settings, BASE_PERIOD)
     if base is not None:
         per = _period_text(base)
         periods = set(macro["Period"]) if has_macro else set()
@@ -513,7 +515,7 @@ def _check_settings(settings: dict, cells: dict[str, str], returns: pd.DataFrame
                     f"({min(periods)} … {max(periods)})")
     elif has_macro:
         p.warn("Settings", 'no "Base Period" (e.g. 2019): the GDP gap will not be computed')
-    method = setting(settings, "GDP Deannualize")
+    method = setting(settings, GDP_DEANNUALIZE)
     if method is not None and str(method).strip().lower() not in DEANNUALIZE:
         p.error(where("GDP Deannualize"), f"GDP Deannualize {_shown(method)} must be "
                 f"{' or '.join(DEANNUALIZE)}")

@@ -36,10 +36,10 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from engine.inputs.data import WorkbookData
-from engine.inputs.firm import Firm, firm_settings
+from engine.inputs.firm import Firm
 from engine.models import performance as perf
 from engine.models.income import income_figures
-from engine.models.performance import setting, valid_series_meta
+from engine.models.performance import valid_series_meta
 from engine.models.performance_tables import series_rows
 from engine.reports.disclosures import (
     KIND_TAG,
@@ -73,9 +73,8 @@ KIND_SHORT = {"Hypothetical": "hyp.", "Illustrative": "illus.", "Actual": ""}
 
 
 def _income_code(data: WorkbookData, strategies: list[dict]) -> str | None:
-    name = setting(data.settings, "Income Strategy")
-    if name is not None:
-        return str(name).strip()
+    if data.config.income_strategy is not None:
+        return data.config.income_strategy
     if data.income is None or len(data.income) == 0:
         return None
     for m in strategies:
@@ -106,9 +105,8 @@ def factsheet_figures(data: WorkbookData, code: str, meta_df: pd.DataFrame | Non
     if code not in data.returns.columns:
         raise ValueError(f"code: no Returns column {code!r}")
     asof = data.asof
-    rf_name = setting(data.settings, "Risk Free")
-    rf = (data.returns[str(rf_name).strip()] if rf_name is not None
-          and str(rf_name).strip() in data.returns.columns else None)
+    rf_name = data.config.risk_free
+    rf = data.returns[rf_name] if rf_name in data.returns.columns else None
     benches, bad_bench = [], []
     for b in m["Benchmark"]:
         if b not in data.returns.columns:
@@ -388,7 +386,7 @@ def write_factsheets(data: WorkbookData, out_dir, problems: dict[str, str] | Non
     out.mkdir(parents=True, exist_ok=True)
     if data.series is None or len(data.series) == 0:
         raise ValueError("data.series: the Series sheet has no rows, so there is no strategy")
-    firm = firm_settings(data.settings)
+    firm = data.config.firm
     meta_df, bad = valid_series_meta(data.returns, data.series)
     strategies = [m for m in series_rows(data.returns, meta_df) if m["Role"] == "Strategy"]
     written, errors = [], dict(bad)

@@ -33,8 +33,9 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 
-from engine.inputs.data import WorkbookData, setting
-from engine.inputs.firm import Firm, firm_settings
+from engine.inputs.data import WorkbookData
+from engine.inputs.firm import Firm
+from engine.inputs.settings import DEFAULT_REPORT_TITLE as DEFAULT_TITLE
 from engine.reports.charts import draw_chart
 from engine.reports.commentary_page import TITLE as COMMENTARY_TITLE, write_commentary
 from engine.reports.disclosures import disclosure_block, hypothetical_statement
@@ -57,7 +58,6 @@ SKIP_APPENDIX = {"Data Status", "History", "Performance", "GDP Gap", "Track Reco
 GDP_TITLE = "Real GDP gap (deferred demand)"
 APPENDIX_TITLE = "Appendix: Track Record in detail"
 DISCLOSURES_TITLE = "Important disclosures"
-DEFAULT_TITLE = "Macro Intelligence Report"
 COMMENTARY = "Commentary"  # the engine sheet of what moved the forecasts (DESIGN.md)
 
 
@@ -271,7 +271,7 @@ def report_path(data: WorkbookData, out=None) -> Path:
     p = Path(out) if out is not None else Path(".")
     if p.suffix.lower() == ".pdf" and not p.is_dir():
         return p
-    title = str(setting(data.settings, "Report Title", DEFAULT_TITLE))
+    title = data.config.report_title
     return p / f"{slug('-'.join(title.split()))}-{data.asof:%Y-%m}.pdf"
 
 
@@ -345,8 +345,8 @@ def write_report(data: WorkbookData, tables: dict[str, list[SheetContent]] | Non
     sheets = _by_sheet(tables)
     if "GDP Gap" not in sheets:
         sheets.update(_by_sheet(_own_tables(data)))
-    title = str(setting(data.settings, "Report Title", DEFAULT_TITLE))
-    firm = firm_settings(data.settings)
+    title = data.config.report_title
+    firm = data.config.firm
     dated = f"{data.asof:%B %d, %Y}"
     missing = [s for _, _, f, v in SECTIONS for s in (f, v) if s not in sheets]
     if "Track Record" not in sheets:

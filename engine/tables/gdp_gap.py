@@ -15,7 +15,6 @@ from engine.domain import period_end
 from engine.inputs.data import macro_asof, macro_lag
 from engine.models.gdp_gap import contiguous_run, gdp_gap, parse_period
 from engine.tables.base import RefreshContext, SheetContent, Table, register
-from engine.tables.performance import setting
 
 __all__ = ["build", "newsletter_layout"]
 
@@ -58,9 +57,8 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
         content.intro.append(f"No Macro data for periods ended by {d.asof:%Y-%m-%d}: GDP gap "
                              "not built.")
         return [content]
-    trend = setting(d.settings, "Trend Growth")
-    base = setting(d.settings, "Base Period")
-    method = str(setting(d.settings, "GDP Deannualize", "compound")).strip().lower()
+    trend, base = d.config.trend_growth, d.config.base_period
+    method = d.config.gdp_deannualize
     cols = {str(c).strip().lower(): c for c in macro.columns}
     try:
         if trend is None:

@@ -34,7 +34,7 @@ __all__ = ["build", "risk_free_series", "setting", "valid_series_meta"]
 def risk_free_series(data, notes: list[str]) -> pd.Series | None:
     """The ``Returns`` column named by Settings ``Risk Free`` (monthly decimal returns), or
     None with a note explaining why Sharpe ratios are blank."""
-    name = setting(data.settings, "Risk Free")
+    name = data.config.risk_free
     if name is None:
         notes.append("Sharpe blank: no 'Risk Free' key in Settings (name a Returns column).")
         return None
@@ -167,7 +167,7 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             ctx.fail("Income", str(e))
             inc = pd.DataFrame({"Note": [str(e)]}, index=["Income"])
         inc = inc.reset_index(names="Code")
-        name = setting(d.settings, "Income Strategy", "Income strategy")
+        name = d.config.income_strategy or "Income strategy"
         content.add(Table("IncomeStrategy", inc,
                             {"Month": PCT, "Month (ann.)": PCT, "YTD": PCT, "YTD (ann.)": PCT,
                              "Full Year (run rate)": PCT, "YTD Months": INT},
