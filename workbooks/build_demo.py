@@ -147,7 +147,7 @@ SERIES_TEXT = {
     "Balanced 60/40": ("Strategy", "Gross", "US Market",
                        "Hypothetical model portfolio: 60% US market, 40% Moody's Aaa corporate "
                        "bond total return (derived from yields), rebalanced monthly, gross of fees."),
-    "MBS High Income": ("Strategy", "Net", "US Corp AAA",
+    "MBS High Income": ("Strategy", "Gross", "US Corp AAA",  # nothing deducted: gross
                         "ILLUSTRATIVE figures, not the returns of any account or model: monthly "
                         "income minus losses (Income sheet, illustrative) plus 60% of the Aaa "
                         "bond price return."),
