@@ -87,7 +87,7 @@ def test_log_file_captures_debug_and_tracebacks(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "RuntimeError: boom inside the engine" in err and "Traceback" not in err
     text = logfile.read_text()
-    assert "DEBUG gamma: refresh of" in text and "Traceback (most recent call last)" in text
+    assert "DEBUG gamma: gamma refresh failed" in text and "Traceback (most recent call last)" in text
     assert "boom inside the engine" in text and code_hash() in text
     assert not logging.getLogger("gamma").handlers  # removed when the command ended
 
