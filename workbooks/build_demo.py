@@ -229,8 +229,9 @@ def build(out: Path | str = DEFAULT_OUT) -> Path:
     inst = pd.DataFrame([list(r) for r in INSTRUMENTS], columns=INSTRUMENT_COLUMNS)
     # Each instrument's exchange calendar written out (the default of its country and asset
     # class, engine.calendars.default_calendar), so users see which one its dates follow.
-    inst["Calendar"] = [default_calendar(c, a)
-                        for c, a in zip(inst["Country"], inst["Asset Class"])]
+    # (after Neutral Band, where DESIGN.md lists it; the optional Unit column follows)
+    inst.insert(inst.columns.get_loc("Neutral Band") + 1, "Calendar",
+                [default_calendar(c, a) for c, a in zip(inst["Country"], inst["Asset Class"])])
     from workbooks.demo_addin import add_addin_sheets
     from workbooks.demo_sources import sources_table
 

@@ -17,7 +17,6 @@ Conventions (see ``shared/DESIGN.md``):
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -134,10 +133,11 @@ class WorkbookData:
     # code -> the suspect-value warnings of its prices and its Fair Value Inputs
     suspects: dict[str, list] = field(default_factory=dict)
 
-    @functools.cached_property
+    @property
     def config(self):
-        """The ``Settings`` sheet typed, read once (:class:`engine.inputs.settings.Settings`):
-        what every builder and PDF reads instead of looking keys up itself."""
+        """The ``Settings`` sheet typed (:class:`engine.inputs.settings.Settings`): what every
+        builder and PDF reads instead of looking keys up itself. Read from ``settings`` on
+        each access (a few lookups), so it never lags an edit of ``settings``."""
         from engine.inputs.settings import read_settings  # it imports this module
 
         return read_settings(self.settings)
