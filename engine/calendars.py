@@ -30,10 +30,13 @@ ICE…).
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import warnings
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -99,8 +102,70 @@ def check_calendar(name: object, argument: str = "calendar") -> str:
 
 @lru_cache(maxsize=None)
 def _resolve(text: str) -> str | None:
-    xc = _xc()
-    return xc.resolve_alias(text) if text in xc.get_calendar_names() else None
+    return _names().get(text)
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    """Every calendar name and alias the package knows -> its MIC (from the disk cache when
+    this version of the package has been asked before: no import of the package then)."""
+    def compute():
+        xc = _xc()
+        return {n: xc.resolve_alias(n) for n in xc.get_calendar_names()}
+    return _disk_cache("names", compute, json_form=True)
+
+
+def _cache_dir() -> Path | None:
+    """Where computed calendars are kept between processes (speed only): ``$GAMMA_CACHE_DIR``,
+    else the user's cache folder; None (no cache) when it cannot be made."""
+    base = os.environ.get("GAMMA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gamma-desk")
+    try:
+        d = Path(base) / f"calendars-{_package_version()}"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _package_version() -> str:
+    from importlib.metadata import version
+
+    return version("exchange_calendars")
+
+
+def _disk_cache(key: str, compute, json_form: bool = False):
+    """``compute()``'s result, kept in :func:`_cache_dir` under ``key``: building a calendar
+    costs ~0.3 s and importing the package ~0.2 s, a large part of a monthly refresh, for a
+    result that depends only on the package's version (part of the folder's name). A file
+    that cannot be read or written is recomputed, never an error; files are written to a
+    temporary name and renamed, so a reader never sees half a file."""
+    d = _cache_dir()
+    path = d / (key + (".json" if json_form else ".npz")) if d is not None else None
+    if path is not None and path.exists():
+        try:
+            if json_form:
+                return json.loads(path.read_text(encoding="utf-8"))
+            with np.load(path, allow_pickle=False) as z:
+                days = z["holidays"].astype("datetime64[D]")
+                days.setflags(write=False)
+                return str(z["weekmask"]), days
+        except (OSError, ValueError, KeyError):
+            pass
+    value = compute()
+    if path is not None:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            if json_form:
+                tmp.write_text(json.dumps(value), encoding="utf-8")
+            else:
+                with open(tmp, "wb") as f:
+                    np.savez(f, weekmask=np.array(value[0]), holidays=value[1])
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    return value
 
 
 def default_calendar(country: object = "", asset_class: object = "Equity") -> str:
@@ -141,7 +206,8 @@ def closed_days(calendar: str = DEFAULT_CALENDAR, first_year: int | None = None,
         if built is None or lo < built[0] or hi > built[1]:
             if built is not None:
                 lo, hi = min(lo, built[0]), max(hi, built[1])
-            _BUILT[mic] = (lo, hi, *_build(mic, lo, hi))
+            _BUILT[mic] = (lo, hi, *_disk_cache(f"{mic}-{lo}-{hi}",
+                                                lambda: _build(mic, lo, hi)))
         return _BUILT[mic][2], _BUILT[mic][3]
 
 

@@ -190,3 +190,23 @@ def test_a_calendar_the_package_cannot_build_is_an_input_error_at_its_cell(tmp_p
             read_workbook(path)
         assert any(str(p).startswith("Instruments!J2: calendar 'ASEX'")
                    for p in e.value.problems)
+
+
+def test_calendars_kept_on_disk_are_the_same_and_a_damaged_file_is_rebuilt(tmp_path, monkeypatch):
+    """A calendar built once is read back from the cache folder (speed only): the same
+    weekmask and holidays; a damaged cache file is rebuilt, never an error."""
+    from engine import calendars as c
+
+    monkeypatch.setenv("GAMMA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(c, "_BUILT", {})
+    mask, days = c.closed_days("XNYS", 1990, 1995)
+    files = sorted(tmp_path.rglob("XNYS-*.npz"))
+    assert len(files) == 1
+    monkeypatch.setattr(c, "_BUILT", {})
+    again = c.closed_days("XNYS", 1990, 1995)
+    assert again[0] == mask and (again[1] == days).all()
+    assert np.datetime64("1991-03-29") in days  # Good Friday, read back from the file
+    files[0].write_bytes(b"not a numpy file")
+    monkeypatch.setattr(c, "_BUILT", {})
+    rebuilt = c.closed_days("XNYS", 1990, 1995)
+    assert rebuilt[0] == mask and (rebuilt[1] == days).all()
