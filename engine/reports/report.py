@@ -35,7 +35,6 @@ import pandas as pd
 
 from engine.inputs.data import WorkbookData
 from engine.inputs.firm import Firm
-from engine.inputs.settings import DEFAULT_REPORT_TITLE as DEFAULT_TITLE
 from engine.reports.charts import draw_chart
 from engine.reports.commentary_page import TITLE as COMMENTARY_TITLE, write_commentary
 from engine.reports.disclosures import disclosure_block, hypothetical_statement

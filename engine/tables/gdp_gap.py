@@ -67,8 +67,6 @@ def build(ctx: RefreshContext) -> list[SheetContent]:
             raise ValueError("Settings 'Base Period' is missing (e.g. 2019)")
         if "period" not in cols or "growth" not in cols:
             raise ValueError(f"Macro needs Period and Growth columns, got {list(macro.columns)}")
-        if isinstance(base, float) and base.is_integer():
-            base = int(base)
         periods = macro[cols["period"]].tolist()
         growth = macro[cols["growth"]].tolist()
         y, q = parse_period(base, "base_period")

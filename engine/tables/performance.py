@@ -11,7 +11,6 @@ from engine.models.income import income_figures
 from engine.models.performance import (
     newsletter_table,
     performance_table,
-    setting,
     valid_series_meta,
 )
 from engine.models.performance_tables import basis_note, series_rows
@@ -28,7 +27,7 @@ from engine.tables.base import (
 )
 from engine.tables.charts import Axis, ChartSpec, Ref, Series
 
-__all__ = ["build", "risk_free_series", "setting", "valid_series_meta"]
+__all__ = ["build", "risk_free_series", "valid_series_meta"]
 
 
 def risk_free_series(data, notes: list[str]) -> pd.Series | None:
